@@ -175,9 +175,19 @@ def check_state_dict_transfer(
 
 
 def check_complex_matches_real_view(
-    factory: OptimizerFactory, *, steps: int = 10, dtype: torch.dtype = torch.float32
+    factory: OptimizerFactory,
+    *,
+    steps: int = 10,
+    dtype: torch.dtype = torch.float32,
+    exact: bool = True,
+    atol: float = 1e-6,
 ) -> None:
-    """A complex parameter is updated exactly as its real view would be."""
+    """A complex parameter is updated exactly as its real view would be.
+
+    ``exact=False`` compares to ``atol`` instead: torch itself does some steps on the
+    complex tensor (SGD throughout, L2 weight decay in Adagrad and RMSprop), and a complex
+    ``add`` with ``alpha`` can round one ulp away from the same ``add`` on the real view.
+    """
     params = make_params(dtype=dtype, complex_=True)
     grads = make_gradients(params, steps)
     params_c = clone_params(params)
@@ -187,5 +197,5 @@ def check_complex_matches_real_view(
         apply_step(opt_c, params_c, g)
         apply_step(opt_r, params_r, [None if x is None else torch.view_as_real(x) for x in g])
     for i, (pc, pr) in enumerate(zip(params_c, params_r, strict=True)):
-        _compare(torch.view_as_real(pc.detach()), pr.detach(), exact=True, atol=0,
+        _compare(torch.view_as_real(pc.detach()), pr.detach(), exact=exact, atol=atol,
                  what=f"complex param {i}")

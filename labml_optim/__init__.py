@@ -1,0 +1,1 @@
+"""Deep-learning optimizers and schedules as literate chapters."""

@@ -1,0 +1,352 @@
+r"""
+---
+title: AdamW
+summary: Why weight decay is not L2 regularization for Adam, and how torch scales it by lr.
+---
+
+# AdamW
+
+For plain SGD, weight decay and L2 regularization are the same thing. Adding
+$\frac{\lambda'}{2}\|\theta\|^2$ to the loss adds $\lambda'\theta$ to the gradient, and the
+step $\theta \leftarrow \theta - \alpha(g + \lambda'\theta) = (1 - \alpha\lambda')\theta - \alpha g$
+shrinks every weight by the same factor. Loshchilov & Hutter ("Decoupled Weight Decay
+Regularization", ICLR 2019) pointed out that for [Adam](adam.md) they are not the same, and
+that the shrinking factor, not the penalty, is what generalizes well. AdamW applies it
+directly.
+
+## L2 through Adam
+
+Take $\beta_1 = 0$ so that the first moment is the gradient itself, and write
+$s_t = \sqrt{\hat v_t} + \epsilon$ for Adam's per-coordinate denominator. With the penalty
+in the gradient,
+
+$$
+\theta_t = \theta_{t-1} - \alpha\,\frac{g_t + \lambda'\theta_{t-1}}{s_t}
+= \left(1 - \frac{\alpha\lambda'}{s_t}\right)\theta_{t-1} - \alpha\,\frac{g_t}{s_t} .
+$$
+
+The shrinking factor $1 - \alpha\lambda'/s_t$ depends on the coordinate: where the gradients
+have been large, $s_t$ is large and the weight is hardly decayed; where they have been
+small, the decay is strong (until $\lambda'\theta$ dominates the gradient: then $s_t$
+grows with $|\theta|$ and the step towards zero is at most about $\alpha$). Exactly the
+weights with large gradients, which a regularizer should hold back, escape it. With
+$\beta_1 > 0$ the penalty also enters the momentum, so old values of $\theta$ keep
+decaying today's.
+
+## Decoupled decay
+
+AdamW shrinks the weights outside the adaptive step:
+
+$$
+\theta_t = (1 - \lambda)\,\theta_{t-1} - \alpha\,\frac{g_t}{s_t} ,
+$$
+
+the same factor $1 - \lambda$ for every coordinate, and $v_t$ sees only the loss's
+gradients. The tests check both update rules against the optimizers one step at a time.
+
+![Mean weight after 1000 steps of pure-noise gradients, per gradient scale: decoupled decay
+shrinks every coordinate alike; L2 decay through Adam shrinks coordinates with small
+gradients more and leaves those with large gradients almost untouched](adamw.png)
+
+## How torch scales $\lambda$
+
+The paper writes the step as $\theta_t = \theta_{t-1} - \eta_t\left(\alpha\, \hat m_t/s_t +
+\lambda\theta_{t-1}\right)$ with $\eta_t$ a schedule multiplier (1 without a schedule): the
+decay follows the schedule but not $\alpha$. torch (and most libraries) instead multiply
+by the current learning rate `lr` $= \alpha\eta_t$:
+
+$$
+\theta_t = (1 - \mathrm{lr}\cdot\lambda_{\text{torch}})\,\theta_{t-1} - \ldots,
+\qquad \lambda_{\text{paper}} = \alpha \cdot \lambda_{\text{torch}} .
+$$
+
+So torch's default `weight_decay=1e-2` with `lr=1e-3` shrinks by $10^{-5}$ per step, and
+changing `lr` changes the decay too: tuning the two is not independent. The
+`weight_decay_mode` argument chooses:
+
+- `"lr"` (default, torch): shrink by $\mathrm{lr}\cdot\lambda$.
+- `"schedule"` (the paper): shrink by $\eta_t\lambda$ with $\eta_t = \mathrm{lr}/\mathrm{lr}_0$,
+  `lr_0` being the group's `initial_lr` (its `lr` when the optimizer was built, the key
+  torch's schedulers also use). `weight_decay` is then the paper's $\lambda$.
+- `"constant"`: shrink by $\lambda$ every step, whatever the learning rate.
+
+All three agree when `lr` is constant and $\lambda$ is rescaled accordingly; the tests
+check that, and that only `"lr"` is affected by the value of `lr` itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.optim import Optimizer
+
+DECAY_MODES = ("lr", "schedule", "constant")
+
+
+def _step_dtype() -> torch.dtype:
+    # torch keeps the step counter in float64 only when that is the default dtype.
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def _scalar(x: float | Tensor) -> float:
+    # A one-element tensor hyper-parameter is read as a Python number, as torch's
+    # single-tensor path does.
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def check_adam_arguments(
+    lr: float | Tensor,
+    betas: tuple[float | Tensor, float | Tensor],
+    eps: float,
+    weight_decay: float,
+    *,
+    foreach: bool | None,
+    capturable: bool,
+    differentiable: bool,
+    fused: bool | None,
+) -> tuple[float, float]:
+    """Refuse bad hyper-parameters with a message that starts with the argument's name.
+
+    Returns the betas as floats. The chapters run only torch's single-tensor path, so the
+    switches for the other paths are accepted only in their "off" setting.
+    """
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError(f"lr must be a float or a 1-element tensor, got shape {tuple(lr.shape)}")
+    if not 0.0 <= _scalar(lr):
+        raise ValueError(f"lr must be >= 0, got {_scalar(lr)}")
+    if not 0.0 <= eps:
+        raise ValueError(f"eps must be >= 0, got {eps}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    floats = []
+    for i, beta in enumerate(betas):
+        if isinstance(beta, Tensor) and beta.numel() != 1:
+            raise ValueError(f"betas[{i}] must be a float or a 1-element tensor")
+        value = float(_scalar(beta))
+        if not 0.0 <= value < 1.0:
+            raise ValueError(f"betas[{i}] must be in [0, 1), got {value}")
+        floats.append(value)
+    if foreach:
+        raise ValueError("foreach=True is not supported: this chapter runs the for-loop path")
+    if capturable:
+        raise ValueError("capturable=True is not supported: this chapter runs on the CPU path")
+    if differentiable:
+        raise ValueError("differentiable=True is not supported")
+    if fused:
+        raise ValueError("fused=True is not supported: this chapter runs the for-loop path")
+    return floats[0], floats[1]
+
+
+class AdamW(Optimizer):
+    r"""AdamW, a drop-in replacement for `torch.optim.AdamW`.
+
+    Same signature, defaults (`weight_decay=1e-2`), group keys and state keys; with the
+    default `weight_decay_mode="lr"` bitwise equal to torch's for-loop path.
+    `weight_decay_mode` ("lr", "schedule" or "constant") says what the decay is multiplied
+    by, as explained above.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict[str, Any]],
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        weight_decay_mode: str = "lr",
+    ) -> None:
+        betas = check_adam_arguments(
+            lr, betas, eps, weight_decay, foreach=foreach, capturable=capturable,
+            differentiable=differentiable, fused=fused,
+        )
+        if weight_decay_mode not in DECAY_MODES:
+            raise ValueError(
+                f"weight_decay_mode must be one of {DECAY_MODES}, got {weight_decay_mode!r}"
+            )
+        # `decoupled_weight_decay=True` is how torch's AdamW groups mark themselves.
+        defaults = dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+            maximize=maximize, foreach=foreach, capturable=capturable,
+            differentiable=differentiable, fused=fused, decoupled_weight_decay=True,
+            weight_decay_mode=weight_decay_mode,
+        )
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            if group["weight_decay_mode"] == "schedule":
+                # The reference learning rate $\mathrm{lr}_0$; torch's schedulers keep
+                # theirs under the same key with the same meaning.
+                group.setdefault("initial_lr", _scalar(group["lr"]))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Fill in keys that older or torch state dicts lack; decay is always decoupled."""
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True
+            group.setdefault("weight_decay_mode", "lr")
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", None)
+            for p in group["params"]:
+                p_state = self.state.get(p, {})
+                if "step" in p_state and not torch.is_tensor(p_state["step"]):
+                    p_state["step"] = torch.tensor(float(p_state["step"]), dtype=_step_dtype())
+
+    def decay_factor(self, group: dict[str, Any]) -> float:
+        r"""The $\lambda$ actually applied this step, by `weight_decay_mode`."""
+        mode, weight_decay = group["weight_decay_mode"], group["weight_decay"]
+        if mode == "lr":
+            return _scalar(group["lr"]) * weight_decay
+        if mode == "schedule":
+            # $\eta_t\lambda$ with $\eta_t = \mathrm{lr}/\mathrm{lr}_0$.
+            initial = group.get("initial_lr", _scalar(group["lr"]))
+            return _scalar(group["lr"]) / initial * weight_decay if initial else 0.0
+        return weight_decay
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Take one AdamW step for every parameter that has a gradient; return the loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+
+        for group in self.param_groups:
+            lr = _scalar(group["lr"])
+            beta1, beta2 = (_scalar(b) for b in group["betas"])
+            eps, amsgrad = group["eps"], group["amsgrad"]
+            decay = self.decay_factor(group)
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                grad = param.grad
+                if grad.is_sparse:
+                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+                state = self.state[param]
+                if len(state) == 0:
+                    state["step"] = torch.tensor(0.0, dtype=_step_dtype())
+                    state["exp_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+                    state["exp_avg_sq"] = torch.zeros_like(
+                        param, memory_format=torch.preserve_format
+                    )
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = torch.zeros_like(
+                            param, memory_format=torch.preserve_format
+                        )
+                elif amsgrad and "max_exp_avg_sq" not in state:
+                    state["max_exp_avg_sq"] = state["exp_avg_sq"].clone()
+
+                state["step"] += 1
+                step = state["step"].item()
+                if group["maximize"]:
+                    grad = -grad
+                # The decoupled decay: $\theta \leftarrow (1 - \lambda)\theta$, before and
+                # outside the adaptive step, so $g$ and $v$ never see it. (torch writes
+                # `1 - lr * weight_decay` as one number; so do we, for equal rounding.)
+                if group["weight_decay"] != 0:
+                    param.mul_(1 - decay)
+
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                max_exp_avg_sq = state.get("max_exp_avg_sq") if amsgrad else None
+                if torch.is_complex(param):
+                    param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+                    exp_avg = torch.view_as_real(exp_avg)
+                    exp_avg_sq = torch.view_as_real(exp_avg_sq)
+                    if max_exp_avg_sq is not None:
+                        max_exp_avg_sq = torch.view_as_real(max_exp_avg_sq)
+
+                # The rest is [Adam](adam.md) unchanged, on the loss's gradient alone.
+                exp_avg.lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                bias_correction1 = 1 - beta1**step
+                bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+                second = exp_avg_sq
+                if max_exp_avg_sq is not None:
+                    torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                    second = max_exp_avg_sq
+                denom = (second.sqrt() / bias_correction2_sqrt).add_(eps)
+                param.addcdiv_(exp_avg, denom, value=-(lr / bias_correction1))
+        return loss
+
+
+#
+def decay_experiment(
+    scales: list[float], *, coordinates: int = 200, steps: int = 1000, lr: float = 1e-3,
+    weight_decay: float = 1.0, seed: int = 0,
+) -> tuple[list[float], list[float]]:
+    r"""Mean weight after `steps` steps of pure-noise gradients, one value per gradient scale.
+
+    Every coordinate starts at $\theta = 1$ and sees gradients $\sigma z$, $z \sim N(0, 1)$:
+    the loss has no preference, so only the decay moves the mean. Returns the means for
+    Adam with L2 decay $\lambda' =$ `weight_decay` and for AdamW with `lr * weight_decay`
+    per step, with $\beta_1 = 0$ as in the derivation.
+    """
+    sigma = torch.tensor(scales, dtype=torch.float64).repeat_interleave(coordinates)
+    gen = torch.Generator().manual_seed(seed)
+    noise = [torch.randn(sigma.shape, generator=gen, dtype=torch.float64) * sigma
+             for _ in range(steps)]
+    results = []
+    for decoupled in (False, True):
+        theta = torch.ones_like(sigma, requires_grad=True)
+        if decoupled:
+            opt: Optimizer = AdamW([theta], lr=lr, betas=(0.0, 0.999), weight_decay=weight_decay)
+        else:
+            opt = torch.optim.Adam([theta], lr=lr, betas=(0.0, 0.999), weight_decay=weight_decay,
+                                   foreach=False)
+        for g in noise:
+            theta.grad = g
+            opt.step()
+        results.append(theta.detach().view(len(scales), coordinates).mean(1).tolist())
+    return results[0], results[1]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Plot the mean weight after decay per gradient scale, L2 against decoupled."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Draw the AdamW chapter's figure.")
+    parser.add_argument("--save", metavar="FILE", help="write the figure to FILE (PNG)")
+    args = parser.parse_args(argv)
+
+    import matplotlib
+
+    if args.save:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scales = [10 ** (k / 2) for k in range(-8, 5)]
+    l2, decoupled = decay_experiment(scales, coordinates=100)
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.semilogx(scales, l2, "o-", color="tab:red", label=r"Adam + L2 ($\lambda' = 1$)")
+    ax.semilogx(scales, decoupled, "s-", color="tab:blue",
+                label=r"AdamW ($\mathrm{lr}\cdot\lambda = 10^{-3}$ per step)")
+    ax.axhline(1.0, color="gray", lw=0.8, ls=":")
+    ax.axhline((1 - 1e-3) ** 1000, color="tab:blue", lw=0.8, ls="--",
+               label=r"$(1 - 10^{-3})^{1000} \approx e^{-1}$")
+    ax.set_xlabel(r"gradient scale $\sigma$ of the coordinate")
+    ax.set_ylabel(r"mean $\theta$ after 1000 steps (from 1)")
+    ax.set_title(r"decay of a weight the loss does not care about (lr $= 10^{-3}$, $\beta_1 = 0$)")
+    ax.legend(loc="center right")
+    fig.tight_layout()
+    if args.save:
+        fig.savefig(args.save, dpi=110)
+    else:
+        plt.show()
+
+
+if __name__ == "__main__":
+    main()

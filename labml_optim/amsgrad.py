@@ -1,0 +1,420 @@
+r"""
+---
+title: AMSGrad
+summary: A problem on which Adam converges to the worst point, and the maximum that fixes it.
+---
+
+# AMSGrad
+
+[Adam](adam.md) divides each step by $\sqrt{\hat v_t}$, a moving average of recent squared
+gradients. Reddi, Kale & Kumar ("On the Convergence of Adam and Beyond", ICLR 2018) showed
+that this can make Adam converge to the *worst* point of a simple convex problem, found the
+cause in the moving average forgetting large gradients, and fixed it with one line: divide
+by the largest $v$ seen so far,
+
+$$
+\tilde v_t = \max(\tilde v_{t-1}, v_t), \qquad
+\theta_t = \theta_{t-1} - \alpha_t\, \frac{m_t}{\sqrt{\tilde v_t}} .
+$$
+
+## A problem on which Adam fails
+
+Minimize over $x \in [-1, 1]$ the sum of the functions, one per step $t = 1, 2, \dots$,
+
+$$
+f_t(x) = \begin{cases} C x & t \bmod 3 = 1 \\ -x & \text{otherwise} \end{cases}
+\qquad C > 2 .
+$$
+
+Each period of three steps adds up to $(C - 2)x$, so the best fixed point is $x = -1$. The
+gradient is $C$ once per period, and $-1$ twice: rare, large and right against frequent,
+small and wrong. Take Adam with $\beta_1 = 0$ (no momentum, $m_t = g_t$),
+$\beta_2 = 1/(1 + C^2)$ (so $1 - \beta_2 = C^2/(1 + C^2)$), and $\alpha_t = \alpha/\sqrt{t}$,
+and follow one period starting at a step $t$ with gradient $C$. Ignore bias correction for
+now ($\beta_2^t$ vanishes within a few steps).
+
+*The step on $C$.* $v_t \ge (1 - \beta_2) C^2$, since the newest term alone contributes that
+much, so the step down is at most
+
+$$
+\alpha_t \frac{C}{\sqrt{(1 - \beta_2) C^2}} = \frac{\alpha_t}{\sqrt{1 - \beta_2}}
+= \alpha_t \frac{\sqrt{1 + C^2}}{C} .
+$$
+
+*The two steps on $-1$.* $v$ is an average of squared gradients, all at most $C^2$, with
+weights adding up to less than one, so $v_t \le C^2$, and then
+
+$$
+\begin{aligned}
+v_{t+1} &= \beta_2 v_t + (1 - \beta_2) \le \frac{C^2 + C^2}{1 + C^2} = \frac{2C^2}{1 + C^2}, \\
+v_{t+2} &= \beta_2 v_{t+1} + (1 - \beta_2) \le \frac{2C^2 + C^2(1 + C^2)}{(1 + C^2)^2}
+= \frac{C^2 (3 + C^2)}{(1 + C^2)^2} \le \frac{2C^2}{1 + C^2},
+\end{aligned}
+$$
+
+the last because $3 + C^2 \le 2(1 + C^2)$ for $C \ge 1$. Each of these steps goes *up* by at
+least $\alpha_{t+k}\sqrt{1 + C^2}/(\sqrt 2\, C)$.
+
+*The period.* Since $\alpha_{t+2}/\alpha_t = \sqrt{t/(t+2)} \to 1$, the net move is at least
+
+$$
+\frac{\sqrt{1 + C^2}}{C}\left(\frac{\alpha_{t+1} + \alpha_{t+2}}{\sqrt 2} - \alpha_t\right)
+\to (\sqrt 2 - 1)\, \alpha_t \frac{\sqrt{1 + C^2}}{C} > 0 .
+$$
+
+The $v$ that the large gradient raised is forgotten by the time the small ones come: the
+two wrong steps are taken with a small denominator, the right one with a large one.
+Because $\sum_t \alpha_t = \infty$, the upward drift carries $x$ to the boundary $+1$. The
+condition $\alpha < \sqrt{1 - \beta_2}$ makes the largest possible step down,
+$\alpha_t/\sqrt{1 - \beta_2}$, less than $1$, so from $+1$ the iterate never falls below $0$
+again. What the paper proves (its Theorem 1) is the consequence for *regret*,
+$R_T = \sum_{t \le T} f_t(x_t) - f_t(-1)$: with $x$ near $+1$ each period costs about
+$(C - 1 - 1)(1 - (-1)) = 2(C - 2)$, so $R_T / T \to$ about $2(C - 2)/3$ instead of $0$. Adam
+does not converge to the optimum on this problem.
+
+## The running maximum
+
+With $\tilde v_t = \max(\tilde v_{t-1}, v_t)$, the denominator never drops: after the first
+$C$ it is at least $(1 - \beta_2) C^2$ forever and settles at the cycle's largest $v$, a
+constant $V$. A period then moves $x$ by about $\alpha_t (-C + 1 + 1)/\sqrt V =
+-(C - 2)\alpha_t/\sqrt V < 0$, and $x$ goes to $-1$. In general, the quantity the
+convergence proof of Kingma & Ba needs to be non-negative,
+
+$$
+\Gamma_t = \frac{\sqrt{\tilde v_t}}{\alpha_t} - \frac{\sqrt{\tilde v_{t-1}}}{\alpha_{t-1}} ,
+$$
+
+is non-negative for AMSGrad whenever $\alpha_t$ does not increase, because $\tilde v_t$
+never decreases; for Adam it is negative right after every large gradient. For convex
+problems AMSGrad has regret $O(\sqrt T)$ (the paper's Theorem 4, with a decaying $\beta_1$),
+so $R_T/T \to 0$.
+
+The paper also gives a version with momentum, $f_t(x) = 1010\,x$ when $t \bmod 101 = 1$
+and $-10\,x$ otherwise, with $\beta_1 = 0.9$, $\beta_2 = 0.99$: Adam again drifts to $+1$, and
+a stochastic version (the large gradient with probability $0.01$) shows the same. With the
+default $\beta_2 = 0.999$ neither example breaks Adam: the average then spans ten periods and
+still remembers the large gradient. The counterexamples need $\beta_2$ chosen against the
+problem; the paper shows that for any fixed $\beta_1 < \sqrt{\beta_2}$ such a problem exists.
+
+![x_t on the three-step problem (left) and on the 101-step problem (right): Adam drifts
+to the worst point +1, AMSGrad towards the optimum -1; with beta2 = 0.999 Adam does not
+go to +1](amsgrad.png)
+
+## Which maximum: three variants
+
+The paper's algorithm has no bias correction at all. torch adds Adam's, and there are two
+ways to combine a maximum with $\hat v_t = v_t/(1 - \beta_2^t)$:
+
+- **raw** (torch, `max_of="raw"`, the default): keep the maximum of the raw $v$ and divide
+  it by the *current* correction, $\sqrt{\max_{s \le t} v_s} / \sqrt{1 - \beta_2^t}$.
+- **corrected** (optax, `max_of="corrected"`): keep the maximum of the corrected
+  $\hat v_s$, so the denominator is $\sqrt{\max_{s \le t} v_s/(1 - \beta_2^s)}$.
+
+For $s < t$, $1 - \beta_2^s < 1 - \beta_2^t$, so every term of the corrected maximum is at
+least as large as the raw one: the corrected variant's denominator is never smaller. The
+difference is in the first few hundred steps (for $\beta_2 = 0.999$). There
+$\hat v_1 = g_1^2$, a one-sample estimate, enters the corrected maximum with full weight and
+stays in it; the raw variant stores $v_1 = (1 - \beta_2) g_1^2$, whose corrected value is
+re-divided by the current correction shrinks towards $(1 - \beta_2) g_1^2$, the weight one
+gradient has in a long average. A large first gradient therefore slows the corrected
+variant down for the whole run. The tests
+check both denominators against these formulas and `max_of="raw"` against torch bit for bit.
+The state key is `max_exp_avg_sq` in both; it holds the raw maximum in one and the
+corrected in the other, so a `"corrected"` state dict should not be resumed by torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.optim import Optimizer
+
+MAX_OF = ("raw", "corrected")
+
+
+def _step_dtype() -> torch.dtype:
+    # torch keeps the step counter in float64 only when that is the default dtype.
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def _scalar(x: float | Tensor) -> float:
+    # A one-element tensor hyper-parameter is read as a Python number, as torch's
+    # single-tensor path does.
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def check_adam_arguments(
+    lr: float | Tensor,
+    betas: tuple[float | Tensor, float | Tensor],
+    eps: float,
+    weight_decay: float,
+    *,
+    foreach: bool | None,
+    capturable: bool,
+    differentiable: bool,
+    fused: bool | None,
+) -> tuple[float, float]:
+    """Refuse bad hyper-parameters with a message that starts with the argument's name.
+
+    Returns the betas as floats. The chapters run only torch's single-tensor path, so the
+    switches for the other paths are accepted only in their "off" setting.
+    """
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError(f"lr must be a float or a 1-element tensor, got shape {tuple(lr.shape)}")
+    if not 0.0 <= _scalar(lr):
+        raise ValueError(f"lr must be >= 0, got {_scalar(lr)}")
+    if not 0.0 <= eps:
+        raise ValueError(f"eps must be >= 0, got {eps}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    floats = []
+    for i, beta in enumerate(betas):
+        if isinstance(beta, Tensor) and beta.numel() != 1:
+            raise ValueError(f"betas[{i}] must be a float or a 1-element tensor")
+        value = float(_scalar(beta))
+        if not 0.0 <= value < 1.0:
+            raise ValueError(f"betas[{i}] must be in [0, 1), got {value}")
+        floats.append(value)
+    if foreach:
+        raise ValueError("foreach=True is not supported: this chapter runs the for-loop path")
+    if capturable:
+        raise ValueError("capturable=True is not supported: this chapter runs on the CPU path")
+    if differentiable:
+        raise ValueError("differentiable=True is not supported")
+    if fused:
+        raise ValueError("fused=True is not supported: this chapter runs the for-loop path")
+    return floats[0], floats[1]
+
+
+class AMSGrad(Optimizer):
+    r"""AMSGrad: Adam with a running maximum of the second moment.
+
+    With the default `max_of="raw"` it equals `torch.optim.Adam(amsgrad=True)` bit for bit
+    and shares its state dict (keys `step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`; the
+    groups carry `amsgrad=True`). `max_of="corrected"` keeps the maximum of the
+    bias-corrected $\hat v$ instead, as optax does. `weight_decay` and
+    `decoupled_weight_decay` mean what they mean for `torch.optim.Adam`.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict[str, Any]],
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
+        max_of: str = "raw",
+    ) -> None:
+        betas = check_adam_arguments(
+            lr, betas, eps, weight_decay, foreach=foreach, capturable=capturable,
+            differentiable=differentiable, fused=fused,
+        )
+        if max_of not in MAX_OF:
+            raise ValueError(f"max_of must be one of {MAX_OF}, got {max_of!r}")
+        # `amsgrad=True` in every group: loaded into `torch.optim.Adam`, the groups then
+        # run AMSGrad there too.
+        defaults = dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=True,
+            maximize=maximize, foreach=foreach, capturable=capturable,
+            differentiable=differentiable, fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay, max_of=max_of,
+        )
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Fill in keys that older or torch state dicts lack; AMSGrad is always on."""
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group["amsgrad"] = True
+            group.setdefault("max_of", "raw")
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", None)
+            group.setdefault("decoupled_weight_decay", False)
+            for p in group["params"]:
+                p_state = self.state.get(p, {})
+                if "step" in p_state and not torch.is_tensor(p_state["step"]):
+                    p_state["step"] = torch.tensor(float(p_state["step"]), dtype=_step_dtype())
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Take one AMSGrad step for every parameter that has a gradient; return the loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+
+        for group in self.param_groups:
+            lr = _scalar(group["lr"])
+            beta1, beta2 = (_scalar(b) for b in group["betas"])
+            eps, weight_decay = group["eps"], group["weight_decay"]
+            corrected = group["max_of"] == "corrected"
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                grad = param.grad
+                if grad.is_sparse:
+                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+                state = self.state[param]
+                if len(state) == 0:
+                    state["step"] = torch.tensor(0.0, dtype=_step_dtype())
+                    for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+                        state[key] = torch.zeros_like(param, memory_format=torch.preserve_format)
+                elif "max_exp_avg_sq" not in state:
+                    # Resuming a plain Adam run: the maximum starts from the current $v$.
+                    v = state["exp_avg_sq"]
+                    if corrected:
+                        v = v / (1 - beta2 ** state["step"].item())
+                    state["max_exp_avg_sq"] = v.clone()
+
+                state["step"] += 1
+                step = state["step"].item()
+                if group["maximize"]:
+                    grad = -grad
+                # Weight decay as in [Adam](adam.md), on the complex tensor, as torch does.
+                if weight_decay != 0:
+                    if group["decoupled_weight_decay"]:
+                        param.mul_(1 - lr * weight_decay)
+                    else:
+                        grad = grad.add(param, alpha=weight_decay)
+
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                max_exp_avg_sq = state["max_exp_avg_sq"]
+                # Real and imaginary parts are separate coordinates.
+                if torch.is_complex(param):
+                    param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+                    exp_avg = torch.view_as_real(exp_avg)
+                    exp_avg_sq = torch.view_as_real(exp_avg_sq)
+                    max_exp_avg_sq = torch.view_as_real(max_exp_avg_sq)
+
+                # The moments, exactly as in [Adam](adam.md).
+                exp_avg.lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                bias_correction1 = 1 - beta1**step
+                bias_correction2 = 1 - beta2**step
+                step_size = lr / bias_correction1
+
+                # The running maximum. "raw": $\tilde v_t = \max(\tilde v_{t-1}, v_t)$, then
+                # divided by today's correction. "corrected":
+                # $\tilde v_t = \max(\tilde v_{t-1}, v_t/(1-\beta_2^t))$, used as it is.
+                if corrected:
+                    torch.maximum(max_exp_avg_sq, exp_avg_sq / bias_correction2,
+                                  out=max_exp_avg_sq)
+                    denom = max_exp_avg_sq.sqrt().add_(eps)
+                else:
+                    torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                    denom = (max_exp_avg_sq.sqrt() / bias_correction2**0.5).add_(eps)
+                param.addcdiv_(exp_avg, denom, value=-step_size)
+        return loss
+
+
+#
+def counterexample_gradient(t: int, period: int = 3, large: float = 3.0, small: float = 1.0
+                            ) -> float:
+    r"""The gradient of $f_t$ at step $t$ (from 1): `large` if $t \bmod$ `period` $= 1$, else
+    $-$`small`.
+
+    `period=3, large=C, small=1` is the three-step problem; `period=101, large=1010,
+    small=10` the one with momentum.
+    """
+    return large if t % period == 1 % period else -small
+
+
+def run_counterexample(
+    make_optimizer: Callable[[list[dict[str, Any]]], Optimizer],
+    steps: int,
+    *,
+    c: float = 3.0,
+    alpha: float = 0.5,
+    alpha_101: float = 1.0,
+    beta2_101: float = 0.99,
+) -> tuple[list[float], list[float], float]:
+    r"""Run both counterexamples with projection onto $[-1, 1]$ and $\alpha_t = \alpha/\sqrt t$.
+
+    The two problems are two parameters in two groups of one optimizer (Adam updates each
+    coordinate on its own): the three-step problem with $\beta = (0, 1/(1+C^2))$, the
+    101-step one with $\beta = (0.9,$ `beta2_101`$)$. Both start at $x = 0$. Returns the two
+    trajectories and the average regret $R_T/T$ of the three-step problem.
+    """
+    x3 = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    x101 = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = make_optimizer([
+        {"params": [x3], "lr": alpha, "betas": (0.0, 1 / (1 + c * c))},
+        {"params": [x101], "lr": alpha_101, "betas": (0.9, beta2_101)},
+    ])
+    path3, path101, regret = [], [], 0.0
+    for t in range(1, steps + 1):
+        g3 = counterexample_gradient(t, 3, c, 1.0)
+        # $f_t(x) - f_t(-1) = g_t (x + 1)$ for a linear $f_t$ with slope $g_t$.
+        regret += g3 * (x3.item() + 1)
+        opt.param_groups[0]["lr"] = alpha / t**0.5
+        opt.param_groups[1]["lr"] = alpha_101 / t**0.5
+        x3.grad = torch.tensor([g3], dtype=torch.float64)
+        x101.grad = torch.tensor([counterexample_gradient(t, 101, 1010.0, 10.0)],
+                                 dtype=torch.float64)
+        opt.step()
+        with torch.no_grad():
+            x3.clamp_(-1.0, 1.0)
+            x101.clamp_(-1.0, 1.0)
+        path3.append(x3.item())
+        path101.append(x101.item())
+    return path3, path101, regret / steps
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Plot $x_t$ for Adam and AMSGrad on the two counterexamples."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Draw the AMSGrad chapter's figure.")
+    parser.add_argument("--save", metavar="FILE", help="write the figure to FILE (PNG)")
+    args = parser.parse_args(argv)
+
+    import matplotlib
+
+    if args.save:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = 3000
+    adam3, adam101, adam_regret = run_counterexample(torch.optim.Adam, steps)
+    ams3, ams101, ams_regret = run_counterexample(AMSGrad, steps)
+    _, adam101_999, _ = run_counterexample(torch.optim.Adam, steps, beta2_101=0.999)
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    ts = range(1, steps + 1)
+    left.plot(ts, adam3, color="tab:red", label=f"Adam ($R_T/T$ = {adam_regret:.2f})")
+    left.plot(ts, ams3, color="tab:blue", label=f"AMSGrad ($R_T/T$ = {ams_regret:.2f})")
+    left.set_title(r"$f_t = 3x$ if $t$ mod 3 = 1 else $-x$;  $\beta = (0, 0.1)$")
+    right.plot(ts, adam101, color="tab:red", label=r"Adam, $\beta_2 = 0.99$")
+    right.plot(ts, ams101, color="tab:blue", label=r"AMSGrad, $\beta_2 = 0.99$")
+    right.plot(ts, adam101_999, color="tab:orange", label=r"Adam, $\beta_2 = 0.999$")
+    right.set_title(r"$f_t = 1010x$ if $t$ mod 101 = 1 else $-10x$;  $\beta_1 = 0.9$")
+    for ax in (left, right):
+        ax.set_xscale("log")
+        ax.axhline(-1, color="gray", lw=0.8, ls=":")
+        ax.set_xlabel("step $t$")
+        ax.legend(loc="center left")
+    left.set_ylabel("$x_t$  (optimum $-1$)")
+    fig.tight_layout()
+    if args.save:
+        fig.savefig(args.save, dpi=110)
+    else:
+        plt.show()
+
+
+if __name__ == "__main__":
+    main()

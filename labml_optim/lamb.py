@@ -1,0 +1,558 @@
+r"""
+---
+title: LAMB
+summary: Layer-wise adaptive moments for large batches, where the learning rate is a step relative to each layer's weights.
+---
+
+# LAMB: layer-wise adaptive moments
+
+LAMB (You et al., *Large Batch Optimization for Deep Learning: Training BERT in 76
+Minutes*, ICLR 2020) is [Adam](adam.md) with one change: each parameter tensor's update
+is rescaled so that its length is a fixed fraction of that tensor's weights. The
+learning rate stops being a step size per coordinate and becomes a step size *relative
+to each layer*. This chapter derives why a large batch wants that, what the rescaling
+(the *trust ratio*) does exactly, why weight decay sits inside it, how the two published
+versions differ in bias correction, and which parameters should not be rescaled. It also
+says where the method has not held up: tuned Adam does as well on the paper's own
+benchmark.
+
+## Large batches raise the learning rate until one layer breaks
+
+With a batch of $B$ examples the gradient noise has a variance proportional to $1/B$, and
+an epoch has $N/B$ steps. To make the same progress per epoch with fewer, less noisy
+steps, each step must be longer: the linear scaling rule of SGD sets $\eta \propto B$
+(Goyal et al., 2017), adaptive methods use something between $\sqrt{B}$ and $B$. A
+longer step fails first where it is longest *relative to the weights it changes*: a
+layer whose weights move by a large fraction of their norm in one step changes the
+function it computes abruptly, and the loss spikes. So the usable learning rate is set
+by the layer with the largest relative step
+
+$$
+\rho_l = \frac{\lVert \Delta x_l \rVert}{\lVert x_l \rVert}.
+$$
+
+## Adam's relative step differs from layer to layer
+
+Adam steps $\Delta x = -\eta\, r$ with
+$r = \hat m / (\sqrt{\hat v} + \epsilon)$. On the first step the bias-corrected moments
+are $\hat m_1 = g_1$ and $\hat v_1 = g_1^2$, so
+$r_{1,i} = g_i / (\lvert g_i \rvert + \epsilon) \approx \operatorname{sign}(g_i)$: every
+coordinate moves by almost exactly $\eta$, whatever its gradient, and for a tensor of $n$
+entries
+
+$$
+\rho_1 = \frac{\eta \lVert r_1 \rVert}{\lVert x \rVert} \approx \frac{\eta \sqrt{n}}{\lVert x \rVert}.
+$$
+
+A tensor initialised with entries of standard deviation $\sigma$ has
+$\lVert x \rVert \approx \sigma\sqrt{n}$, hence $\rho_1 \approx \eta / \sigma$. BERT
+initialises embeddings and weight matrices with $\sigma = 0.02$: their relative step is
+$50\eta$. LayerNorm gains start at one: $\rho = \eta$. Biases start at zero: their
+relative step is unbounded. One learning rate is fifty times too large for some tensors
+when it is right for others, and training moves the norms further apart. Later in
+training $\lvert r_i \rvert$ stays of order one where gradients keep their sign and
+shrinks where they are noise, so the spread changes but does not go away.
+
+## The trust ratio
+
+LAMB keeps Adam's direction and resets its length per tensor. With $u$ the update of the
+base method (Adam's $r$ plus the weight decay term, below),
+
+$$
+x \leftarrow x - \eta \, \frac{\phi(\lVert x \rVert)}{\lVert u \rVert} \, u,
+\qquad u = r + \lambda x,
+$$
+
+where the norms are over the whole tensor and $\phi$ is the identity, or a clamp. The
+factor $\phi(\lVert x\rVert)/\lVert u\rVert$ is the *trust ratio* (it comes from LARS,
+You et al., 2017, which applies it to SGD with momentum). Its step has length
+
+$$
+\lVert \Delta x \rVert = \eta \, \frac{\phi(\lVert x \rVert)}{\lVert u \rVert} \, \lVert u \rVert
+= \eta \, \phi(\lVert x \rVert),
+$$
+
+so with $\phi$ the identity $\rho = \eta$ exactly, for every tensor, at every step. The
+learning rate of LAMB is the fraction of its norm that each layer moves per step:
+$\eta = 10^{-3}$ moves every weight matrix by 0.1% of its norm. A scalar factor on $u$
+cancels in $u / \lVert u\rVert$, so the length of Adam's update no longer matters, only
+its direction; the per-coordinate normalisation of Adam survives inside that direction.
+
+![Relative step per tensor under Adam and LAMB](lamb.png)
+
+The figure trains a small model with an embedding, LayerNorm and dense layers of
+different widths. Under Adam the relative steps of its tensors are spread over two
+orders of magnitude and drift; under LAMB every adapted tensor moves by exactly $\eta$
+of its norm. Biases and LayerNorm parameters are the exception on both sides: they are
+excluded from adaptation, for the reasons derived below.
+
+## The algorithm
+
+Per tensor, with $g_t$ its gradient, $\beta_1, \beta_2 \in [0, 1)$, $\epsilon > 0$,
+weight decay $\lambda \ge 0$ and learning rate $\eta$:
+
+$$
+\begin{aligned}
+m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
+v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2, \\
+\hat m_t &= \frac{m_t}{1 - \beta_1^t}, \qquad
+\hat v_t = \frac{v_t}{1 - \beta_2^t}, \qquad
+r_t = \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}, \\
+u_t &= r_t + \lambda x_{t-1}, \\
+x_t &= x_{t-1} - \eta \, \frac{\phi(\lVert x_{t-1} \rVert)}{\lVert u_t \rVert} \, u_t ,
+\end{aligned}
+$$
+
+with the trust ratio replaced by $1$ when $\lVert x_{t-1}\rVert = 0$ or
+$\lVert u_t\rVert = 0$. That is Algorithm 2 of the paper. `LAMB` below implements it,
+with the bias correction ($\hat m, \hat v$) and the layer adaptation as switches, and
+`lamb_param_groups` builds the usual exclusions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.optim import Optimizer
+
+
+class LAMB(Optimizer):
+    r"""LAMB: Adam's direction, rescaled per tensor to a step of `lr` times the weights' norm.
+
+    Arguments:
+
+    * `lr` $\eta$ (default `1e-3`): the relative step of each adapted tensor,
+      $\lVert \Delta x \rVert = \eta \lVert x \rVert$; for groups with `adapt=False` it
+      is Adam's step size.
+    * `betas` $(\beta_1, \beta_2)$ (default `(0.9, 0.999)`) and `eps` $\epsilon$ (default
+      `1e-6`, the paper's value for BERT): Adam's moments; `eps` is added to
+      $\sqrt{\hat v}$, after bias correction, as in `torch.optim.Adam`.
+    * `weight_decay` $\lambda$ (default `0`): added to the update *before* the trust
+      ratio, $u = r + \lambda x$.
+    * `bias_correction` (default `True`, the ICLR version and TF-Addons): divide the moments
+      by $1 - \beta^t$. `False` is arXiv v3 and the cybertronai / torch-optimizer code.
+    * `clamp_value` (default `None`): $\phi(z) = \min(z, \text{clamp\_value})$ instead of
+      the identity, capping the step at $\eta \cdot \text{clamp\_value}$ (torch-optimizer
+      uses 10).
+    * `adapt` (default `True`): the layer adaptation. A group with `adapt=False` takes
+      the step with trust ratio 1, which is exactly `torch.optim.AdamW` with the same
+      `lr`, `betas`, `eps` and `weight_decay` (bitwise, with `bias_correction=True`).
+    * keyword-only `maximize`, and `foreach` / `differentiable`, which accept only their
+      "off" values: this file is the single-tensor path.
+
+    State per parameter, under torch's keys: `step` (a float32 CPU tensor, float64 when
+    that is the default dtype), `exp_avg` $m$ and `exp_avg_sq` $v$. A state dict moves
+    between `LAMB` and `torch.optim.Adam`/`AdamW` in both directions; keys missing from a
+    loaded group (`adapt`, `bias_correction`, `clamp_value`) are taken from the arguments
+    this optimizer was built with.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-6,
+        weight_decay: float = 0.0,
+        *,
+        bias_correction: bool = True,
+        clamp_value: float | None = None,
+        adapt: bool = True,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+    ) -> None:
+        # A bad argument fails here, with its name first, rather than as a NaN later.
+        if not 0.0 <= lr:
+            raise ValueError(f"lr must be >= 0, got {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"eps must be >= 0, got {eps}")
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"betas[{i}] must be in [0, 1), got {beta}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+        if clamp_value is not None and not clamp_value > 0:
+            raise ValueError(f"clamp_value must be > 0 or None, got {clamp_value}")
+        if foreach:
+            raise ValueError(
+                "foreach=True is not supported: this optimizer runs the single-tensor "
+                "(for-loop) path; pass foreach=None or False"
+            )
+        if differentiable:
+            raise ValueError(
+                "differentiable=True is not supported; pass differentiable=False"
+            )
+        # Every hyper-parameter lives in the group, so `state_dict()` carries it and one
+        # group can differ from another (the exclusions below are a group of their own).
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            bias_correction=bias_correction,
+            clamp_value=clamp_value,
+            adapt=adapt,
+            maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+        )
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Groups loaded from an Adam/AdamW state dict (or an older file) lack LAMB's own
+        # keys: take them from this optimizer's arguments. A `step` saved as a Python
+        # number becomes the tensor torch keeps.
+        super().__setstate__(state)
+        fallback = {"bias_correction": True, "clamp_value": None, "adapt": True,
+                    "maximize": False, "foreach": None, "differentiable": False}
+        defaults = getattr(self, "defaults", {})
+        for group in self.param_groups:
+            for key, value in fallback.items():
+                group.setdefault(key, defaults.get(key, value))
+            for p in group["params"]:
+                p_state = self.state.get(p, {})
+                if "step" in p_state and not torch.is_tensor(p_state["step"]):
+                    p_state["step"] = torch.tensor(float(p_state["step"]), dtype=_step_dtype())
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Take one step for every parameter that has a gradient; return the closure's loss."""
+        loss = None
+        if closure is not None:
+            # The closure recomputes the loss and its gradients, so it needs autograd on.
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                if param.grad.is_sparse:
+                    raise RuntimeError(
+                        "LAMB does not support sparse gradients: the trust ratio needs the "
+                        "norm of the whole update"
+                    )
+                state = self.state[param]
+                if len(state) == 0:
+                    # torch's layout: a CPU step counter and two moments shaped like the
+                    # parameter (complex if it is complex).
+                    state["step"] = torch.zeros((), dtype=_step_dtype())
+                    state["exp_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+                    state["exp_avg_sq"] = torch.zeros_like(
+                        param, memory_format=torch.preserve_format
+                    )
+                self._update(param, param.grad, state, group)
+        return loss
+
+    def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        """The update of one tensor, in the order of operations of `torch.optim.Adam`."""
+        beta1, beta2 = group["betas"]
+        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+        # Maximising $f$ is minimising $-f$.
+        if group["maximize"]:
+            grad = -grad
+        step_t += 1
+        # A complex tensor is a real tensor with a trailing axis of two; its norm is the
+        # same either way, so the trust ratio needs no special case.
+        if torch.is_complex(param):
+            param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+            exp_avg, exp_avg_sq = torch.view_as_real(exp_avg), torch.view_as_real(exp_avg_sq)
+        # Adam's moments: $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$ (as a `lerp`, like
+        # torch, which rounds identically) and $v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$.
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        # The counter lives on the CPU, so reading it does not wait for an accelerator.
+        step = float(step_t)
+        if group["bias_correction"]:
+            bias_correction1 = 1 - beta1**step
+            denom = (exp_avg_sq.sqrt() / (1 - beta2**step) ** 0.5).add_(eps)
+        else:
+            bias_correction1 = 1.0
+            denom = exp_avg_sq.sqrt().add_(eps)
+        #
+        # ## Without adaptation: AdamW
+        #
+        # With the trust ratio fixed at 1 the step is $x - \eta(r + \lambda x)$, which is
+        # AdamW's: shrink by $1 - \eta\lambda$, then take Adam's step. Written in torch's
+        # order, it is bitwise `torch.optim.AdamW` (and `Adam` when $\lambda = 0$).
+        if not group["adapt"]:
+            if weight_decay != 0:
+                param.mul_(1 - lr * weight_decay)
+            param.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
+            return
+        # ## Weight decay inside the norm
+        #
+        # The paper builds LAMB as "normalise the update of the base method" and the base
+        # is AdamW, whose update is $r + \lambda x$. So the decay is part of $u$ and the
+        # trust ratio rescales it too. Three consequences follow.
+        #
+        # * The length guarantee holds for the step actually taken:
+        #   $\lVert\Delta x\rVert = \eta\,\phi(\lVert x \rVert)$ with or without decay.
+        #   Decay added after the rescaling would lengthen some steps and shorten others.
+        # * $\lambda$ sets a direction, not a length: it tilts the step toward the origin
+        #   by $\lambda x$ against $r$, whose entries are of order one. With BERT's
+        #   $\lambda = 0.01$ and weights near $0.02$, $\lambda x \approx 2 \cdot 10^{-4}$ per
+        #   entry: decay matters only where $r$ is small, where the gradient is mostly
+        #   noise and $\hat m \ll \sqrt{\hat v}$.
+        # * Where Adam's direction vanishes ($r = 0$) the update is $u = \lambda x$ and
+        #   the step is
+        #   $-\eta \lVert x\rVert \, \lambda x / (\lambda\lVert x\rVert) = -\eta x$:
+        #   the weights shrink by the factor $1 - \eta$ per step *for every*
+        #   $\lambda > 0$, where AdamW would shrink them by $1 - \eta\lambda$.
+        update = exp_avg / denom
+        if bias_correction1 != 1.0:
+            update.div_(bias_correction1)
+        if weight_decay != 0:
+            update.add_(param, alpha=weight_decay)
+        # ## The trust ratio, without a host sync
+        #
+        # $\phi(\lVert x\rVert) / \lVert u\rVert$, with $\phi$ a clamp to
+        # $[0, \text{clamp\_value}]$ when one is set. Two cases need a ratio of 1:
+        #
+        # * $\lVert x \rVert = 0$, a tensor initialised at zero (a bias): a ratio of 0
+        #   would never move it. With ratio 1 its first step is Adam's.
+        # * $\lVert u \rVert = 0$: no gradient signal and no decay, $0/0$. Any ratio
+        #   gives a zero step; 1 keeps the result finite.
+        #
+        # The test is written with `torch.where`, on the device: a Python `if` on a
+        # norm would make the host wait for the accelerator at every tensor of the
+        # model. (The unused branch may hold $0/0$; `where` discards it.)
+        weight_norm = torch.linalg.vector_norm(param)
+        if group["clamp_value"] is not None:
+            weight_norm = weight_norm.clamp(max=group["clamp_value"])
+        update_norm = torch.linalg.vector_norm(update)
+        trust_ratio = torch.where(
+            (weight_norm > 0) & (update_norm > 0), weight_norm / update_norm, 1.0
+        )
+        # $x \leftarrow x - \eta \cdot \text{trust ratio} \cdot u$, in one pass.
+        param.addcmul_(update, trust_ratio, value=-lr)
+
+
+def _step_dtype() -> torch.dtype:
+    """torch keeps `step` in float32, or float64 when that is the default dtype."""
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+# ## Bias correction: two versions of the paper
+#
+# The ICLR version (and TF-Addons) divides the moments by $1 - \beta^t$ as Adam does;
+# arXiv v3 (and the cybertronai / torch-optimizer code) does not. The trust ratio makes
+# the difference smaller than in Adam. Write $c_t = \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$;
+# then
+#
+# $$
+# \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
+# = c_t \, \frac{m_t}{\sqrt{v_t} + \epsilon\sqrt{1 - \beta_2^t}} .
+# $$
+#
+# * Without weight decay $u = r$, and the factor $c_t$ cancels in $u / \lVert u\rVert$:
+#   the corrected method *is* the uncorrected one with a smaller
+#   $\epsilon_t = \epsilon \sqrt{1 - \beta_2^t}$. The first-moment correction does
+#   nothing at all.
+# * With weight decay, the uncorrected update is
+#   $m/(\sqrt v + \epsilon) + \lambda x \approx (r + c_t \lambda x) / c_t$: after
+#   rescaling it is the corrected method with decay $c_t\lambda$. For
+#   $\beta = (0.9, 0.999)$, $c_1 = 0.316$, $c_t$ falls to $0.152$ at $t = 12$, is
+#   $0.309$ at $t = 100$, $0.795$ at $t = 1000$ and above $0.99$ from $t = 3916$ on:
+#   the uncorrected version decays up to 6.6 times more weakly in early training.
+# * In groups without adaptation nothing cancels and it is Adam's correction: the
+#   uncorrected first step is $\eta (1 - \beta_1)/\sqrt{1 - \beta_2} \approx 3.16\eta$
+#   per coordinate instead of $\eta$.
+#
+# ## Which parameters to exclude
+#
+# BERT's LAMB excludes biases and LayerNorm parameters from weight decay, and TF-Addons'
+# `exclude_from_layer_adaptation` defaults to the same list. The reasons, derived:
+#
+# * **Biases start at zero.** Their first step has ratio 1, an Adam step, so
+#   $\lVert b_1 \rVert = \eta \lVert r_1 \rVert \approx \eta\sqrt{n}$. After that, with
+#   adaptation, each step changes the norm by at most $\eta \lVert b \rVert$, so
+#   $\lVert b_t \rVert \le (1 + \eta)^{t-1} \eta \lVert r_1 \rVert$: the bias can only
+#   grow geometrically from a tiny start. With $\eta = 10^{-3}$, $n = 768$ and a
+#   gradient of constant sign it needs 1979 steps to reach a norm of $0.2$; Adam's step,
+#   $\eta$ per coordinate, adds $\eta\sqrt{n} \approx 0.028$ per step and gets there
+#   in 8.
+# * **Normalisation layers** fix the scale of their input, so their gain and bias set
+#   the scale and offset of the signal directly; decaying the gain pulls it toward
+#   zero, not toward its neutral value one. They are also small (one vector per layer):
+#   Adam's per-coordinate step costs nothing there.
+# * **Embeddings** are *not* excluded: BERT decays and adapts them, and they are where
+#   adaptation matters most ($\sigma = 0.02$ made Adam's relative step $50\eta$). Pass
+#   `torch.nn.Embedding` in `no_decay_modules` to exclude them anyway.
+#
+# `lamb_param_groups` returns two groups: the rest, with the given weight decay and
+# the optimizer's adaptation; and the excluded tensors, with `weight_decay=0` and
+# `adapt=False`. (NVIDIA apex takes a shortcut: it adapts only tensors with
+# non-zero decay, unless `use_nvlamb`.)
+NORM_LAYERS: tuple[type[torch.nn.Module], ...] = (
+    torch.nn.LayerNorm,
+    torch.nn.GroupNorm,
+    torch.nn.RMSNorm,
+    torch.nn.modules.batchnorm._NormBase,  # BatchNorm*, SyncBatchNorm, InstanceNorm*
+)
+
+
+def lamb_param_groups(
+    model: torch.nn.Module,
+    weight_decay: float,
+    *,
+    no_decay_modules: tuple[type[torch.nn.Module], ...] = NORM_LAYERS,
+    no_decay_names: Sequence[str] = ("bias",),
+) -> list[dict[str, Any]]:
+    """Split `model`'s parameters into a decayed, adapted group and an excluded one.
+
+    A parameter is excluded (`weight_decay=0`, `adapt=False`) when the module that owns
+    it is an instance of `no_decay_modules`, or its own name (the last part of its
+    dotted name) ends with one of `no_decay_names`: `fc.bias`, `attn.in_proj_bias`. A
+    parameter shared by several modules is listed once, where it first appears. Empty
+    groups are left out.
+    """
+    decayed: list[Tensor] = []
+    excluded: list[Tensor] = []
+    seen: set[int] = set()
+    for module in model.modules():
+        for name, param in module.named_parameters(recurse=False):
+            if id(param) in seen:
+                continue
+            seen.add(id(param))
+            if isinstance(module, no_decay_modules) or name.endswith(tuple(no_decay_names)):
+                excluded.append(param)
+            else:
+                decayed.append(param)
+    groups: list[dict[str, Any]] = []
+    if decayed:
+        groups.append({"params": decayed, "weight_decay": weight_decay})
+    if excluded:
+        groups.append({"params": excluded, "weight_decay": 0.0, "adapt": False})
+    return groups
+
+
+# ## Evidence, and counter-evidence
+#
+# The paper trains BERT with batches of 32k sequences (64k for part of the run) in 76
+# minutes, and reports that Adam and AdamW could not reach the same accuracy at those
+# batch sizes. Nado et al. (2021, *A Large Batch Optimizer Reality Check*) re-ran the
+# comparison with the same care in tuning for every optimizer (learning-rate
+# schedule, warmup, $\epsilon$, decay) and found that Adam matches LAMB on BERT
+# pre-training at those batch sizes, and Nesterov momentum matches LARS on ResNet-50: a
+# large part of the reported gap came from tuning, not from the trust ratio.
+#
+# What the trust ratio can and cannot do follows from the derivation above. In a
+# homogeneous model (every layer the same width, initialised with the same $\sigma$)
+# Adam's relative steps are already equal, about $\eta/\sigma$ each, so LAMB only
+# rescales the global learning rate, which tuning finds anyway: no advantage to expect.
+# Its case is a model whose tensors differ in scale, embeddings next to LayerNorm gains
+# next to wide dense layers, where no single Adam learning rate is right for all of them
+# and LAMB gives each the same relative step. Related chapters: [Adam](adam.md),
+# [AdamW](adamw.md).
+#
+# ## The figure
+#
+# A small model (embedding with $\sigma = 0.02$, two residual MLP blocks with
+# LayerNorm, a wider hidden layer and an output head) learns a fixed random map from
+# tokens to tokens. Both optimizers run from the same start; for each tensor we plot
+# $\lVert \Delta x\rVert / \lVert x \rVert$ per step.
+def main(argv: list[str] | None = None) -> None:
+    """Plot the relative step per tensor under Adam and under LAMB."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Draw the LAMB chapter's figure.")
+    parser.add_argument("--save", metavar="FILE", help="write the figure to FILE")
+    args = parser.parse_args(argv)
+
+    import matplotlib
+
+    if args.save:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    torch.manual_seed(0)
+    vocab, width, steps, batch, lr = 128, 64, 150, 1024, 2e-3
+
+    class Block(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.norm = torch.nn.LayerNorm(width)
+            self.hidden = torch.nn.Linear(width, 4 * width)
+            self.out = torch.nn.Linear(4 * width, width)
+
+        def forward(self, h: Tensor) -> Tensor:
+            return h + self.out(torch.nn.functional.gelu(self.hidden(self.norm(h))))
+
+    def build() -> torch.nn.Module:
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(
+            torch.nn.Embedding(vocab, width), Block(), Block(),
+            torch.nn.LayerNorm(width), torch.nn.Linear(width, vocab),
+        )
+        torch.nn.init.normal_(model[0].weight, std=0.02)
+        return model
+
+    tracked = {"embedding": "0.weight", "block 1 hidden": "1.hidden.weight",
+               "block 1 out": "1.out.weight", "block 2 hidden": "2.hidden.weight",
+               "head": "4.weight", "LayerNorm gain": "1.norm.weight",
+               "head bias": "4.bias"}
+    target_map = torch.randperm(vocab)
+    data = torch.Generator().manual_seed(1)
+
+    def train(make_opt: Callable[[torch.nn.Module], Optimizer]) -> tuple[dict, list]:
+        model = build()
+        opt = make_opt(model)
+        params = dict(model.named_parameters())
+        ratios: dict[str, list[float]] = {k: [] for k in tracked}
+        losses = []
+        data.manual_seed(1)
+        for _ in range(steps):
+            tokens = torch.randint(vocab, (batch,), generator=data)
+            loss = torch.nn.functional.cross_entropy(model(tokens), target_map[tokens])
+            opt.zero_grad()
+            loss.backward()
+            before = {k: params[n].detach().clone() for k, n in tracked.items()}
+            opt.step()
+            for k, n in tracked.items():
+                delta = (params[n].detach() - before[k]).norm()
+                ratios[k].append(float(delta / before[k].norm().clamp(min=1e-12)))
+            losses.append(loss.item())
+        return ratios, losses
+
+    adam_ratios, adam_loss = train(
+        lambda m: torch.optim.AdamW(lamb_param_groups(m, 0.01), lr=lr, eps=1e-6)
+    )
+    lamb_ratios, lamb_loss = train(
+        lambda m: LAMB(lamb_param_groups(m, 0.01), lr=lr)
+    )
+
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), width_ratios=[1, 1, 0.8])
+    colors = plt.get_cmap("tab10").colors
+    for ax, ratios, name in ((axes[0], adam_ratios, "AdamW"), (axes[1], lamb_ratios, "LAMB")):
+        for (label, values), color in zip(ratios.items(), colors, strict=False):
+            excluded = label in ("LayerNorm gain", "head bias")
+            ax.semilogy(range(1, steps + 1), values, color=color, lw=1.2,
+                        ls=":" if excluded else "-",
+                        label=label + (" (excluded)" if excluded else ""))
+        ax.axhline(lr, color="k", lw=0.8, ls="--")
+        ax.set(xlabel="step", ylabel=r"$\|\Delta x\| \,/\, \|x\|$", ylim=(1e-4, 1),
+               title=f"{name}, lr = {lr:g}: relative step per tensor")
+    axes[1].text(steps * 0.98, lr * 1.15, r"$\eta$", ha="right", va="bottom")
+    axes[0].legend(fontsize=7.5, loc="upper right")
+    axes[2].plot(adam_loss, label="AdamW")
+    axes[2].plot(lamb_loss, label="LAMB")
+    axes[2].set(xlabel="step", ylabel="cross-entropy", title="Training loss")
+    axes[2].legend()
+    fig.tight_layout()
+
+    if args.save:
+        fig.savefig(args.save, dpi=110)
+    else:
+        plt.show()
+
+
+if __name__ == "__main__":
+    main()

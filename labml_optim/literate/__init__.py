@@ -1,0 +1,29 @@
+"""Literate pages from Python source: notes beside the code they explain.
+
+`parse` cuts a module into sections (Markdown notes, code with real line numbers),
+`load_chapter` + `render_page` turn a chapter file into one Markdown page of
+side-by-side rows, and `extract_math` / `render_math` / `substitute_math`
+pre-render its TeX with KaTeX. `python -m labml_optim.literate --help` shows the
+command line. Only the standard library is used (KaTeX runs under node).
+"""
+
+from .math import MathError, MathItem, extract_math, render_math, substitute_math
+from .parse import Section, parse, read_front_matter, split_front_matter
+from .render import Chapter, ChapterError, code_blocks, load_chapter, render_page
+
+__all__ = [
+    "Chapter",
+    "ChapterError",
+    "MathError",
+    "MathItem",
+    "Section",
+    "code_blocks",
+    "extract_math",
+    "load_chapter",
+    "parse",
+    "read_front_matter",
+    "render_math",
+    "render_page",
+    "split_front_matter",
+    "substitute_math",
+]

@@ -1,0 +1,212 @@
+"""Turn a chapter (a parsed Python file) into one Markdown page for mkdocs.
+
+The page needs the Markdown extensions `md_in_html`, `attr_list`,
+`pymdownx.highlight` and `pymdownx.superfences`. It starts with YAML front matter
+(`title`, `description`), then an optional download link, then one grid row per
+section:
+
+    <div class="lo-section" id="s-12" markdown>
+    <div class="lo-notes" markdown>
+
+    ...notes...
+
+    </div>
+    <div class="lo-code" markdown>
+
+    ```python linenums="12"
+    ...code...
+    ```
+
+    </div>
+    </div>
+
+A section's id is `s-<first code line>` (`s-n<first notes line>` for a notes-only
+section), so links to a row survive edits elsewhere in the file. Where a section's
+code lines are not contiguous (a docstring or comment run was lifted out between
+them) the code is split into several fenced blocks, each with its real `linenums`.
+Math is left as TeX; see `labml_optim.literate.math` for pre-rendering it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tokenize
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .parse import Section, _Parsed
+
+__all__ = ["Chapter", "ChapterError", "code_blocks", "load_chapter", "render_page"]
+
+
+class ChapterError(ValueError):
+    """A chapter cannot be rendered; the message starts with `file:line:`."""
+
+
+@dataclass
+class Chapter:
+    """A parsed chapter: `name` is the module name (`radam`), `path` its file."""
+
+    name: str
+    path: Path
+    source: str
+    title: str
+    summary: str
+    sections: list[Section]
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+def load_chapter(path: str | Path, *, strict: bool = True) -> Chapter:
+    """Read and parse a chapter file.
+
+    The module docstring's front matter must give `title` and `summary`; a missing
+    one raises `ChapterError("<file>:<line>: ...")`. With `strict=False` the title
+    falls back to the module name and the summary to "" (for rendering any module).
+    Invalid Python also raises `ChapterError`, pointing at the offending line.
+    """
+    path = Path(path)
+    with tokenize.open(path) as handle:  # honours PEP 263 encoding cookies
+        source = handle.read()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = _Parsed(source)
+    except SyntaxError as exc:
+        raise ChapterError(f"{path}:{exc.lineno or 1}: {exc.msg}") from exc
+    meta = parsed.meta
+    for key in ("title", "summary"):
+        if strict and not meta.get(key):
+            raise ChapterError(
+                f"{path}:{parsed.meta_line}: front matter of the module docstring "
+                f"has no '{key}:' line"
+            )
+    return Chapter(
+        name=path.stem,
+        path=path,
+        source=source,
+        title=meta.get("title") or path.stem,
+        summary=meta.get("summary", ""),
+        sections=parsed.sections,
+        meta=meta,
+    )
+
+
+def code_blocks(code: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """Split code into runs of consecutive line numbers, without edge blank lines."""
+    blocks: list[list[tuple[int, str]]] = []
+    for number, text in code:
+        if blocks and blocks[-1][-1][0] == number - 1:
+            blocks[-1].append((number, text))
+        else:
+            blocks.append([(number, text)])
+    trimmed = []
+    for block in blocks:
+        while block and not block[0][1].strip():
+            block = block[1:]
+        while block and not block[-1][1].strip():
+            block = block[:-1]
+        if block:
+            trimmed.append(block)
+    return trimmed
+
+
+def _fence(block: list[tuple[int, str]]) -> str:
+    longest = 0
+    for _, text in block:
+        run = 0
+        for ch in text:
+            run = run + 1 if ch == "`" else 0
+            longest = max(longest, run)
+    ticks = "`" * max(3, longest + 1)
+    body = "\n".join(text for _, text in block)
+    return f'{ticks}python linenums="{block[0][0]}"\n{body}\n{ticks}'
+
+
+def _section_id(section: Section, used: set[str]) -> str:
+    if section.code:
+        base = f"s-{section.code[0][0]}"
+    elif section.notes_lines:
+        base = f"s-n{section.notes_lines[0]}"
+    else:
+        base = "s-empty"
+    ident, n = base, 1
+    while ident in used:
+        n += 1
+        ident = f"{base}-{n}"
+    used.add(ident)
+    return ident
+
+
+def _main_line(section: Section) -> int | None:
+    """The line of `def main` in a section's code, if any."""
+    for number, text in section.code:
+        words = text.split()
+        for i, word in enumerate(words[:-1]):
+            if word == "def" and (words[i + 1] == "main" or words[i + 1].startswith("main(")):
+                return number
+    return None
+
+
+def _with_figure(chapter: Chapter, figure: str) -> list[Section]:
+    sections = list(chapter.sections)
+    if any(f"]({figure})" in section.notes for section in sections):
+        return sections
+    for i, section in enumerate(sections):
+        line = _main_line(section)
+        if line is not None:
+            image = f"![Figure from main]({figure})"
+            if section.notes:
+                notes = f"{section.notes}\n\n{image}"
+                notes_lines = [*section.notes_lines, line, line]
+            else:
+                notes, notes_lines = image, [line]
+            sections[i] = dataclasses.replace(section, notes=notes, notes_lines=notes_lines)
+            return sections
+    raise ChapterError(
+        f"{chapter.path}:1: no place for figure {figure}: no notes show it "
+        f"as ![...]({figure}) and no section defines main()"
+    )
+
+
+def render_page(
+    chapter: Chapter,
+    *,
+    figure: str | None = None,
+    download: str | None = None,
+    notes_filter: Callable[[Section], str] | None = None,
+) -> str:
+    """Render a chapter as one Markdown page (see the module docstring).
+
+    `figure` is an image file name placed beside `def main` unless some notes
+    already show it; `download` is the URL of the source file, linked near the top;
+    `notes_filter(section)` returns the Markdown to use for a section's notes (the
+    site uses it to swap math for placeholders).
+    """
+    sections = _with_figure(chapter, figure) if figure else chapter.sections
+    out = [
+        "---",
+        f"title: {json.dumps(chapter.title)}",
+        f"description: {json.dumps(chapter.summary)}",
+        "---",
+        "",
+    ]
+    if download:
+        out += [f"[Download {chapter.path.name}]({download}){{ .lo-download }}", ""]
+    used: set[str] = set()
+    for section in sections:
+        notes = notes_filter(section) if notes_filter else section.notes
+        out += [
+            f'<div class="lo-section" id="{_section_id(section, used)}" markdown>',
+            '<div class="lo-notes" markdown>',
+            "",
+        ]
+        if notes.strip():
+            out += [notes.strip("\n"), ""]
+        out += ["</div>", '<div class="lo-code" markdown>', ""]
+        for block in code_blocks(section.code):
+            out += [_fence(block), ""]
+        out += ["</div>", "</div>", ""]
+    return "\n".join(out)

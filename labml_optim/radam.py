@@ -1,0 +1,726 @@
+r"""
+---
+title: Rectified Adam (RAdam)
+summary: Why Adam's early adaptive step is unreliable, and how RAdam's r_t fixes its variance.
+---
+
+# Rectified Adam (RAdam)
+
+[Adam](adam.md) divides each coordinate's step by $\sqrt{\hat v_t}$, its estimate of the
+root mean square of that coordinate's gradient. In the first steps that estimate rests on
+one, two, three squared gradients. Adam is known to need a learning-rate warmup, on
+transformers above all: without it training often diverges or ends in a poor solution.
+Liu et al. ("On the Variance of the Adaptive Learning Rate and Beyond", ICLR 2020) trace
+this to the *variance* of the adaptive learning rate while it has seen few samples, and
+remove it with a factor $r_t \le 1$ that scales the adaptive step so that its variance is
+the same at every step. This page derives $r_t$ from scratch, checks each step
+numerically (the tests), and corrects a few errors that circulate with it.
+
+The paper backs the hypothesis with two baselines, both runnable from this file:
+
+* **Adam-2k**: for the first 2000 steps only $v_t$ is updated; the parameters and $m_t$
+  stay frozen. Afterwards it is plain Adam, now with a $v_t$ built from 2000 samples.
+  If too few samples in $v_t$ are the problem, this cures it, and in the paper it does.
+  Here: `adam_2k(params)`, an `AdamVWarmup` with `warmup_v_steps=2000`.
+* **Adam-eps**: Adam with $\epsilon = 10^{-4}$ instead of $10^{-8}$. The adaptive factor
+  $1/(\sqrt{\hat v_t} + \epsilon)$ is then at most $10^4$, which bounds its variance
+  (and also makes Adam less adaptive wherever gradients are small). Here: `adam_eps(params)`,
+  which is `torch.optim.Adam(params, eps=1e-4)`.
+
+## The algorithm
+
+With $g_t$ the gradient, $\beta_1, \beta_2 \in [0, 1)$, $m_0 = v_0 = 0$:
+
+$$
+\begin{aligned}
+m_t &= \beta_1 m_{t-1} + (1 - \beta_1)\, g_t ,
+& \hat m_t &= \frac{m_t}{1 - \beta_1^t} ,\\
+v_t &= \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2 ,
+& \hat \psi_t &= \frac{\sqrt{1 - \beta_2^t}}{\sqrt{v_t} + \epsilon} ,\\
+\rho_\infty &= \frac{2}{1 - \beta_2} - 1 ,
+& \rho_t &= \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t} ,
+\end{aligned}
+$$
+
+and then
+
+$$
+\theta_t =
+\begin{cases}
+\theta_{t-1} - \alpha\, r_t\, \hat m_t\, \hat\psi_t ,
+& \rho_t > 5 ,\qquad
+r_t = \sqrt{\dfrac{(\rho_t - 4)(\rho_t - 2)\,\rho_\infty}
+  {(\rho_\infty - 4)(\rho_\infty - 2)\,\rho_t}} ,\\[2ex]
+\theta_{t-1} - \alpha\, \hat m_t , & \text{otherwise.}
+\end{cases}
+$$
+
+Without $r_t$ the first line is Adam, except for where $\epsilon$ sits: torch's RAdam, and
+this chapter, add $\epsilon$ to $\sqrt{v_t}$ *before* the bias correction, which is Adam's
+$\epsilon$ multiplied by $1/\sqrt{1 - \beta_2^t}$ (13 times larger at $t = 6$ with
+$\beta_2 = 0.999$); torch's Adam adds it after. $\rho_t$ depends only on $t$ and $\beta_2$, so
+$r_t$ is a schedule known in advance: the figure further down shows it. The rest of this
+page explains where $\rho_t$, the threshold and $r_t$ come from.
+
+## 1. The adaptive learning rate
+
+Adam's step is $\alpha\, \hat m_t\, \psi_t$ with the adaptive learning rate
+
+$$
+\psi_t = \frac{1}{\sqrt{\hat v_t}} ,\qquad
+\hat v_t = \frac{(1 - \beta_2) \sum_{i=1}^{t} \beta_2^{t-i} g_i^2}{1 - \beta_2^t}
+$$
+
+($\epsilon$ aside). At the first step $\hat v_1 = g_1^2$, so $\psi_1 = 1/|g_1|$, and Adam moves
+every coordinate by exactly $\alpha\,\mathrm{sign}(g_1)$, whether its gradient is signal or
+noise. Model the gradient of one coordinate as noise, $g \sim \mathcal N(0, \sigma^2)$. Then
+
+$$
+P\Big(\psi_1 > \frac{k}{\sigma}\Big) = P\Big(|g_1| < \frac{\sigma}{k}\Big)
+= \mathrm{erf}\Big(\frac{1}{k\sqrt 2}\Big) \approx \frac{0.80}{k} ,
+$$
+
+a tail so heavy that $\mathbb E[\psi_1] = \infty$: about one coordinate in 125 gets an
+adaptive rate more than a hundred times its typical value $1/\sigma$. As $t$ grows, $\hat v_t$
+averages more squares and $\psi_t$ concentrates around $1/\sigma$. To say how fast, we need to
+know how many samples an exponential moving average is worth.
+
+## 2. From the exponential to a simple moving average
+
+$\hat v_t$ is a weighted average of $g_1^2, \dots, g_t^2$ with weights
+$w_i = (1 - \beta_2)\beta_2^{t-i} / (1 - \beta_2^t)$, which add up to 1. Call $t - i$ the *age*
+of $g_i^2$. A simple moving average (SMA) of the last $f$ squares weighs ages
+$0, 1, \dots, f - 1$ equally, so its mean age is $(f - 1)/2$. Liu et al. approximate the EMA
+by the SMA with the same mean age. With $\beta = \beta_2$, the EMA's mean age is
+
+$$
+A_t = \frac{1 - \beta}{1 - \beta^t} \sum_{a=0}^{t-1} a\, \beta^a .
+$$
+
+The sum is $\beta$ times the derivative of a geometric series:
+
+$$
+\begin{aligned}
+\sum_{a=0}^{t-1} a \beta^a
+= \beta \frac{d}{d\beta} \frac{1 - \beta^t}{1 - \beta}
+&= \beta\, \frac{-t\beta^{t-1}(1 - \beta) + (1 - \beta^t)}{(1 - \beta)^2}
+= \frac{\beta (1 - \beta^t) - t \beta^t (1 - \beta)}{(1 - \beta)^2} ,\\
+A_t &= \frac{\beta}{1 - \beta} - \frac{t \beta^t}{1 - \beta^t} .
+\end{aligned}
+$$
+
+Setting $(f - 1)/2 = A_t$ gives the length $f = \rho_t$ of the matching SMA,
+
+$$
+\rho_t = 1 + \frac{2\beta}{1 - \beta} - \frac{2 t \beta^t}{1 - \beta^t}
+= \rho_\infty - \frac{2 t \beta^t}{1 - \beta^t} ,
+\qquad
+\rho_\infty = \frac{1 + \beta}{1 - \beta} = \frac{2}{1 - \beta} - 1 ,
+$$
+
+where $\rho_\infty$ is the limit $t \to \infty$ ($t\beta^t \to 0$). At $t = 1$,
+$\rho_1 = \rho_\infty - 2\beta/(1 - \beta) = (1 - \beta)/(1 - \beta) = 1$ exactly: one gradient
+is one sample. For small $t$, $\rho_t \approx t$; for $\beta_2 = 0.999$, $\rho_\infty = 1999$,
+$\rho_2 = 1.9995$, $\rho_3 = 2.9987$, $\rho_5 = 4.996$, $\rho_6 = 5.994$.
+
+## 3. The distribution of $\psi_t^2$
+
+Replace $\hat v_t$ by the SMA of $\rho = \rho_t$ squares (as if $\rho$ were an integer) of
+independent $g_i \sim \mathcal N(0, \sigma^2)$. Then $\sum g_i^2 / \sigma^2 \sim \chi^2_\rho$ and
+
+$$
+\psi_t^2 = \frac{1}{\hat v_t} \approx \frac{\rho}{\sum_{i=1}^{\rho} g_{t+1-i}^2}
+= \frac{\rho\, \tau^2}{\chi^2_\rho} ,\qquad \tau^2 = \frac{1}{\sigma^2} .
+$$
+
+Note which way up this is: $\psi^2$ is the *inverse* of the mean square. $\rho\tau^2/\chi^2_\rho$
+is by definition the scaled inverse chi-squared distribution
+$\text{Scale-inv-}\chi^2(\rho, \tau^2)$. Since $\chi^2_\rho$ is a Gamma distribution with shape
+$\rho/2$ and rate $1/2$, $\chi^2_\rho / (\rho\tau^2)$ is Gamma with shape $\rho/2$ and rate
+$\rho\tau^2/2$, and its inverse is
+
+$$
+\psi_t^2 \sim \text{Inv-Gamma}\Big(a = \frac{\rho}{2},\; b = \frac{\rho}{2\sigma^2}\Big) ,
+\qquad p(x) = \frac{b^a}{\Gamma(a)}\, x^{-a-1} e^{-b/x} .
+$$
+
+## 4. Its mean
+
+All moments of the inverse gamma follow from one integral. Substituting $u = b/x$,
+
+$$
+\mathbb E[X^k] = \frac{b^a}{\Gamma(a)} \int_0^\infty x^{k-a-1} e^{-b/x}\, dx
+= \frac{b^a}{\Gamma(a)}\, b^{k-a} \int_0^\infty u^{a-k-1} e^{-u}\, du
+= b^k\, \frac{\Gamma(a - k)}{\Gamma(a)} ,
+$$
+
+finite only for $k < a$. With $k = 1$ and $\Gamma(a) = (a - 1)\Gamma(a - 1)$,
+
+$$
+\mathbb E[\psi_t^2] = \frac{b}{a - 1} = \frac{\rho}{(\rho - 2)\,\sigma^2} ,\qquad \rho > 2 .
+$$
+
+For $\rho \le 2$ ($t \le 2$ with $\beta_2 = 0.999$) even the mean is infinite.
+
+## 5. Its variance
+
+With $k = 2$, $\mathbb E[X^2] = b^2 / ((a - 1)(a - 2))$, so
+
+$$
+\mathrm{Var}[\psi_t^2] = \frac{b^2}{(a-1)(a-2)} - \frac{b^2}{(a-1)^2}
+= \frac{b^2}{(a - 1)^2 (a - 2)}
+= \frac{2\rho^2}{(\rho - 2)^2 (\rho - 4)\, \sigma^4} ,\qquad \rho > 4 .
+$$
+
+(A widely read annotated version prints $2\rho / ((\rho - 2)^2(\rho - 2)\,\sigma^4)$, wrong in
+the power of $\rho$ and in the last factor; the tests draw two million samples at
+$\rho = 6, 10, 30$ and reject it, while this form matches.)
+
+## 6. From $\psi^2$ to $\psi$: the delta method
+
+We want the variance of $\psi = \sqrt{\psi^2}$. Expand $\sqrt{x}$ to first order around
+$\mu = \mathbb E[X]$:
+
+$$
+\sqrt{X} \approx \sqrt{\mu} + \frac{X - \mu}{2\sqrt{\mu}}
+\quad\Rightarrow\quad
+\mathrm{Var}[\sqrt{X}] \approx \frac{\mathrm{Var}[X]}{4\mu} ,
+$$
+
+because a constant adds no variance and a factor $c = 1/(2\sqrt\mu)$ multiplies it by $c^2$.
+With sections 4 and 5,
+
+$$
+\mathrm{Var}[\psi_t] \approx \frac{2\rho^2}{(\rho - 2)^2(\rho - 4)\sigma^4}
+\cdot \frac{(\rho - 2)\sigma^2}{4\rho}
+= \frac{\rho}{2(\rho - 2)(\rho - 4)\,\sigma^2} .
+$$
+
+This decreases as $\rho$ grows, towards its floor at $\rho_\infty$, and it is finite only for
+$\rho > 4$: as $\rho \to 4^+$ it blows up. That is the origin of the threshold: below
+$\rho_t = 4$ the formula has nothing to offer.
+
+## 7. The rectification term
+
+Choose $r_t$ so that the rectified adaptive rate $r_t \psi_t$ has the variance that $\psi$
+has in the limit,
+$\mathrm{Var}[r_t \psi_t] = r_t^2\, \mathrm{Var}[\psi_t] = \mathrm{Var}[\psi_\infty]$:
+
+$$
+r_t = \sqrt{\frac{\mathrm{Var}[\psi_\infty]}{\mathrm{Var}[\psi_t]}}
+= \sqrt{\frac{\rho_\infty}{2(\rho_\infty - 2)(\rho_\infty - 4)\sigma^2}
+\cdot \frac{2(\rho_t - 2)(\rho_t - 4)\sigma^2}{\rho_t}}
+= \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\,\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\,\rho_t}} .
+$$
+
+$\sigma$ cancels: $r_t$ needs no estimate of the gradient scale, only $t$ and $\beta_2$. $r_t$ is
+already the square root, so the update multiplies the Adam step by $r_t$ (not by
+$\sqrt{r_t}$, as a well-known annotated page says in its comments while its code does the
+right thing). With $\beta_2 = 0.999$: $r_6 = 0.0258$, $r_{100} = 0.2153$, $r_{1000} = 0.6453$,
+and $r_t \to 1$.
+
+![The rectification term r_t against the step t for several β2: a warmup that reaches 0.65
+at t = 1/(1 − β2) and 0.98 at five times that; with β2 ≤ 0.6, ρ_t never exceeds 5](radam.png)
+
+## 8. How good is the first-order approximation?
+
+The delta method is not needed: $\mathbb E[\psi] = \mathbb E[X^{1/2}]$ is section 4's
+integral with $k = \tfrac12$ (the integral holds for any real $k < a$), so
+
+$$
+\mathbb E[\psi_t] = \sqrt{b}\, \frac{\Gamma(a - \frac12)}{\Gamma(a)}
+= \sqrt{\frac{\rho}{2\sigma^2}}\;
+  \frac{\Gamma\big(\frac{\rho - 1}{2}\big)}{\Gamma\big(\frac{\rho}{2}\big)} ,
+\qquad
+\mathrm{Var}[\psi_t] = \mathbb E[\psi_t^2] - \mathbb E[\psi_t]^2
+= \tau^2 \Big(\frac{\rho}{\rho - 2} - \frac{\rho}{2}
+\Big(\frac{\Gamma\big(\frac{\rho - 1}{2}\big)}{\Gamma\big(\frac{\rho}{2}\big)}\Big)^2\Big) .
+$$
+
+The exact variance is finite for every $\rho > 2$, so the threshold at 4 is an artefact of
+the approximation, not of $\psi$. And the approximation *overestimates* the variance early:
+by a factor 3.3 at $\rho = 5$, 2.15 at 6, 1.38 at 10 and 1.02 at 100. An exact rectifier
+$\sqrt{\mathrm{Var}_\text{exact}[\psi_\infty] / \mathrm{Var}_\text{exact}[\psi_t]}$ would give
+$r_6 = 0.0378$ instead of $0.0258$; RAdam damps its first rectified steps more than its own
+argument asks for, which errs on the safe side.
+
+## The threshold: 4, ≥ 5 or > 5
+
+The paper rectifies when $\rho_t > 4$. The official code changed that to $\rho_t \ge 5$ in
+August 2019, with a comment that the approximation calls for caution; torch uses
+$\rho_t > 5$, and so does this chapter by default (`rho_threshold=5.0`; the paper's rule is
+`rho_threshold=4.0`). With $\beta_2 = 0.999$, $\rho_5 = 4.996$ and $\rho_6 = 5.994$, so the
+paper's rule and the others differ at exactly one step, $t = 5$, where the paper takes a
+rectified step with $r_5 = 0.0173$. $\ge 5$ and $> 5$ differ only if $\rho_t$ is exactly $5.0$
+in floating point, which takes a contrived $\beta_2$: the tests find
+$\beta_2 = 0.8397685748659791$, where $\rho_6$ is exactly 5.0 and the two rules part at $t = 6$. `rho_threshold` below 4 is refused: $r_t$ would be the
+square root of a negative number.
+
+## Before the threshold
+
+While $\rho_t \le 5$ there is no usable variance estimate. The paper and torch then take a
+step of SGD with momentum, $\theta_t = \theta_{t-1} - \alpha\,\hat m_t$
+(`degenerated_to_sgd=True`, the default). That step is measured in units of the gradient, not
+of $\alpha$: multiply the loss by 1000 and these first steps grow 1000 times, while Adam's and
+RAdam's rectified steps do not change. The official code's default since 2021 is to skip the
+update instead (`degenerated_to_sgd=False`): $m_t$, $v_t$ and the step count advance, the
+parameters do not move and no weight decay is applied. With $\beta_2 = 0.999$ that is five
+skipped steps.
+
+## Does RAdam replace warmup?
+
+$r_t$ is a warmup schedule in disguise, the same for every coordinate: for $\beta_2$ close to 1
+it depends on $t$ almost only through $t(1 - \beta_2)$, and reaches 0.65 at $t = 1/(1 - \beta_2)$,
+0.83 at twice and 0.98 at five times that (the figure). For machine translation the paper set
+$\beta_2 = 0.9995$, so $\rho_\infty \approx 4000$, to match a 4000-step warmup. Ma & Yarats
+(2021) argue that an *untuned* linear warmup over $2/(1 - \beta_2)$ steps works as well as
+RAdam in practice; the [warmup](warmup.md) chapter derives it and draws it beside $r_t$.
+
+## Weight decay
+
+`weight_decay` $\lambda$ adds $\lambda\theta_{t-1}$ to the gradient (L2), as torch's default;
+`decoupled_weight_decay=True` instead multiplies the parameter by $1 - \alpha\lambda$ before the
+update, as in AdamW and in the official RAdam code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.optim import Optimizer
+
+
+class RAdam(Optimizer):
+    r"""Rectified Adam, a drop-in replacement for `torch.optim.RAdam`.
+
+    Same signature, defaults, group keys and state keys (`step`, `exp_avg`, `exp_avg_sq`) as
+    torch's, so state dicts move between the two in both directions, and float32 results are
+    bitwise equal to torch's for-loop path. Two keywords go beyond torch:
+
+    * `rho_threshold` (default 5.0, torch's): rectify when $\rho_t$ exceeds it; the paper's
+      rule is 4.0. Must be at least 4.
+    * `degenerated_to_sgd` (default True, torch's and the paper's): below the threshold take
+      the momentum step $\alpha\hat m_t$; False skips the update and its decoupled weight
+      decay, as the official code does by default.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict[str, Any]],
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        decoupled_weight_decay: bool = False,
+        *,
+        rho_threshold: float = 5.0,
+        degenerated_to_sgd: bool = True,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        betas = _check_arguments(
+            lr, betas, eps, weight_decay, foreach=foreach, capturable=capturable,
+            differentiable=differentiable,
+        )
+        # Section 6: the approximate variance, and with it $r_t$, exists only for
+        # $\rho_t > 4$, so a lower threshold would rectify with an imaginary $r_t$.
+        if not rho_threshold >= 4.0:
+            raise ValueError(f"rho_threshold must be >= 4, got {rho_threshold}")
+        # torch's group keys, all of them, plus our two.
+        defaults = dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+            maximize=maximize, foreach=foreach, capturable=capturable,
+            decoupled_weight_decay=decoupled_weight_decay, differentiable=differentiable,
+            rho_threshold=float(rho_threshold), degenerated_to_sgd=degenerated_to_sgd,
+        )
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Fill in keys that torch's or older state dicts lack; make a numeric `step` a tensor."""
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            group.setdefault("capturable", False)
+            group.setdefault("rho_threshold", 5.0)
+            group.setdefault("degenerated_to_sgd", True)
+            _steps_to_tensors(self, group)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Take one RAdam step for each parameter that has a gradient; return the closure's loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+
+        for group in self.param_groups:
+            # As torch does, check every gradient and create missing state before any
+            # parameter of the group moves, so a sparse gradient fails cleanly.
+            params = _params_with_grad(self, group)
+            lr = _scalar(group["lr"])
+            beta1, beta2 = group["betas"]
+            for param in params:
+                _radam_update(
+                    param, param.grad, self.state[param], lr=lr, beta1=beta1, beta2=beta2,
+                    eps=group["eps"], weight_decay=group["weight_decay"],
+                    decoupled_weight_decay=group["decoupled_weight_decay"],
+                    maximize=group["maximize"], rho_threshold=group["rho_threshold"],
+                    degenerated_to_sgd=group["degenerated_to_sgd"],
+                )
+        return loss
+
+
+def _radam_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    decoupled_weight_decay: bool,
+    maximize: bool,
+    rho_threshold: float,
+    degenerated_to_sgd: bool,
+) -> None:
+    r"""One RAdam step on one tensor, in torch's order of operations.
+
+    Every rounding happens where torch's for-loop path rounds, which is what makes float32
+    results bitwise equal.
+    """
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    # Maximizing $f$ is minimizing $-f$.
+    if maximize:
+        grad = -grad
+    # A complex coordinate is two real ones, each with its own second moment.
+    if torch.is_complex(param):
+        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+        exp_avg, exp_avg_sq = torch.view_as_real(exp_avg), torch.view_as_real(exp_avg_sq)
+
+    state["step"] += 1
+    t = state["step"].item()
+
+    # $\rho_t$ and the choice of branch depend only on $t$ and $\beta_2$ (section 2), so
+    # they are known before anything is updated.
+    bias_correction2 = 1 - beta2**t
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = sma_length(t, beta2)
+    rectified = rho_t > rho_threshold
+    moves = rectified or degenerated_to_sgd
+
+    # L2 decay is part of the gradient and so enters $m_t$ and $v_t$ in every step;
+    # decoupled decay shrinks the parameter, and only in steps that move it.
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            if moves:
+                param.mul_(1 - lr * weight_decay)
+        else:
+            grad = grad.add(param, alpha=weight_decay)
+
+    # The moments are Adam's; `lerp_` is $m + (1-\beta_1)(g - m)$, rounded as torch rounds.
+    exp_avg.lerp_(grad, 1 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    if not moves:
+        return
+
+    bias_correction1 = 1 - beta1**t
+    step = exp_avg / bias_correction1 * lr
+    if rectified:
+        # $\alpha\, \hat m_t \cdot \sqrt{1-\beta_2^t}/(\sqrt{v_t}+\epsilon) \cdot r_t$: the
+        # factors in torch's order (a number divided by a tensor is the tensor's reciprocal
+        # times the number, as torch computes it).
+        adaptive = bias_correction2**0.5 / exp_avg_sq.sqrt().add_(eps)
+        step = step * adaptive * rectification(rho_t, rho_inf)
+    # Otherwise `step` is the momentum step $\alpha\hat m_t$ of section "Before the threshold".
+    param.sub_(step)
+
+
+#
+def sma_length(t: float, beta2: float) -> float:
+    r"""$\rho_t = \rho_\infty - 2t\beta_2^t/(1-\beta_2^t)$: how many samples $\hat v_t$ is worth.
+
+    The length of the simple moving average with the same mean age as the bias-corrected
+    EMA at step $t \ge 1$ (section 2). Written as torch writes it, so that the two make the
+    same threshold decisions to the last bit.
+    """
+    rho_inf = 2 / (1 - beta2) - 1
+    return rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+
+
+def rectification(rho_t: float, rho_inf: float) -> float:
+    r"""$r_t = \sqrt{(\rho_t-4)(\rho_t-2)\rho_\infty / ((\rho_\infty-4)(\rho_\infty-2)\rho_t)}$.
+
+    Section 7; defined for $\rho_t > 4$ (and then $\rho_\infty > \rho_t > 4$).
+    """
+    return ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+
+
+def psi_variance_first_order(rho: float, sigma: float = 1.0) -> float:
+    r"""The delta method's $\mathrm{Var}[\psi] \approx \rho / (2(\rho-2)(\rho-4)\sigma^2)$."""
+    return rho / (2 * (rho - 2) * (rho - 4) * sigma**2)
+
+
+def psi_variance_exact(rho: float, sigma: float = 1.0) -> float:
+    r"""The exact $\mathrm{Var}[\psi]$ of section 8, $\tau^2(\rho/(\rho-2) - \mu^2)$.
+
+    Here $\mu = \sqrt{\rho/2}\,\Gamma(\frac{\rho-1}{2})/\Gamma(\frac\rho2)$ is
+    $\mathbb E[\psi]$ for $\sigma = 1$; valid for $\rho > 2$. The Gamma ratio goes through
+    `lgamma`, which does not overflow for large $\rho$.
+    """
+    gamma_ratio = math.exp(math.lgamma((rho - 1) / 2) - math.lgamma(rho / 2))
+    return (rho / (rho - 2) - rho / 2 * gamma_ratio**2) / sigma**2
+
+
+# ## The paper's two baselines
+#
+# Adam-2k freezes the parameters and $m_t$ for its first `warmup_v_steps` steps and only
+# accumulates $v_t$. It is written as its own small optimizer, `AdamVWarmup`, whose state is
+# exactly `torch.optim.Adam`'s: after the warm-up it *is* Adam, continuing with the $v_t$ it
+# has gathered, and its state dict can be loaded into `torch.optim.Adam` at any time. As in
+# the official code, the step count (and so both bias corrections) counts the frozen steps
+# too. $v_t$ has had $t$ updates and its correction $1 - \beta_2^t$ is right; $m_t$ has had
+# only $t - k$, so $\hat m_t$ is too small by $1 - \beta_1^{t-k}$ for the first
+# $\approx 1/(1-\beta_1)$ steps after the warm-up, a short extra warmup of the momentum.
+# With `warmup_v_steps=0` it is `torch.optim.Adam` (without AMSGrad), bit for bit.
+class AdamVWarmup(Optimizer):
+    r"""Adam whose first `warmup_v_steps` steps only update $v_t$ (the paper's Adam-2k).
+
+    Arguments as `torch.optim.Adam` (no `amsgrad`, `fused`), plus `warmup_v_steps` (default
+    0: plain Adam). `adam_2k(params)` builds the paper's baseline.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict[str, Any]],
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        *,
+        warmup_v_steps: int = 0,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        betas = _check_arguments(
+            lr, betas, eps, weight_decay, foreach=foreach, capturable=capturable,
+            differentiable=differentiable,
+        )
+        if isinstance(warmup_v_steps, bool) or not isinstance(warmup_v_steps, int) \
+                or warmup_v_steps < 0:
+            raise ValueError(f"warmup_v_steps must be an int >= 0, got {warmup_v_steps!r}")
+        # torch.optim.Adam's group keys (`amsgrad` and `fused` off), so a group loaded into
+        # torch's Adam finds every key it reads.
+        defaults = dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=False,
+            maximize=maximize, foreach=foreach, capturable=capturable,
+            differentiable=differentiable, fused=None,
+            decoupled_weight_decay=decoupled_weight_decay, warmup_v_steps=warmup_v_steps,
+        )
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Fill in keys that torch's or older state dicts lack; make a numeric `step` a tensor."""
+        super().__setstate__(state)
+        for group in self.param_groups:
+            if group.get("amsgrad"):
+                raise ValueError("AdamVWarmup has no AMSGrad variant; got a group with amsgrad")
+            for key, value in (("amsgrad", False), ("maximize", False), ("foreach", None),
+                               ("capturable", False), ("differentiable", False),
+                               ("fused", None), ("decoupled_weight_decay", False),
+                               ("warmup_v_steps", 0)):
+                group.setdefault(key, value)
+            _steps_to_tensors(self, group)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Take one step for every parameter that has a gradient; return the closure's loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+
+        for group in self.param_groups:
+            params = _params_with_grad(self, group)
+            lr = _scalar(group["lr"])
+            beta1, beta2 = group["betas"]
+            for param in params:
+                state = self.state[param]
+                grad = param.grad if not group["maximize"] else -param.grad
+                eps, weight_decay = group["eps"], group["weight_decay"]
+                state["step"] += 1
+                t = state["step"].item()
+                frozen = t <= group["warmup_v_steps"]
+
+                # Frozen: no decoupled decay either, the parameters must not move.
+                if weight_decay != 0:
+                    if not group["decoupled_weight_decay"]:
+                        grad = grad.add(param, alpha=weight_decay)
+                    elif not frozen:
+                        param.mul_(1 - lr * weight_decay)
+
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                if torch.is_complex(param):
+                    param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+                    exp_avg = torch.view_as_real(exp_avg)
+                    exp_avg_sq = torch.view_as_real(exp_avg_sq)
+
+                # During the warm-up, only $v_t$ learns: that is the whole of Adam-2k.
+                if not frozen:
+                    exp_avg.lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                if frozen:
+                    continue
+
+                # From here on Adam as torch computes it: $\epsilon$ after the correction.
+                step_size = lr / (1 - beta1**t)
+                denom = (exp_avg_sq.sqrt() / (1 - beta2**t) ** 0.5).add_(eps)
+                param.addcdiv_(exp_avg, denom, value=-step_size)
+        return loss
+
+
+def adam_2k(params: Iterable[Tensor] | Iterable[dict[str, Any]], **kwargs: Any) -> AdamVWarmup:
+    """The paper's Adam-2k: `AdamVWarmup` with `warmup_v_steps=2000`."""
+    kwargs.setdefault("warmup_v_steps", 2000)
+    return AdamVWarmup(params, **kwargs)
+
+
+def adam_eps(params: Iterable[Tensor] | Iterable[dict[str, Any]], **kwargs: Any) -> Optimizer:
+    """The paper's Adam-eps: `torch.optim.Adam` with `eps=1e-4`."""
+    kwargs.setdefault("eps", 1e-4)
+    return torch.optim.Adam(params, **kwargs)
+
+
+# ## Shared plumbing
+#
+# Argument checks, state creation and the step counter, common to both optimizers.
+def _check_arguments(
+    lr: float | Tensor,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+    *,
+    foreach: bool | None,
+    capturable: bool,
+    differentiable: bool,
+) -> tuple[float, float]:
+    """Refuse bad hyper-parameters with a message that starts with the argument's name."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError(f"lr must be a float or a 1-element tensor, got shape {tuple(lr.shape)}")
+    if not 0.0 <= _scalar(lr):
+        raise ValueError(f"lr must be >= 0, got {_scalar(lr)}")
+    if not 0.0 <= eps:
+        raise ValueError(f"eps must be >= 0, got {eps}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"betas[{i}] must be in [0, 1), got {beta}")
+    # The chapters run torch's single-tensor path only; the other paths' switches are
+    # accepted in their "off" setting and refused otherwise, never silently ignored.
+    if foreach:
+        raise ValueError("foreach=True is not supported: this chapter runs the for-loop path")
+    if capturable:
+        raise ValueError("capturable=True is not supported: this chapter runs the for-loop path")
+    if differentiable:
+        raise ValueError("differentiable=True is not supported")
+    return float(betas[0]), float(betas[1])
+
+
+def _scalar(x: float | Tensor) -> float:
+    # A one-element tensor learning rate is read as a number, as torch's for-loop path does.
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def _step_dtype() -> torch.dtype:
+    # torch keeps the step counter in float64 only when that is the default dtype.
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def _params_with_grad(opt: Optimizer, group: dict[str, Any]) -> list[Tensor]:
+    """The group's parameters that have a gradient, with their state created if missing."""
+    found = []
+    for p in group["params"]:
+        if p.grad is None:
+            continue
+        if p.grad.is_sparse:
+            raise RuntimeError(f"{type(opt).__name__} does not support sparse gradients")
+        state = opt.state[p]
+        if len(state) == 0:
+            # The moments start at zero: the bias that the corrections remove.
+            state["step"] = torch.tensor(0.0, dtype=_step_dtype())
+            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        found.append(p)
+    return found
+
+
+def _steps_to_tensors(opt: Optimizer, group: dict[str, Any]) -> None:
+    # A state dict may store `step` as a plain number (older torch, other libraries).
+    for p in group["params"]:
+        p_state = opt.state.get(p, {})
+        if "step" in p_state and not torch.is_tensor(p_state["step"]):
+            p_state["step"] = torch.tensor(float(p_state["step"]), dtype=_step_dtype())
+
+
+def main(argv: list[str] | None = None) -> None:
+    r"""Draw $r_t$ against $t$ for several $\beta_2$."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Draw the RAdam chapter's figure.")
+    parser.add_argument("--save", metavar="FILE", help="write the figure to FILE (PNG)")
+    args = parser.parse_args(argv)
+
+    import matplotlib
+
+    if args.save:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    # Integer steps from 1 to $10^5$, evenly spaced on the log axis.
+    ts = sorted({round(10 ** (5 * i / 1500)) for i in range(1501)})
+    fig, ax = plt.subplots(figsize=(10, 4.6))
+    colours = [f"C{i}" for i in range(7)]
+    for beta2, colour in zip((0.5, 0.6, 0.8, 0.9, 0.99, 0.999, 0.9999), colours, strict=True):
+        rho_inf = 2 / (1 - beta2) - 1
+        # torch's rule: rectify when $\rho_t > 5$; no point is drawn before that.
+        r = [rectification(rho, rho_inf) if (rho := sma_length(t, beta2)) > 5 else math.nan
+             for t in ts]
+        label = rf"$\beta_2$ = {beta2}"
+        if rho_inf <= 5:
+            label += rf" ($\rho_\infty$ = {rho_inf:g}: never rectified)"
+        ax.plot(ts, r, color=colour, label=label)
+    # Linear warmup over $2/(1-\beta_2)$ steps for $\beta_2 = 0.999$, for comparison.
+    ax.plot(ts, [min(1.0, t * (1 - 0.999) / 2) for t in ts], color="gray", ls="--", lw=1,
+            label="linear warmup over\n" + r"$2/(1-\beta_2)$ = 2000 steps")
+    ax.set_xscale("log")
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel("$r_t$")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(r"RAdam's rectification term $r_t$ (rectified when $\rho_t > 5$)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    ax.grid(True, which="major", alpha=0.3)
+    fig.tight_layout()
+    if args.save:
+        fig.savefig(args.save, dpi=110)
+    else:
+        plt.show()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,399 @@
+r"""
+---
+title: RMSprop
+summary: A leaky average of squared gradients, its centered variant, and momentum on the step.
+---
+
+# RMSprop
+
+[Adagrad](adagrad.md) divides each coordinate's step by the root of *all* its past
+squared gradients. The sum only grows, so the steps shrink like $1/\sqrt{t}$ for ever:
+right for a convex problem seen once, wrong for a network whose loss surface changes as
+it trains. RMSprop (Tieleman and Hinton, 2012, in a lecture rather than a paper) keeps
+Adagrad's per-coordinate scaling but forgets: the sum becomes a leaky average, so the
+scale follows the *recent* size of the gradient. The class below is a drop-in replacement
+for `torch.optim.RMSprop`, bitwise equal to torch's for-loop implementation.
+
+## The algorithm
+
+Per coordinate, with $v_0 = 0$ and smoothing constant $\alpha$ (`alpha`, default 0.99),
+
+$$
+\begin{aligned}
+v_t &= \alpha \, v_{t-1} + (1 - \alpha) \, g_t^2, \\
+\theta_t &= \theta_{t-1} - \eta \, \frac{g_t}{\sqrt{v_t} + \epsilon} .
+\end{aligned}
+$$
+
+$\sqrt{v_t}$ is a running root-mean-square of the gradient, which gives the method its
+name. Dividing by it is the mini-batch version of Rprop's idea of using only the sign of
+the gradient: $g/\sqrt{\mathbb{E}[g^2]}$ has the sign of $g$ and a magnitude of about one,
+averaged over enough batches that noise does not flip it at every step.
+
+## What the leaky average remembers
+
+Unrolling the recursion from $v_0 = 0$,
+
+$$
+v_t = (1 - \alpha) \sum_{k=1}^{t} \alpha^{t-k} g_k^2 ,
+$$
+
+a weighted average of the past squared gradients with weights that halve every
+$\ln 2 / \ln(1/\alpha) \approx 69$ steps for $\alpha = 0.99$; the weights
+$(1 - \alpha)\alpha^{t-k}$ sum to $1$ over an infinite past, and their mean age is
+$\sum_j j (1-\alpha)\alpha^j = \frac{\alpha}{1-\alpha} = 99$ steps.
+
+**No decay in the long run.** For stationary gradients with $\mathbb{E}[g^2] = \sigma^2$,
+$\mathbb{E}[v_t] = (1 - \alpha^t)\sigma^2 \to \sigma^2$, so the step settles at
+$\eta\, g / \sigma$, of typical size $\eta$ whatever the scale of $g$, and stays there:
+unlike Adagrad, the effective learning rate $\eta / \sqrt{v_t}$ does not go to zero.
+
+**How noisy is $v$.** With independent $g_k^2$ of variance $\mathrm{Var}[g^2]$, the
+variance of the weighted sum is the sum of the squared weights times that variance:
+
+$$
+\mathrm{Var}[v_\infty]
+= (1-\alpha)^2 \sum_{j \ge 0} \alpha^{2j} \, \mathrm{Var}[g^2]
+= \frac{1 - \alpha}{1 + \alpha} \, \mathrm{Var}[g^2] .
+$$
+
+For Gaussian gradients $\mathrm{Var}[g^2] = 2\sigma^4$, so with $\alpha = 0.99$ the
+standard deviation of $v$ is $\sqrt{2 \cdot 0.01 / 1.99} \approx 10\%$ of its mean: a
+larger $\alpha$ gives a steadier scale that follows changes more slowly.
+
+**The first steps are large.** torch does not correct $v_t$ for its zero start (the
+weights sum to $1 - \alpha^t$, not $1$; [Adam](adam.md) divides that factor out). For a
+constant gradient $v_t = (1 - \alpha^t) g^2$, so step $t$ moves
+
+$$
+\frac{\eta}{\sqrt{1 - \alpha^t}} ,
+$$
+
+which is $\eta / \sqrt{1 - \alpha} = 10\,\eta$ at $t = 1$ with $\alpha = 0.99$, and
+approaches $\eta$ only after a few hundred steps.
+
+## Centered RMSprop: divide by the standard deviation
+
+The centered variant (Graves, 2013) also keeps a leaky average of the gradient itself,
+$m_t = \alpha m_{t-1} + (1-\alpha) g_t$, and divides by
+
+$$
+\sqrt{v_t - m_t^2} \approx \sqrt{\mathbb{E}[g^2] - \mathbb{E}[g]^2} = \sqrt{\mathrm{Var}[g]} ,
+$$
+
+an estimate of the gradient's standard deviation rather than of its root mean square.
+A coordinate whose gradient is consistent (large mean, small noise) then gets a larger
+step than one whose gradient is mostly noise. With the uncentered form both are divided
+by $\sqrt{\text{mean}^2 + \text{variance}}$, so a strong steady gradient is damped exactly
+where it could be trusted.
+
+**The difference is never negative.** Both averages use the same weights
+$w_k = (1-\alpha)\alpha^{t-k}$, whose sum $s_t = 1 - \alpha^t$ is at most one. By the
+Cauchy-Schwarz inequality,
+
+$$
+m_t^2 = \Big(\sum_k w_k g_k\Big)^2 \le \Big(\sum_k w_k\Big)\Big(\sum_k w_k g_k^2\Big)
+= s_t \, v_t \le v_t ,
+$$
+
+so the square root is defined (up to rounding, for which $\epsilon$ is there).
+
+**What it estimates, exactly.** Take gradients $g_k = \bar g + \sigma\xi_k$ with independent
+standard noise $\xi_k$, and write $q_t = \sum_k w_k^2 = \frac{(1-\alpha)(1-\alpha^{2t})}{1+\alpha}$.
+Then $\mathbb{E}[v_t] = s_t(\bar g^2 + \sigma^2)$ and
+$\mathbb{E}[m_t^2] = (\mathbb{E}[m_t])^2 + \mathrm{Var}[m_t] = s_t^2\bar g^2 + q_t\sigma^2$, so
+
+$$
+\mathbb{E}[v_t - m_t^2] = (s_t - q_t)\,\sigma^2 + s_t (1 - s_t)\,\bar g^2 .
+$$
+
+In the long run $s_t \to 1$ and this is $\frac{2\alpha}{1+\alpha}\sigma^2$: the variance,
+slightly underestimated ($0.995\,\sigma^2$ at $\alpha = 0.99$) because $m_t$ contains the
+very noise it is subtracted from. Early on, the zero start adds $s_t(1-s_t)\bar g^2$: $m$
+lags behind $v$, and the scale is inflated for the first hundred or so steps when the
+mean is large (the bump in the figure).
+
+**With no noise it vanishes.** For a constant gradient ($\sigma = 0$) only the second term
+is left, $v_t - m_t^2 = (1-\alpha^t)\alpha^t g^2 \to 0$, and the step
+$\eta\,|g| / (\sqrt{(1 - \alpha^t)\alpha^t}\,|g| + \epsilon)$ grows until $\epsilon$ caps
+it. Centered RMSprop assumes noisy gradients; on a deterministic problem it takes huge
+steps.
+
+![Plain and centered RMSprop on a noisy problem](rmsprop.png)
+
+## Momentum on the scaled step
+
+With `momentum` $\mu > 0$ the buffer accumulates the *scaled* step, not the gradient:
+
+$$
+\begin{aligned}
+b_t &= \mu \, b_{t-1} + \frac{g_t}{\sqrt{v_t} + \epsilon}, \\
+\theta_t &= \theta_{t-1} - \eta \, b_t ,
+\end{aligned}
+$$
+
+the heavy ball of [SGD](sgd.md) run on the preconditioned direction, with effective step
+$\eta / (1 - \mu)$ once the direction is steady. [Adam](adam.md) puts its momentum on the
+gradient *before* dividing; here each gradient is divided by the scale of its own step,
+and later changes of the scale do not rescale the buffer.
+
+## Weight decay, maximize and complex parameters
+
+`weight_decay` $\lambda$ adds $\lambda\theta$ to the gradient before anything else, so it
+enters $v$, $m$ and the scaled step. `maximize` negates the gradient. A complex parameter
+is handled as its real view: its real and imaginary parts are separate coordinates with
+separate averages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.optim import Optimizer
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop, with torch's arguments, defaults and state.
+
+    `lr` $\eta$, `alpha` $\alpha$, `eps` $\epsilon$, `weight_decay` $\lambda$ (an L2
+    penalty added to the gradient), `momentum` $\mu$, `centered`, `maximize`. State:
+    `step`, `square_avg` ($v$), `momentum_buffer` ($b$, when $\mu > 0$) and `grad_avg`
+    ($m$, when centered). `capturable`, `foreach` and `differentiable` exist for
+    compatibility and accept only their "off" values: this file is the single-tensor path.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | Tensor = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        capturable: bool = False,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        # A bad argument fails here, with its name first, rather than as a NaN later.
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError(f"lr must be a float or a 1-element tensor, got {lr.numel()} elements")
+        for name, value in (("lr", lr), ("eps", eps), ("momentum", momentum),
+                            ("weight_decay", weight_decay)):
+            if not 0.0 <= value:
+                raise ValueError(f"{name} must be >= 0, got {value}")
+        # torch only asks alpha >= 0; above 1 the weight 1 - alpha is negative, $v$ can
+        # turn negative and its square root NaN, so we refuse that too.
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        if capturable:
+            raise ValueError("capturable=True is not supported; pass capturable=False")
+        _check_compat_flags(foreach=foreach, differentiable=differentiable)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            alpha=alpha,
+            eps=eps,
+            centered=centered,
+            weight_decay=weight_decay,
+            capturable=capturable,
+            foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
+        )
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Groups from older state dicts may lack the newer keys; fill torch's defaults.
+        # Old checkpoints also kept `step` as a number; make it a tensor again.
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("momentum", 0)
+            group.setdefault("centered", False)
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
+        for param_state in self.state.values():
+            if "step" in param_state and not torch.is_tensor(param_state["step"]):
+                param_state["step"] = torch.tensor(float(param_state["step"]),
+                                                   dtype=_scalar_dtype())
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Take one step for every parameter that has a gradient; return the closure's loss."""
+        loss = None
+        if closure is not None:
+            # The closure recomputes the loss and its gradients, so it needs autograd on.
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                if param.grad.is_sparse:
+                    raise RuntimeError(
+                        "RMSprop does not support sparse gradients: the leaky average "
+                        "decays every coordinate at every step, so the update is dense"
+                    )
+                self._update(param, param.grad, group)
+        return loss
+
+    def _update(self, param: Tensor, grad: Tensor, group: dict[str, Any]) -> None:
+        """The update for one tensor, in torch's order of operations."""
+        state = self.state[param]
+        lr, alpha, eps = _as_scalar(group["lr"]), group["alpha"], group["eps"]
+        momentum, weight_decay = group["momentum"], group["weight_decay"]
+        # State starts at zero: $v_0 = 0$ (and $m_0 = 0$, $b_0 = 0$).
+        if len(state) == 0:
+            state["step"] = torch.zeros((), dtype=_scalar_dtype())
+            state["square_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+        # The optional buffers are created when first needed, so a group may switch
+        # `momentum` or `centered` on mid-run (torch would fail with a KeyError).
+        if momentum > 0 and "momentum_buffer" not in state:
+            state["momentum_buffer"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+        if group["centered"] and "grad_avg" not in state:
+            state["grad_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+        state["step"] += 1
+        # Maximising $f$ is minimising $-f$.
+        if group["maximize"]:
+            grad = -grad
+        # L2 penalty: $\lambda\theta$ joins the gradient before it is averaged and scaled.
+        # (Done on the complex tensor, as torch does, to stay bitwise equal to it.)
+        if weight_decay != 0:
+            grad = grad.add(param, alpha=weight_decay)
+        square_avg = state["square_avg"]
+        # A complex entry is two real coordinates: from here on, work on real views.
+        real = torch.view_as_real if param.is_complex() else _identity
+        param, grad, square_avg = real(param), real(grad), real(square_avg)
+        # $v_t = \alpha v_{t-1} + (1 - \alpha) g_t^2$
+        square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+        if group["centered"]:
+            # $m_t = \alpha m_{t-1} + (1 - \alpha) g_t$, written as a lerp towards $g_t$;
+            # the scale is then $\sqrt{v_t - m_t^2}$, the standard deviation.
+            grad_avg = real(state["grad_avg"])
+            grad_avg.lerp_(grad, 1 - alpha)
+            denom = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+        else:
+            denom = square_avg.sqrt()
+        denom.add_(eps)
+        if momentum > 0:
+            # $b_t = \mu b_{t-1} + g_t / (\sqrt{\cdot} + \epsilon)$; the step is $-\eta b_t$.
+            buf = real(state["momentum_buffer"])
+            buf.mul_(momentum).addcdiv_(grad, denom)
+            param.add_(buf, alpha=-lr)
+        else:
+            param.addcdiv_(grad, denom, value=-lr)
+
+
+def _identity(x: Tensor) -> Tensor:
+    return x
+
+
+def _scalar_dtype() -> torch.dtype:
+    """torch keeps `step` in float64 when that is the default dtype, else float32."""
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def _as_scalar(x: float | Tensor) -> float | Tensor:
+    """A 1-element tensor hyper-parameter as a 0-d tensor (torch accepts both)."""
+    return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
+
+
+def _check_compat_flags(*, foreach: bool | None, differentiable: bool) -> None:
+    """Refuse the torch switches this single-tensor file does not implement."""
+    if foreach:
+        raise ValueError(
+            "foreach=True is not supported: this optimizer runs torch's single-tensor "
+            "(for-loop) path; pass foreach=None or False"
+        )
+    if differentiable:
+        raise ValueError("differentiable=True is not supported; pass differentiable=False")
+
+
+# ## The figure
+#
+# Left: what each variant divides by, for a stream of gradients $g_t = \bar g_t + 0.2\,\xi_t$
+# whose mean $\bar g_t$ drops from 1 to 0 at step 1500 (read from the optimizer's state with
+# $\eta = 0$). The plain scale $\sqrt{v_t}$ follows the root mean square
+# $\sqrt{\bar g_t^2 + 0.2^2}$, the centered $\sqrt{v_t - m_t^2}$ follows the standard
+# deviation $0.2$, with a bump while $m$ catches up with the new mean. Right: both on a
+# noisy quadratic $f = \frac{1}{2}(\theta_1^2 + \theta_2^2)$ whose first coordinate has
+# gradient noise $\sigma_1 = 0.05$ and the second $\sigma_2 = 2$, at the same $\eta$.
+# Centered RMSprop takes much larger steps on the clean coordinate, whose gradient is
+# mostly signal, and about the same on the noisy one.
+def main(argv: list[str] | None = None) -> None:
+    """Compare plain and centered RMSprop: their scales, and a noisy quadratic."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Draw the RMSprop chapter's figure.")
+    parser.add_argument("--save", metavar="FILE", help="write the figure to FILE")
+    args = parser.parse_args(argv)
+
+    import matplotlib
+
+    if args.save:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    gen = torch.Generator().manual_seed(0)
+    f64 = torch.float64
+    fig, (ax_scale, ax_run) = plt.subplots(1, 2, figsize=(12, 4.6))
+
+    # Left panel: the two scales on a gradient stream whose mean changes.
+    steps, switch, noise_sd = 3000, 1500, 0.2
+    mean = torch.where(torch.arange(steps) < switch, 1.0, 0.0).to(f64)
+    grads = mean + noise_sd * torch.randn(steps, generator=gen, dtype=f64)
+    theta = torch.zeros(1, dtype=f64, requires_grad=True)
+    opt = RMSprop([theta], lr=0.0, centered=True)
+    plain, centered = torch.empty(steps, dtype=f64), torch.empty(steps, dtype=f64)
+    for t in range(steps):
+        theta.grad = grads[t].reshape(1)
+        opt.step()
+        v, m = opt.state[theta]["square_avg"], opt.state[theta]["grad_avg"]
+        plain[t], centered[t] = v.sqrt().item(), (v - m * m).sqrt().item()
+    t_axis = torch.arange(1, steps + 1)
+    ax_scale.plot(t_axis, plain, color="tab:blue", label="plain: $\\sqrt{v_t}$")
+    ax_scale.plot(t_axis, centered, color="tab:orange", label="centered: $\\sqrt{v_t - m_t^2}$")
+    ax_scale.plot(t_axis, (mean**2 + noise_sd**2).sqrt(), "k:", lw=1,
+                  label="RMS $\\sqrt{\\bar g_t^2 + 0.2^2}$")
+    ax_scale.plot(t_axis, torch.full((steps,), noise_sd), "k--", lw=1,
+                  label="standard deviation 0.2")
+    ax_scale.set(xlabel="step $t$", ylabel="scale the step is divided by",
+                 title="Gradient mean 1, then 0; noise 0.2 ($\\alpha$ = 0.99)", ylim=(0, 1.3))
+    ax_scale.legend(fontsize=8, loc="upper right")
+
+    # Right panel: a noisy quadratic with one clean and one noisy coordinate.
+    steps, lr = 2000, 1e-3
+    sigma = torch.tensor([0.05, 2.0], dtype=f64)
+    noise = sigma * torch.randn(steps, 2, generator=gen, dtype=f64)
+    for is_centered, color in ((False, "tab:blue"), (True, "tab:orange")):
+        theta = torch.full((2,), 3.0, dtype=f64, requires_grad=True)
+        opt = RMSprop([theta], lr=lr, centered=is_centered)
+        path = torch.empty(steps, 2, dtype=f64)
+        for t in range(steps):
+            theta.grad = theta.detach() + noise[t]  # the gradient of f, plus noise
+            opt.step()
+            path[t] = theta.detach()
+        name = "centered" if is_centered else "plain"
+        ax_run.semilogy(t_axis[:steps], path[:, 0].abs(), color=color,
+                        label=f"{name}, clean coordinate ($\\sigma$ = 0.05)")
+        ax_run.semilogy(t_axis[:steps], path[:, 1].abs(), "--", color=color, lw=1,
+                        label=f"{name}, noisy coordinate ($\\sigma$ = 2)")
+    ax_run.set(xlabel="step $t$", ylabel="$|\\theta_i|$ (optimum at 0)",
+               title=f"Noisy quadratic, $\\eta$ = {lr:g}", ylim=(1e-4, 10))
+    ax_run.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+
+    if args.save:
+        fig.savefig(args.save, dpi=110)
+    else:
+        plt.show()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Benchmarks the site: build times, time to math on the largest page, page weight.
+
+    .venv/bin/python scripts/bench_site.py [--runs N] [--no-cold]
+
+- cold build: `mkdocs build --strict` after clearing the figure cache (`.cache/figures`),
+  so every chapter's `main` runs again;
+- warm build: the same build again, figures cached;
+- math ready: for the largest chapter page, in chromium, the time from navigation start to
+  the first frame after DOMContentLoaded once the fonts KaTeX needs have loaded (the math is
+  pre-rendered HTML, so that is when it is shown in its final form); median of N loads,
+  each in a fresh browser context (cold cache);
+- page weight: bytes of the HTML and of every resource the page loads (workers included).
+
+Prints a table and the targets (warm build <= 10 s, math ready <= 300 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WARM_TARGET_S = 10.0
+MATH_TARGET_MS = 300.0
+
+# Records when the page has its math in final form: the first frame after
+# DOMContentLoaded, then the fonts that frame asked for.
+MATH_PROBE = """
+document.addEventListener("DOMContentLoaded", () => {
+  window.__lo_dcl = performance.now();
+  requestAnimationFrame(() => {
+    document.fonts.ready.then(() => {
+      window.__lo_math = document.querySelector(".katex") ? performance.now() : -1;
+    });
+  });
+});
+"""
+
+
+def build(out: Path) -> float:
+    """Seconds for one `mkdocs build --strict` into OUT; exits on failure."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"build failed:\n{proc.stdout}\n{proc.stderr}")
+    return elapsed
+
+
+def largest_chapter_page(site: Path) -> Path:
+    chapters = {
+        p.stem for p in (REPO / "labml_optim").glob("*.py") if not p.name.startswith("_")
+    }
+    pages = [site / f"{name}.html" for name in chapters if (site / f"{name}.html").is_file()]
+    if not pages:
+        sys.exit("no chapter pages in the built site")
+    return max(pages, key=lambda p: p.stat().st_size)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+def measure_page(site: Path, page: Path, runs: int) -> tuple[list[float], list[float], int, int]:
+    """(math-ready ms per run, DOMContentLoaded ms per run, bytes, requests)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        sys.exit("chromium is not installed")
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/{page.name}"
+    math: list[float] = []
+    dcl: list[float] = []
+    weight = requests = 0
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            for run in range(runs + 1):  # run 0 warms up the server and the browser
+                context = browser.new_context(viewport={"width": 1400, "height": 900})
+                sizes: dict[str, int] = {}
+                blocked: list[str] = []
+
+                def route(r: Any, blocked: list[str] = blocked) -> None:
+                    if urlsplit(r.request.url).hostname in ("127.0.0.1", "localhost"):
+                        r.continue_()
+                    else:
+                        blocked.append(r.request.url)
+                        r.abort()
+
+                def on_response(response: Any, sizes: dict[str, int] = sizes) -> None:
+                    try:
+                        sizes[response.url] = len(response.body())
+                    except Exception:  # a redirect or an aborted body has no bytes
+                        sizes.setdefault(response.url, 0)
+
+                context.route("**/*", route)
+                context.on("response", on_response)
+                context.add_init_script(MATH_PROBE)
+                tab = context.new_page()
+                tab.goto(url, wait_until="load")
+                tab.wait_for_function("() => window.__lo_math !== undefined", timeout=30000)
+                tab.wait_for_load_state("networkidle")
+                ready = tab.evaluate("() => window.__lo_math")
+                loaded = tab.evaluate("() => window.__lo_dcl")
+                if ready < 0:
+                    sys.exit(f"{page.name}: no .katex on the page")
+                if blocked:
+                    sys.exit(f"{page.name}: requests outside the site: {blocked}")
+                if run:
+                    math.append(ready)
+                    dcl.append(loaded)
+                    weight, requests = sum(sizes.values()), len(sizes)
+                context.close()
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return math, dcl, weight, requests
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="page loads to take the median of")
+    parser.add_argument("--no-cold", action="store_true", help="keep the figure cache")
+    args = parser.parse_args(argv)
+
+    rows: list[tuple[str, str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="lo-bench-") as tmp:
+        site = Path(tmp) / "site"
+        if not args.no_cold:
+            shutil.rmtree(REPO / ".cache" / "figures", ignore_errors=True)
+            cold = build(site)
+            rows.append(("cold build (figure cache cleared)", f"{cold:.1f} s", ""))
+        else:
+            build(site)
+        warm = build(site)
+        rows.append(
+            ("warm build", f"{warm:.1f} s", "ok" if warm <= WARM_TARGET_S else "OVER 10 s")
+        )
+        page = largest_chapter_page(site)
+        math, dcl, weight, requests = measure_page(site, page, args.runs)
+        ready = statistics.median(math)
+        rows.append((f"largest page: {page.name}", f"{page.stat().st_size / 1024:.0f} KiB HTML", ""))
+        rows.append(("  DOMContentLoaded (median)", f"{statistics.median(dcl):.0f} ms", ""))
+        rows.append(
+            (
+                f"  math ready (median of {len(math)})",
+                f"{ready:.0f} ms",
+                "ok" if ready <= MATH_TARGET_MS else "OVER 300 ms",
+            )
+        )
+        rows.append(("  page weight", f"{weight / 1024:.0f} KiB in {requests} requests", ""))
+
+    width = max(len(r[0]) for r in rows)
+    value = max(len(r[1]) for r in rows)
+    print(f"{'measure':<{width}}  {'value':>{value}}  target")
+    print(f"{'-' * width}  {'-' * value}  ------")
+    for name, val, verdict in rows:
+        print(f"{name:<{width}}  {val:>{value}}  {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,207 @@
+"""The Markdown page: rows, real line numbers, figure and download placement, CLI."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from labml_optim.literate import ChapterError, Section, code_blocks, load_chapter, render_page
+
+CHAPTER = textwrap.dedent('''
+    r"""
+    ---
+    title: Toy "SGD"
+    summary: A toy chapter.
+    ---
+
+    # Toy SGD
+    """
+    import torch
+
+
+    class Toy(torch.optim.Optimizer):
+        """The optimizer."""
+
+        def step(self):
+            """One step."""
+            # A comment run in the middle
+            x = 1
+            return x
+
+
+    def main(argv=None):
+        """Draw."""
+        print("plot")
+''').lstrip("\n")
+
+
+@pytest.fixture
+def chapter_file(tmp_path: Path) -> Path:
+    path = tmp_path / "toy.py"
+    path.write_text(CHAPTER)
+    return path
+
+
+def fences(page: str) -> list[tuple[int, list[str]]]:
+    found = re.findall(r'```python linenums="(\d+)"\n(.*?)\n```', page, flags=re.S)
+    return [(int(start), body.split("\n")) for start, body in found]
+
+
+def test_front_matter_and_rows(chapter_file: Path) -> None:
+    chapter = load_chapter(chapter_file)
+    assert chapter.name == "toy"
+    assert chapter.title == 'Toy "SGD"'
+    page = render_page(chapter)
+    assert page.startswith('---\ntitle: "Toy \\"SGD\\""\ndescription: "A toy chapter."\n---\n')
+    rows = page.count('<div class="lo-section"')
+    assert rows == len(chapter.sections) == 5
+    assert page.count('<div class="lo-notes" markdown>') == rows
+    assert page.count('<div class="lo-code" markdown>') == rows
+    assert page.count("</div>") == 3 * rows
+    ids = re.findall(r'class="lo-section" id="([^"]+)"', page)
+    assert ids == ["s-9", "s-12", "s-15", "s-18", "s-22"]
+
+
+def test_linenums_are_real_line_numbers(chapter_file: Path) -> None:
+    source_lines = CHAPTER.split("\n")
+    page = render_page(load_chapter(chapter_file))
+    blocks = fences(page)
+    assert blocks
+    for start, body in blocks:
+        for offset, text in enumerate(body):
+            assert source_lines[start - 1 + offset] == text
+
+
+def test_split_blocks_at_gaps() -> None:
+    code = [(3, "def f():"), (5, "    x = 1"), (6, ""), (7, "    return x"), (9, ""), (10, "y")]
+    assert code_blocks(code) == [
+        [(3, "def f():")],
+        [(5, "    x = 1"), (6, ""), (7, "    return x")],
+        [(10, "y")],
+    ]
+    page = render_page(_chapter([Section(notes="n", code=code, notes_lines=[1])]))
+    assert [start for start, _ in fences(page)] == [3, 5, 10]
+
+
+def test_notes_only_section_has_empty_code_cell() -> None:
+    page = render_page(_chapter([Section(notes="Just words.", code=[], notes_lines=[4])]))
+    assert 'id="s-n4"' in page
+    assert "```" not in page
+    assert '<div class="lo-code" markdown>\n\n</div>' in page
+
+
+def test_long_backtick_runs_get_longer_fence() -> None:
+    page = render_page(_chapter([Section(code=[(1, 'x = "````"')])]))
+    assert '`````python linenums="1"' in page
+
+
+def test_download_link(chapter_file: Path) -> None:
+    page = render_page(load_chapter(chapter_file), download="toy.py")
+    assert "[Download toy.py](toy.py){ .lo-download }" in page
+    assert page.index("lo-download") < page.index("lo-section")
+    assert "lo-download" not in render_page(load_chapter(chapter_file))
+
+
+def test_figure_goes_beside_main(chapter_file: Path) -> None:
+    page = render_page(load_chapter(chapter_file), figure="toy.png")
+    row = page[page.index('id="s-22"') :]
+    notes = row[: row.index('<div class="lo-code"')]
+    assert "Draw.\n\n![Figure from main](toy.png)" in notes
+    assert page.count("](toy.png)") == 1
+
+
+def test_figure_already_shown_is_left(tmp_path: Path) -> None:
+    path = tmp_path / "toy.py"
+    path.write_text(CHAPTER.replace("# Toy SGD", "# Toy SGD\n\n![r_t](toy.png)"))
+    page = render_page(load_chapter(path), figure="toy.png")
+    assert page.count("](toy.png)") == 1
+    assert "Figure from main" not in page
+
+
+def test_figure_without_place_raises(tmp_path: Path) -> None:
+    path = tmp_path / "nomain.py"
+    path.write_text('"""\n---\ntitle: T\nsummary: S\n---\n"""\nx = 1\n')
+    with pytest.raises(ChapterError, match=r"nomain\.py:1: .*nomain\.png"):
+        render_page(load_chapter(path), figure="nomain.png")
+
+
+def test_notes_filter_sees_sections(chapter_file: Path) -> None:
+    seen: list[list[int]] = []
+
+    def shout(section: Section) -> str:
+        seen.append(section.notes_lines)
+        return section.notes.upper()
+
+    page = render_page(load_chapter(chapter_file), notes_filter=shout)
+    assert "ONE STEP." in page
+    assert [7] in seen
+
+
+def test_missing_front_matter_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bare.py"
+    path.write_text('x = 1\n"""not a docstring"""\n')
+    with pytest.raises(ChapterError, match=r"bare\.py:1: .*title"):
+        load_chapter(path)
+    path.write_text('\n"""\n---\ntitle: T\n---\n"""\n')
+    with pytest.raises(ChapterError, match=r"bare\.py:2: .*summary"):
+        load_chapter(path)
+    assert load_chapter(path, strict=False).title == "T"
+
+
+def test_syntax_error_becomes_chapter_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.py"
+    path.write_text("x = 1\n\ndef f(:\n")
+    with pytest.raises(ChapterError, match=r"broken\.py:3: "):
+        load_chapter(path)
+
+
+def test_page_renders_with_markdown_extensions(chapter_file: Path) -> None:
+    markdown = pytest.importorskip("markdown")
+    page = render_page(load_chapter(chapter_file), download="toy.py")
+    body = page.split("---\n", 2)[2]
+    html = markdown.markdown(
+        body,
+        extensions=["md_in_html", "attr_list", "pymdownx.highlight", "pymdownx.superfences"],
+        extension_configs={"pymdownx.highlight": {"anchor_linenums": False}},
+    )
+    assert html.count('class="lo-section"') == 5
+    assert '<a class="lo-download" href="toy.py">' in html
+    assert "<h1" in html and "```" not in html
+    assert "linenos" in html or "linenums" in html
+
+
+def test_cli_render(chapter_file: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "labml_optim.literate", "render", str(chapter_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('---\ntitle: "Toy')
+    assert 'linenums="18"' in result.stdout
+
+
+def test_cli_error_is_file_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.py"
+    path.write_text("x = (\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "labml_optim.literate", "render", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"{path}:1: ")
+    assert result.stdout == ""
+
+
+def _chapter(sections: list[Section]):
+    from labml_optim.literate import Chapter
+
+    return Chapter(name="c", path=Path("c.py"), source="", title="C", summary="", sections=sections)

@@ -1,0 +1,303 @@
+"""RMSprop chapter: parity with torch.optim.RMSprop and the chapter's formulas checked."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from optim_harness import (
+    apply_step,
+    assert_same_state,
+    check_complex_matches_real_view,
+    check_parity,
+    check_state_dict_transfer,
+    clone_params,
+    make_gradients,
+    make_params,
+    roundtrip_state_dict,
+)
+
+from labml_optim.rmsprop import RMSprop
+
+CONFIGS = [
+    dict(),
+    dict(lr=0.01, alpha=0.9),
+    dict(lr=0.01, centered=True),
+    dict(lr=0.01, momentum=0.9),
+    dict(lr=0.01, momentum=0.5, centered=True, eps=1e-4),
+    dict(lr=0.01, weight_decay=0.1, maximize=True),
+    dict(lr=0.003, alpha=0.5, momentum=0.9, centered=True, weight_decay=0.01, maximize=True),
+]
+
+
+def ours(**kw):
+    return lambda params: RMSprop(params, **kw)
+
+
+def torch_rmsprop(**kw):
+    return lambda params: torch.optim.RMSprop(params, foreach=False, **kw)
+
+
+@pytest.mark.parametrize("kw", CONFIGS, ids=str)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_parity_bitwise(kw, dtype):
+    check_parity(ours(**kw), torch_rmsprop(**kw), steps=50, dtype=dtype, exact=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    lr=st.floats(0.0, 0.1),
+    alpha=st.sampled_from([0.0, 0.5, 0.9, 0.99, 0.999, 1.0]),
+    eps=st.sampled_from([1e-8, 1e-6, 1e-2]),
+    weight_decay=st.sampled_from([0.0, 1e-4, 0.1]),
+    momentum=st.sampled_from([0.0, 0.5, 0.9]),
+    centered=st.booleans(),
+    maximize=st.booleans(),
+    grad_scale=st.sampled_from([1e-3, 1.0, 100.0]),
+)
+def test_parity_hypothesis(lr, alpha, eps, weight_decay, momentum, centered, maximize,
+                           grad_scale):
+    kw = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+              centered=centered, maximize=maximize)
+    check_parity(ours(**kw), torch_rmsprop(**kw), steps=50, exact=True, grad_scale=grad_scale)
+
+
+@pytest.mark.parametrize("kw", [CONFIGS[4], CONFIGS[6]], ids=str)
+def test_complex(kw):
+    check_parity(ours(**kw), torch_rmsprop(**kw), steps=50, complex_=True, exact=True)
+    # torch adds the L2 term on the complex tensor, which can round one ulp away from the
+    # real view; everything else runs on the real view and matches it bitwise.
+    exact = kw.get("weight_decay", 0) == 0
+    check_complex_matches_real_view(ours(**kw), exact=exact, atol=1e-6)
+
+
+@pytest.mark.parametrize("kw", [CONFIGS[0], CONFIGS[4], CONFIGS[6]], ids=str)
+@pytest.mark.parametrize("direction", ["ours->torch", "torch->ours"])
+def test_state_dict_transfer(kw, direction):
+    a, b = ours(**kw), torch_rmsprop(**kw)
+    source, target = (a, b) if direction == "ours->torch" else (b, a)
+    check_state_dict_transfer(source, target, steps=10)
+
+
+def test_state_dict_same_layout_as_torch():
+    for kw in CONFIGS:
+        params = make_params()
+        grads = make_gradients(params, 3)
+        pa, pb = clone_params(params), clone_params(params)
+        oa, ob = RMSprop(pa, **kw), torch.optim.RMSprop(pb, **kw)
+        for g in grads:
+            apply_step(oa, pa, g)
+            apply_step(ob, pb, g)
+        sa, sb = oa.state_dict(), ob.state_dict()
+        assert sa["param_groups"] == sb["param_groups"]
+        assert sa["state"].keys() == sb["state"].keys()
+        for k in sa["state"]:
+            assert sa["state"][k].keys() == sb["state"][k].keys()
+            assert sa["state"][k]["step"].dtype == sb["state"][k]["step"].dtype
+
+
+def test_step_stored_as_number_and_old_groups_still_load():
+    kw = dict(lr=0.01, momentum=0.9, centered=True)
+    params = make_params()
+    grads = make_gradients(params, 8)
+    pa = clone_params(params)
+    oa = RMSprop(pa, **kw)
+    for g in grads[:4]:
+        apply_step(oa, pa, g)
+    sd = roundtrip_state_dict(oa.state_dict())
+    for s in sd["state"].values():
+        s["step"] = float(s["step"])
+    for group in sd["param_groups"]:
+        for key in ("foreach", "maximize", "differentiable", "capturable"):
+            del group[key]
+    pb = clone_params(pa)
+    ob = RMSprop(pb, **kw)
+    ob.load_state_dict(sd)
+    assert all(torch.is_tensor(s["step"]) for s in ob.state.values())
+    for g in grads[4:]:
+        apply_step(oa, pa, g)
+        apply_step(ob, pb, g)
+    assert_same_state(oa, pa, ob, pb)
+
+
+def _two_groups(cls, **extra):
+    def factory(params):
+        return cls(
+            [
+                dict(params=params[:2], lr=0.02, weight_decay=0.1, centered=True),
+                dict(params=params[2:], lr=0.001, momentum=0.9, alpha=0.9),
+            ],
+            lr=0.05, **extra,
+        )
+    return factory
+
+
+def test_multiple_param_groups():
+    check_parity(_two_groups(RMSprop), _two_groups(torch.optim.RMSprop, foreach=False))
+    check_state_dict_transfer(_two_groups(RMSprop), _two_groups(torch.optim.RMSprop))
+    check_state_dict_transfer(_two_groups(torch.optim.RMSprop), _two_groups(RMSprop))
+
+
+def test_tensor_lr():
+    kw = dict(momentum=0.9, centered=True)
+    check_parity(lambda p: RMSprop(p, lr=torch.tensor([0.003]), **kw),
+                 lambda p: torch.optim.RMSprop(p, lr=torch.tensor([0.003]), foreach=False,
+                                               **kw))
+
+
+def test_momentum_switched_on_mid_run_gets_a_fresh_buffer():
+    p = torch.zeros(3, requires_grad=True)
+    opt = RMSprop([p], lr=0.1)
+    p.grad = torch.ones(3)
+    opt.step()
+    opt.param_groups[0]["momentum"] = 0.9
+    opt.param_groups[0]["centered"] = True
+    opt.step()
+    assert set(opt.state[p]) == {"step", "square_avg", "momentum_buffer", "grad_avg"}
+
+
+@pytest.mark.parametrize("kw,name", [(dict(lr=-1.0), "lr"), (dict(eps=-1.0), "eps"),
+                                      (dict(alpha=-0.1), "alpha"), (dict(alpha=1.5), "alpha"),
+                                      (dict(momentum=-0.1), "momentum"),
+                                      (dict(weight_decay=-1.0), "weight_decay"),
+                                      (dict(foreach=True), "foreach"),
+                                      (dict(capturable=True), "capturable"),
+                                      (dict(differentiable=True), "differentiable")])
+def test_bad_arguments(kw, name):
+    with pytest.raises(ValueError, match=f"^{name}"):
+        RMSprop([torch.zeros(2, requires_grad=True)], **kw)
+
+
+def test_sparse_gradient_refused():
+    emb = torch.nn.Embedding(5, 3, sparse=True)
+    opt = RMSprop(emb.parameters())
+    emb(torch.tensor([1, 2])).sum().backward()
+    with pytest.raises(RuntimeError, match="RMSprop.*sparse"):
+        opt.step()
+
+
+# ---------------------------------------------------------------- the chapter's formulas
+
+def _run(grads, **kw):
+    """Parameters after each step and the optimizer, for a sequence of gradient rows."""
+    theta = torch.zeros(grads.shape[1], dtype=torch.float64, requires_grad=True)
+    opt = RMSprop([theta], **kw)
+    path = []
+    for g in grads:
+        theta.grad = g.clone()
+        opt.step()
+        path.append(theta.detach().clone())
+    return torch.stack(path), opt, theta
+
+
+def _moves(path):
+    return -torch.diff(torch.cat([torch.zeros_like(path[:1]), path]), dim=0)
+
+
+@pytest.mark.parametrize("alpha", [0.9, 0.99])
+def test_constant_gradient_steps_are_lr_over_sqrt_one_minus_alpha_t(alpha):
+    steps, lr = 300, 0.01
+    g = torch.tensor([[2.0, -0.003]], dtype=torch.float64).repeat(steps, 1)
+    moves = _moves(_run(g, lr=lr, alpha=alpha, eps=0.0)[0])
+    t = torch.arange(1, steps + 1, dtype=torch.float64)
+    predicted = lr / (1 - alpha**t).sqrt()
+    assert torch.allclose(moves[:, 0], predicted, rtol=1e-10, atol=0)
+    assert torch.allclose(moves[:, 1], -predicted, rtol=1e-10, atol=0)
+    assert moves[0, 0] == pytest.approx(lr / (1 - alpha) ** 0.5, rel=1e-12)
+
+
+def test_unrolled_square_avg_is_weighted_sum():
+    gen = torch.Generator().manual_seed(0)
+    alpha, steps = 0.8, 30
+    g = torch.randn(steps, 2, dtype=torch.float64, generator=gen)
+    _, opt, theta = _run(g, lr=0.0, alpha=alpha)
+    weights = (1 - alpha) * alpha ** torch.arange(steps - 1, -1, -1, dtype=torch.float64)
+    expected = (weights[:, None] * g**2).sum(0)
+    assert torch.allclose(opt.state[theta]["square_avg"], expected, rtol=1e-12, atol=0)
+
+
+def test_square_avg_mean_and_variance_in_the_long_run():
+    # For Gaussian gradients E[v] -> sigma^2 and Var[v] -> (1 - a)/(1 + a) * 2 sigma^4.
+    alpha, sigma, chains, steps = 0.9, 1.5, 20000, 150
+    gen = torch.Generator().manual_seed(0)
+    theta = torch.zeros(chains, dtype=torch.float64, requires_grad=True)
+    opt = RMSprop([theta], lr=0.0, alpha=alpha)
+    for _ in range(steps):  # alpha^150 ~ 1e-7: the zero start is forgotten
+        theta.grad = sigma * torch.randn(chains, dtype=torch.float64, generator=gen)
+        opt.step()
+    v = opt.state[theta]["square_avg"]
+    var_pred = (1 - alpha) / (1 + alpha) * 2 * sigma**4
+    assert v.mean().item() == pytest.approx(sigma**2, rel=5 * (var_pred / chains) ** 0.5
+                                            / sigma**2)
+    # the sample variance of 20000 draws has a relative sd of about sqrt(2 / n) * kurtosis
+    assert v.var().item() == pytest.approx(var_pred, rel=0.06)
+
+
+def test_centered_scale_expectation_and_nonnegativity():
+    # E[v_t - m_t^2] = (s_t - q_t) sigma^2 + s_t (1 - s_t) gbar^2, checked at several t.
+    alpha, gbar, sigma, chains = 0.95, 0.7, 0.4, 40000
+    gen = torch.Generator().manual_seed(1)
+    theta = torch.zeros(chains, dtype=torch.float64, requires_grad=True)
+    opt = RMSprop([theta], lr=0.0, alpha=alpha, centered=True)
+    for t in range(1, 201):
+        theta.grad = gbar + sigma * torch.randn(chains, dtype=torch.float64, generator=gen)
+        opt.step()
+        v, m = opt.state[theta]["square_avg"], opt.state[theta]["grad_avg"]
+        diff = v - m * m
+        assert diff.min() >= -1e-15  # Cauchy-Schwarz: m^2 <= s_t v <= v
+        assert (m * m <= (1 - alpha**t) * v * (1 + 1e-12)).all()
+        if t in (1, 5, 20, 60, 200):
+            s = 1 - alpha**t
+            q = (1 - alpha) * (1 - alpha ** (2 * t)) / (1 + alpha)
+            predicted = (s - q) * sigma**2 + s * (1 - s) * gbar**2
+            sem = diff.std().item() / chains**0.5
+            assert abs(diff.mean().item() - predicted) < 5 * sem + 1e-12, (t, predicted)
+    # the long-run value 2 alpha / (1 + alpha) sigma^2
+    assert diff.mean().item() == pytest.approx(2 * alpha / (1 + alpha) * sigma**2, rel=0.02)
+
+
+def test_centered_with_constant_gradient_grows_until_eps_caps_it():
+    alpha, lr, eps, steps = 0.9, 0.01, 1e-8, 120
+    g = torch.full((steps, 1), 3.0, dtype=torch.float64)
+    moves = _moves(_run(g, lr=lr, alpha=alpha, eps=eps, centered=True)[0])[:, 0]
+    t = torch.arange(1, steps + 1, dtype=torch.float64)
+    scale = ((1 - alpha**t) * alpha**t).sqrt() * 3.0
+    predicted = lr * 3.0 / (scale + eps)
+    # v - m^2 is a difference of nearly equal numbers: compare where it is well above rounding
+    ok = scale > 1e-6
+    assert torch.allclose(moves[ok], predicted[ok], rtol=1e-5, atol=0)
+    assert moves[-1] > 1e3 * moves[0]
+
+
+def test_centered_gives_larger_steps_to_a_clean_coordinate():
+    gen = torch.Generator().manual_seed(0)
+    steps = 500
+    noise = torch.randn(steps, 2, dtype=torch.float64, generator=gen)
+    g = torch.tensor([1.0, 1.0], dtype=torch.float64) + noise * torch.tensor(
+        [0.05, 2.0], dtype=torch.float64)
+    plain = _moves(_run(g, lr=1e-3)[0])[-100:].mean(0)
+    centered = _moves(_run(g, lr=1e-3, centered=True)[0])[-100:].mean(0)
+    # plain: mean step ~ lr * 1 / sqrt(1 + sigma^2); centered: ~ lr * 1 / sigma
+    assert centered[0] > 10 * plain[0]
+    assert centered[1] == pytest.approx(plain[1].item(), rel=0.5)
+
+
+def test_momentum_acts_on_the_scaled_step():
+    gen = torch.Generator().manual_seed(2)
+    alpha, mu, lr, eps, steps = 0.9, 0.8, 0.01, 1e-8, 60
+    g = torch.randn(steps, 3, dtype=torch.float64, generator=gen)
+    path = _run(g, lr=lr, alpha=alpha, eps=eps, momentum=mu)[0]
+    v, b, theta = torch.zeros(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64), 0
+    for t in range(steps):
+        v = alpha * v + (1 - alpha) * g[t] ** 2
+        b = mu * b + g[t] / (v.sqrt() + eps)
+        theta = theta - lr * b
+        assert torch.allclose(path[t], theta, rtol=1e-12, atol=1e-15)
+
+
+def test_momentum_effective_step_lr_over_one_minus_mu():
+    steps, lr, mu = 2000, 0.01, 0.9
+    g = torch.full((steps, 1), 0.5, dtype=torch.float64)
+    moves = _moves(_run(g, lr=lr, alpha=0.9, eps=0.0, momentum=mu)[0])[:, 0]
+    assert moves[-1].item() == pytest.approx(lr / (1 - mu), rel=1e-9)

@@ -1,0 +1,231 @@
+"""The built site in a real browser: Debian's chromium, driven by Playwright.
+
+The site is served from a thread on 127.0.0.1; every request the browser makes is routed
+through a handler that lets loopback through and aborts (and counts) anything else.
+Screenshots go to `artifacts/screenshots/`.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import REPO, chapter_names
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+WIDE = {"width": 1400, "height": 900}
+NARROW = {"width": 600, "height": 900}
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def chromium_path() -> str:
+    """Where chromium is; skips off CI when it is missing, fails on CI."""
+    path = shutil.which("chromium")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (CI must run the browser tests)")
+        pytest.skip("chromium is not installed (`apt-get install chromium`); not on CI")
+    return path
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@dataclass
+class Watch:
+    """What one page did: requests blocked, console errors, uncaught exceptions."""
+
+    blocked: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def open_page(browser: Any, url: str, viewport: dict[str, int], scheme: str = "light") -> tuple[
+    Any, Any, Watch
+]:
+    context = browser.new_context(viewport=viewport, color_scheme=scheme)
+    watch = Watch()
+
+    def route(route: Any) -> None:
+        host = urlsplit(route.request.url).hostname or ""
+        scheme_ = urlsplit(route.request.url).scheme
+        if scheme_ in ("data", "blob") or host in LOOPBACK:
+            route.continue_()
+        else:
+            watch.blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and watch.errors.append(m.text))
+    page.on("pageerror", lambda e: watch.errors.append(str(e)))
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    return context, page, watch
+
+
+def boxes(page: Any) -> tuple[dict[str, float], dict[str, float]]:
+    notes = page.locator(".lo-section .lo-notes").first.bounding_box()
+    code = page.locator(".lo-section .lo-code").first.bounding_box()
+    assert notes and code, "no notes or code cell"
+    return notes, code
+
+
+def images_loaded(page: Any) -> list[str]:
+    """Sources of images that did not load (after waiting for every one to settle)."""
+    return page.evaluate(
+        """async () => {
+            const imgs = [...document.images];
+            imgs.forEach(i => { i.loading = "eager"; });
+            await Promise.all(imgs.map(i => i.complete ? null :
+                new Promise(r => { i.addEventListener("load", r); i.addEventListener("error", r); })));
+            return imgs.filter(i => !(i.naturalWidth > 0)).map(i => i.src);
+        }"""
+    )
+
+
+def shoot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+CHAPTERS = chapter_names()
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_chapter_page_in_browser(browser: Any, site_url: str, name: str) -> None:
+    context, page, watch = open_page(browser, f"{site_url}{name}.html", WIDE)
+    try:
+        # Wide: notes on the left, code on the right, tops aligned.
+        notes, code = boxes(page)
+        assert code["x"] >= notes["x"] + notes["width"] - 1, (notes, code)
+        assert abs(code["y"] - notes["y"]) <= 2, (notes, code)
+        assert page.locator(".katex").count() > 0, "no rendered math"
+        assert page.locator(".katex-error").count() == 0
+        assert page.locator("script[src*='katex']").count() == 0
+        assert images_loaded(page) == []
+        assert page.locator("a.lo-download").count() >= 1
+        assert page.locator(".lo-code [id^='L']").count() > 0
+        shoot(page, f"{name}-wide-light")
+
+        # Narrow: stacked, notes first; nothing wider than the window.
+        page.set_viewport_size(NARROW)
+        page.wait_for_timeout(100)
+        notes, code = boxes(page)
+        assert code["y"] >= notes["y"] + notes["height"] - 1, (notes, code)
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"page is {overflow}px wider than the window at 600px"
+        shoot(page, f"{name}-narrow-light")
+        assert watch.blocked == [], f"requests outside the site: {watch.blocked}"
+        assert watch.errors == [], f"console errors: {watch.errors}"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("name", CHAPTERS[:2])
+def test_chapter_page_dark(browser: Any, site_url: str, name: str) -> None:
+    for viewport, label in ((WIDE, "wide"), (NARROW, "narrow")):
+        context, page, watch = open_page(browser, f"{site_url}{name}.html", viewport, "dark")
+        try:
+            scheme = page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
+            assert scheme == "slate"
+            shoot(page, f"{name}-{label}-dark")
+            assert watch.blocked == [] and watch.errors == []
+        finally:
+            context.close()
+
+
+@pytest.mark.parametrize("path", ["index.html", "conventions.html"])
+def test_hand_written_pages(browser: Any, site_url: str, path: str) -> None:
+    context, page, watch = open_page(browser, f"{site_url}{path}", WIDE)
+    try:
+        if path == "index.html":
+            for name in CHAPTERS:
+                assert page.locator(f"article a[href='{name}.html']").count() >= 1
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+        assert page.locator(".katex-error").count() == 0
+        shoot(page, path.replace(".html", "-wide-light"))
+        assert watch.blocked == [] and watch.errors == []
+    finally:
+        context.close()
+
+
+def test_search_works_offline(browser: Any, site_url: str) -> None:
+    context, page, watch = open_page(browser, f"{site_url}index.html", WIDE)
+    try:
+        page.locator("label.md-search__icon, label[for='__search']").first.click()
+        page.locator("input.md-search__input").fill("learning rate")
+        page.locator(".md-search-result__item").first.wait_for(timeout=15000)
+        assert page.locator(".md-search-result__item").count() > 0
+        assert watch.blocked == [] and watch.errors == []
+    finally:
+        context.close()
+
+
+def test_line_anchor_scrolls_to_line(browser: Any, site_url: str) -> None:
+    if not CHAPTERS:
+        pytest.skip("no chapters")
+    name = CHAPTERS[0]
+    context, page, watch = open_page(browser, f"{site_url}{name}.html", WIDE)
+    try:
+        anchor = page.locator(".lo-code [id^='L']").nth(5)
+        target = anchor.get_attribute("id")
+        page.goto(f"{site_url}{name}.html#{target}")
+        top = page.evaluate(f"() => document.getElementById('{target}').getBoundingClientRect().top")
+        assert 0 <= top < WIDE["height"]
+        assert watch.blocked == [] and watch.errors == []
+    finally:
+        context.close()
