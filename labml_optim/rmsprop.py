@@ -96,7 +96,11 @@ m_t^2 = \Big(\sum_k w_k g_k\Big)^2 \le \Big(\sum_k w_k\Big)\Big(\sum_k w_k g_k^2
 = s_t \, v_t \le v_t ,
 $$
 
-so the square root is defined (up to rounding, for which $\epsilon$ is there).
+so in exact arithmetic the square root is of a non-negative number. In floating point
+the difference can round below zero when $m_t^2 = v_t$ exactly, which happens for
+$\alpha = 0$ (one gradient is all the history): the square root is then NaN, in torch as
+here, and $\epsilon$, added after the root, does not help. Centered RMSprop needs
+$\alpha > 0$.
 
 **What it estimates, exactly.** Take gradients $g_k = \bar g + \sigma\xi_k$ with independent
 standard noise $\xi_k$, and write $q_t = \sum_k w_k^2 = \frac{(1-\alpha)(1-\alpha^{2t})}{1+\alpha}$.
@@ -115,9 +119,11 @@ mean is large (the bump in the figure).
 
 **With no noise it vanishes.** For a constant gradient ($\sigma = 0$) only the second term
 is left, $v_t - m_t^2 = (1-\alpha^t)\alpha^t g^2 \to 0$, and the step
-$\eta\,|g| / (\sqrt{(1 - \alpha^t)\alpha^t}\,|g| + \epsilon)$ grows until $\epsilon$ caps
-it. Centered RMSprop assumes noisy gradients; on a deterministic problem it takes huge
-steps.
+$\eta\,|g| / (\sqrt{(1 - \alpha^t)\alpha^t}\,|g| + \epsilon)$ grows geometrically, by
+$1/\sqrt\alpha$ per step. In exact arithmetic $\epsilon$ would cap it at $\eta|g|/\epsilon$;
+in float32 rounding gets there first: with $\alpha = 0.9$ the difference $v_t - m_t^2$
+is rounding noise after about 130 steps, and the step is enormous or NaN. Centered
+RMSprop assumes noisy gradients; on a deterministic problem it blows up.
 
 ![Plain and centered RMSprop on a noisy problem](rmsprop.png)
 

@@ -27,6 +27,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,7 @@ class _Chapter:
     chapter: Any  # labml_optim.literate.Chapter
     schedule: bool
     figure: Path | None = None
+    drawn: bool = False
 
 
 @dataclass
@@ -146,10 +148,12 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     _prepare_docs_pages(files, config, chapters, items)
     config.nav = _nav(files, chapters)
 
+    start = time.perf_counter()
     try:
         _state.rendered = render_math(items, node_modules=str(_state.node_modules))
     except MathError as e:
         raise PluginError(f"math: {e}") from None
+    log.debug("math: %d formulas in %.2f s", len(items), time.perf_counter() - start)
     _state.chapters = {ch.name: ch for ch in chapters}
     return files
 
@@ -204,7 +208,7 @@ def _load_chapters(files: Files) -> list[_Chapter]:
             chapter = load_chapter(path)
             schedule = _is_schedule(name, chapter.source)
         except ChapterError as e:
-            errors.append(str(e))
+            errors.append(str(e).replace(str(path), rel, 1))
             continue
         except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as e:
             errors.append(f"{rel}: {e}")
@@ -239,6 +243,7 @@ def _run_main(ch: _Chapter) -> str | None:
     ch.figure = target
     if target.is_file() and target.stat().st_size > 0:
         return None
+    ch.drawn = True
     package = _state.chapters_dir.name
     module = f"{package}.{ch.name}"
     partial = target.with_name(f".{target.stem}.{os.getpid()}.png")
@@ -280,8 +285,17 @@ def _run_main(ch: _Chapter) -> str | None:
 
 def _make_figures(chapters: list[_Chapter]) -> None:
     _state.cache_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=FIGURE_WORKERS) as pool:
         errors = [e for e in pool.map(_run_main, chapters) if e]
+    drawn = [c.name for c in chapters if c.drawn]
+    if drawn:
+        log.info(
+            "figures: drew %s in %.1f s (%d cached)",
+            ", ".join(drawn),
+            time.perf_counter() - start,
+            len(chapters) - len(drawn),
+        )
     if errors:
         raise PluginError("chapter figures failed:\n" + "\n\n".join(errors))
 
@@ -409,8 +423,10 @@ def _nav(files: Files, chapters: list[_Chapter]) -> list[Any]:
 def on_page_markdown(
     markdown: str, page: Page, config: MkDocsConfig, files: Files
 ) -> str:
-    """Chapter pages use the full width: no table-of-contents sidebar."""
-    if page.file.src_uri[:-3] in _state.chapters:
+    """Chapter pages are titled by their front matter and use the full width (no toc)."""
+    ch = _state.chapters.get(page.file.src_uri[:-3])
+    if ch is not None and page.file.generated_by is not None:
+        page.meta.setdefault("title", ch.chapter.title)
         hide = list(page.meta.get("hide") or [])
         if "toc" not in hide:
             hide.append("toc")

@@ -26,6 +26,7 @@ def mkdocs_build(project: Path, out: Path, env: dict[str, str] | None = None) ->
     """`mkdocs build --strict -d OUT` in PROJECT, as a subprocess; never raises on failure."""
     run_env = dict(os.environ)
     run_env.pop("LABML_OPTIM_CHAPTERS", None)
+    run_env.setdefault("NO_MKDOCS_2_WARNING", "1")
     run_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],

@@ -293,7 +293,7 @@ def test_labml_nn_adam_standard_form_agrees_up_to_rounding() -> None:
     assert max(diffs) > 0
     replay = clone_params(params)
     states = {}
-    for t, g in enumerate(grads, start=1):
+    for g in grads:
         for p, gi in zip(replay, g, strict=True):
             if gi is None:
                 continue

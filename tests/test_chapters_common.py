@@ -29,7 +29,7 @@ OPTIMIZERS = optimizer_classes()
 OPTIMIZER_IDS = [f"{c.__module__.rsplit('.', 1)[-1]}.{c.__name__}" for c in OPTIMIZERS]
 
 # Optimizers that accept sparse gradients, as torch's counterparts do.
-SPARSE_SUPPORTED = {"Adagrad"}
+SPARSE_SUPPORTED = {"Adagrad", "SGD"}
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -231,9 +231,14 @@ def test_step_without_gradients_is_a_no_op(cls) -> None:
     p = torch.nn.Parameter(torch.randn(3))
     before = p.detach().clone()
     opt = make(cls, [p])
+    state_before = copy.deepcopy(opt.state_dict()["state"])  # Adagrad fills it in __init__
     opt.step()
     assert torch.equal(p.detach(), before)
-    assert len(opt.state) == 0
+    state_after = opt.state_dict()["state"]
+    assert state_after.keys() == state_before.keys()
+    for key, entry in state_after.items():
+        for name, value in entry.items():
+            assert torch.equal(torch.as_tensor(value), torch.as_tensor(state_before[key][name]))
 
 
 @pytest.mark.parametrize("cls", OPTIMIZERS, ids=OPTIMIZER_IDS)

@@ -131,7 +131,9 @@ def test_stdlib_round_trip() -> None:
     if workers == 1:
         results = [_check_files(batches[0])]
     else:
-        context = multiprocessing.get_context("spawn")
+        # fork: the workers inherit this module however pytest imported it.
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             results = list(pool.map(_check_files, batches))
     checked = sum(count for count, _ in results)

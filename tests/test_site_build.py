@@ -12,6 +12,7 @@ import html
 import importlib.util
 import re
 import shutil
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from types import ModuleType
@@ -204,6 +205,20 @@ def build_project(tmp_path: Path, **kwargs: Any) -> tuple[int, str, Path]:
     return proc.returncode, proc.stdout + proc.stderr, out
 
 
+def check_code_lines(name: str, source: str, shown: dict[int, str]) -> None:
+    """Every non-blank code line `parse` finds is on the page, under its real number,
+    and every line the page shows is the file's line of that number."""
+    expected = {n: line for section in parse(source) for n, line in section.code}
+    missing = sorted(n for n, line in expected.items() if line.strip() and n not in shown)
+    assert not missing, f"{name}: code lines missing from the page: {missing[:20]}"
+    file_lines = source.splitlines()
+    for number, text in shown.items():
+        assert number in expected, f"{name}.py:{number}: not a code line of the file"
+        assert text.rstrip() == file_lines[number - 1].rstrip(), (
+            f"{name}.py:{number}: page shows {text!r}, file has {file_lines[number - 1]!r}"
+        )
+
+
 def line_of(source: str, needle: str) -> int:
     """The 1-based line of the first line of SOURCE containing NEEDLE."""
     for number, line in enumerate(source.splitlines(), 1):
@@ -230,13 +245,7 @@ def test_chapter_page_has_every_code_line(built_site: Path, name: str) -> None:
     shown, duplicates = code_lines(text)
     assert not duplicates, f"{name}: lines shown twice: {duplicates}"
     source = (REPO / "labml_optim" / f"{name}.py").read_text(encoding="utf-8")
-    expected = {n: line for section in parse(source) for n, line in section.code}
-    missing = sorted(set(expected) - set(shown))
-    assert not missing, f"{name}: code lines missing from the page: {missing[:20]}"
-    for number, line in expected.items():
-        assert shown[number].rstrip("\n").rstrip() == line.rstrip(), (
-            f"{name}.py:{number}: page shows {shown[number]!r}, file has {line!r}"
-        )
+    check_code_lines(name, source, shown)
     assert f'href="{name}.py"' in text and "lo-download" in text
     assert (built_site / f"{name}.py").read_text(encoding="utf-8") == source
     assert (built_site / f"{name}.png").stat().st_size > 0
@@ -302,8 +311,7 @@ def test_fixture_site_pages(fixture_site: Path) -> None:
     source = (FIXTURE_CHAPTERS / "toy_descent.py").read_text(encoding="utf-8")
     shown, duplicates = code_lines(page)
     assert not duplicates
-    expected = {n: line for s in parse(source) for n, line in s.code}
-    assert set(expected) <= set(shown)
+    check_code_lines("toy_descent", source, shown)
     step = line_of(source, "def step(")
     assert f'id="L{step}"' in page and f'href="#L{step}"' in page
     assert "__codelineno" not in page.split('class="lo-code"', 1)[1]
@@ -331,10 +339,11 @@ def test_fixture_index_and_nav(fixture_site: Path) -> None:
         assert re.search(rf">\s*{label}\s*<", nav), f"nav has no {label}"
 
 
-def test_hook_watches_chapters_when_serving(tmp_path: Path) -> None:
+def test_hook_watches_chapters_when_serving(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = importlib.util.spec_from_file_location("lo_hooks", REPO / "scripts" / "hooks.py")
     assert spec and spec.loader
     hooks: ModuleType = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "lo_hooks", hooks)
     spec.loader.exec_module(hooks)
 
     from mkdocs.config import load_config
