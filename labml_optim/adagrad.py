@@ -216,49 +216,53 @@ class Adagrad(Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is not None:
-                    # A parameter added with `add_param_group` gets its state lazily.
-                    if len(self.state[param]) == 0:
-                        self._init_state(param)
-                    self._update(param, param.grad, group)
+            self._step_group(group)
         return loss
 
-    def _update(self, param: Tensor, grad: Tensor, group: dict[str, Any]) -> None:
-        """The update for one tensor, in torch's order of operations."""
-        state = self.state[param]
+    def _step_group(self, group: dict[str, Any]) -> None:
+        """The update for the tensors of one group, in torch's order of operations."""
+        # Hyper-parameters are read once per group, not once per tensor.
         lr, lr_decay, eps = _as_scalar(group["lr"]), group["lr_decay"], group["eps"]
-        weight_decay = group["weight_decay"]
-        # The step counter is per parameter: a parameter without a gradient this step
-        # does not advance its schedule.
-        step_t = state["step"]
-        step_t += 1
-        step = step_t.item()
-        # Maximising $f$ is minimising $-f$.
-        if group["maximize"]:
-            grad = -grad
-        # L2 penalty: $\lambda\theta$ joins the gradient before it is squared and scaled.
-        if weight_decay != 0:
+        weight_decay, maximize = group["weight_decay"], group["maximize"]
+        for param in group["params"]:
+            grad = param.grad
+            if grad is None:
+                continue
+            state = self.state[param]
+            # A parameter added with `add_param_group` gets its state lazily.
+            if len(state) == 0:
+                self._init_state(param)
+            # The step counter is per parameter: a parameter without a gradient this
+            # step does not advance its schedule.
+            step_t = state["step"]
+            step_t += 1
+            step = step_t.item()
+            # Maximising $f$ is minimising $-f$.
+            if maximize:
+                grad = -grad
+            # L2 penalty: $\lambda\theta$ joins the gradient before it is squared and
+            # scaled.
+            if weight_decay != 0:
+                if grad.is_sparse:
+                    raise RuntimeError(
+                        "Adagrad: weight_decay is not supported with sparse gradients "
+                        "(it would make the gradient dense)"
+                    )
+                grad = grad.add(param, alpha=weight_decay)
+            # $\eta_t = \eta / (1 + (t-1)\delta)$, computed in Python floats as torch does.
+            clr = lr / (1 + (step - 1) * lr_decay)
             if grad.is_sparse:
-                raise RuntimeError(
-                    "Adagrad: weight_decay is not supported with sparse gradients "
-                    "(it would make the gradient dense)"
-                )
-            grad = grad.add(param, alpha=weight_decay)
-        # $\eta_t = \eta / (1 + (t-1)\delta)$, computed in Python floats as torch does.
-        clr = lr / (1 + (step - 1) * lr_decay)
-        if grad.is_sparse:
-            _sparse_update(param, grad, state["sum"], clr, eps)
-            return
-        acc = state["sum"]
-        # A complex entry is two real coordinates: work on the real views.
-        if param.is_complex():
-            param, grad, acc = (torch.view_as_real(t) for t in (param, grad, acc))
-        # $G_t = G_{t-1} + g_t^2$
-        acc.addcmul_(grad, grad, value=1)
-        # $\theta_t = \theta_{t-1} - \eta_t \, g_t / (\sqrt{G_t} + \epsilon)$
-        denom = acc.sqrt().add_(eps)
-        param.addcdiv_(grad, denom, value=-clr)
+                _sparse_update(param, grad, state["sum"], clr, eps)
+                continue
+            acc = state["sum"]
+            # A complex entry is two real coordinates: work on the real views.
+            if param.is_complex():
+                param, grad, acc = (torch.view_as_real(t) for t in (param, grad, acc))
+            # $G_t = G_{t-1} + g_t^2$
+            acc.addcmul_(grad, grad, value=1)
+            # $\theta_t = \theta_{t-1} - \eta_t \, g_t / (\sqrt{G_t} + \epsilon)$
+            denom = acc.sqrt().add_(eps)
+            param.addcdiv_(grad, denom, value=-clr)
 
 
 def _sparse_update(param: Tensor, grad: Tensor, acc: Tensor, clr: float | Tensor,

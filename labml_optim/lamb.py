@@ -1,7 +1,7 @@
 r"""
 ---
 title: LAMB
-summary: Layer-wise adaptive moments for large batches, where the learning rate is a step relative to each layer's weights.
+summary: Adam rescaled per layer, so that the learning rate is a step relative to the weights.
 ---
 
 # LAMB: layer-wise adaptive moments
@@ -41,7 +41,8 @@ coordinate moves by almost exactly $\eta$, whatever its gradient, and for a tens
 entries
 
 $$
-\rho_1 = \frac{\eta \lVert r_1 \rVert}{\lVert x \rVert} \approx \frac{\eta \sqrt{n}}{\lVert x \rVert}.
+\rho_1 = \frac{\eta \lVert r_1 \rVert}{\lVert x \rVert}
+\approx \frac{\eta \sqrt{n}}{\lVert x \rVert}.
 $$
 
 A tensor initialised with entries of standard deviation $\sigma$ has
@@ -479,7 +480,6 @@ def main(argv: list[str] | None = None) -> None:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    torch.set_num_threads(1)  # the model is tiny: threads would cost more than they give
     vocab, width, steps, batch, lr = 64, 32, 100, 512, 1e-2
 
     class Block(torch.nn.Module):
@@ -528,12 +528,16 @@ def main(argv: list[str] | None = None) -> None:
             losses.append(loss.item())
         return ratios, losses
 
-    adam_ratios, adam_loss = train(
-        lambda m: torch.optim.AdamW(lamb_param_groups(m, 0.01), lr=lr, eps=1e-6)
-    )
-    lamb_ratios, lamb_loss = train(
-        lambda m: LAMB(lamb_param_groups(m, 0.01), lr=lr)
-    )
+    # The model is tiny: threads would cost more than they give.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        adam_ratios, adam_loss = train(
+            lambda m: torch.optim.AdamW(lamb_param_groups(m, 0.01), lr=lr, eps=1e-6)
+        )
+        lamb_ratios, lamb_loss = train(lambda m: LAMB(lamb_param_groups(m, 0.01), lr=lr))
+    finally:
+        torch.set_num_threads(threads)
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), width_ratios=[1, 1, 0.8])
     colors = plt.get_cmap("tab10").colors

@@ -251,21 +251,22 @@ August 2019, with a comment that the approximation calls for caution; torch uses
 $\rho_t > 5$, and so does this chapter by default (`rho_threshold=5.0`; the paper's rule is
 `rho_threshold=4.0`). With $\beta_2 = 0.999$, $\rho_5 = 4.996$ and $\rho_6 = 5.994$, so the
 paper's rule and the others differ at exactly one step, $t = 5$, where the paper takes a
-rectified step with $r_5 = 0.0173$. $\ge 5$ and $> 5$ differ only if $\rho_t$ is exactly $5.0$
-in floating point, which takes a contrived $\beta_2$: the tests find
-$\beta_2 = 0.8397685748659791$, where $\rho_6$ is exactly 5.0 and the two rules part at $t = 6$. `rho_threshold` below 4 is refused: $r_t$ would be the
-square root of a negative number.
+rectified step with $r_5 = 0.0173$. $\ge 5$ and $> 5$ differ only if $\rho_t$ is exactly
+$5.0$ in floating point, which takes a contrived $\beta_2$: the tests find
+$\beta_2 = 0.8397685748659791$, where $\rho_6$ is exactly 5.0 and the two rules part at
+$t = 6$. `rho_threshold` below 4 is refused: $r_t$ would be the square root of a negative
+number.
 
 ## Before the threshold
 
-While $\rho_t \le 5$ there is no usable variance estimate. The paper and torch then take a
-step of SGD with momentum, $\theta_t = \theta_{t-1} - \alpha\,\hat m_t$
+Below the threshold there is no variance estimate to rectify with. The paper and torch then
+take a step of SGD with momentum, $\theta_t = \theta_{t-1} - \alpha\,\hat m_t$
 (`degenerated_to_sgd=True`, the default). That step is measured in units of the gradient, not
 of $\alpha$: multiply the loss by 1000 and these first steps grow 1000 times, while Adam's and
-RAdam's rectified steps do not change. The official code's default since 2021 is to skip the
-update instead (`degenerated_to_sgd=False`): $m_t$, $v_t$ and the step count advance, the
-parameters do not move and no weight decay is applied. With $\beta_2 = 0.999$ that is five
-skipped steps.
+RAdam's rectified steps do not change ($\epsilon$ aside). The official code's default since
+2021 is to skip the update instead (`degenerated_to_sgd=False`): $m_t$, $v_t$ and the step
+count advance, the parameters do not move and no weight decay is applied. With
+$\beta_2 = 0.999$ that is five skipped steps.
 
 ## Does RAdam replace warmup?
 
@@ -452,7 +453,9 @@ def sma_length(t: float, beta2: float) -> float:
 
     The length of the simple moving average with the same mean age as the bias-corrected
     EMA at step $t \ge 1$ (section 2). Written as torch writes it, so that the two make the
-    same threshold decisions to the last bit.
+    same threshold decisions to the last bit. For $\beta_2$ near 1 and small $t$ the
+    subtraction cancels: with $\beta_2 = 0.9999$, $\rho_2$ is off by $5 \cdot 10^{-9}$,
+    which could change a threshold decision only for a $\rho_t$ that close to the threshold.
     """
     rho_inf = 2 / (1 - beta2) - 1
     return rho_inf - 2 * t * beta2**t / (1 - beta2**t)

@@ -238,62 +238,68 @@ class RMSprop(Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if param.grad.is_sparse:
-                    raise RuntimeError(
-                        "RMSprop does not support sparse gradients: the leaky average "
-                        "decays every coordinate at every step, so the update is dense"
-                    )
-                self._update(param, param.grad, group)
+            self._step_group(group)
         return loss
 
-    def _update(self, param: Tensor, grad: Tensor, group: dict[str, Any]) -> None:
-        """The update for one tensor, in torch's order of operations."""
-        state = self.state[param]
+    def _step_group(self, group: dict[str, Any]) -> None:
+        """The update for the tensors of one group, in torch's order of operations."""
+        # As torch does, refuse a sparse gradient before touching any tensor of the group.
+        with_grad = [p for p in group["params"] if p.grad is not None]
+        if any(p.grad.is_sparse for p in with_grad):
+            raise RuntimeError(
+                "RMSprop does not support sparse gradients: the leaky average decays "
+                "every coordinate at every step, so the update is dense"
+            )
+        # Hyper-parameters are read once per group, not once per tensor.
         lr, alpha, eps = _as_scalar(group["lr"]), group["alpha"], group["eps"]
         momentum, weight_decay = group["momentum"], group["weight_decay"]
-        # State starts at zero: $v_0 = 0$ (and $m_0 = 0$, $b_0 = 0$).
-        if len(state) == 0:
-            state["step"] = torch.zeros((), dtype=_scalar_dtype())
-            state["square_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-        # The optional buffers are created when first needed, so a group may switch
-        # `momentum` or `centered` on mid-run (torch would fail with a KeyError).
-        if momentum > 0 and "momentum_buffer" not in state:
-            state["momentum_buffer"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-        if group["centered"] and "grad_avg" not in state:
-            state["grad_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-        state["step"] += 1
-        # Maximising $f$ is minimising $-f$.
-        if group["maximize"]:
-            grad = -grad
-        # L2 penalty: $\lambda\theta$ joins the gradient before it is averaged and scaled.
-        # (Done on the complex tensor, as torch does, to stay bitwise equal to it.)
-        if weight_decay != 0:
-            grad = grad.add(param, alpha=weight_decay)
-        square_avg = state["square_avg"]
-        # A complex entry is two real coordinates: from here on, work on real views.
-        real = torch.view_as_real if param.is_complex() else _identity
-        param, grad, square_avg = real(param), real(grad), real(square_avg)
-        # $v_t = \alpha v_{t-1} + (1 - \alpha) g_t^2$
-        square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
-        if group["centered"]:
-            # $m_t = \alpha m_{t-1} + (1 - \alpha) g_t$, written as a lerp towards $g_t$;
-            # the scale is then $\sqrt{v_t - m_t^2}$, the standard deviation.
-            grad_avg = real(state["grad_avg"])
-            grad_avg.lerp_(grad, 1 - alpha)
-            denom = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
-        else:
-            denom = square_avg.sqrt()
-        denom.add_(eps)
-        if momentum > 0:
-            # $b_t = \mu b_{t-1} + g_t / (\sqrt{\cdot} + \epsilon)$; the step is $-\eta b_t$.
-            buf = real(state["momentum_buffer"])
-            buf.mul_(momentum).addcdiv_(grad, denom)
-            param.add_(buf, alpha=-lr)
-        else:
-            param.addcdiv_(grad, denom, value=-lr)
+        centered, maximize = group["centered"], group["maximize"]
+        for param in with_grad:
+            grad = param.grad
+            state = self.state[param]
+            # State starts at zero: $v_0 = 0$ (and $m_0 = 0$, $b_0 = 0$).
+            if len(state) == 0:
+                state["step"] = torch.zeros((), dtype=_scalar_dtype())
+                state["square_avg"] = torch.zeros_like(param,
+                                                       memory_format=torch.preserve_format)
+            # The optional buffers are created when first needed, so a group may switch
+            # `momentum` or `centered` on mid-run (torch would fail with a KeyError).
+            if momentum > 0 and "momentum_buffer" not in state:
+                state["momentum_buffer"] = torch.zeros_like(param,
+                                                            memory_format=torch.preserve_format)
+            if centered and "grad_avg" not in state:
+                state["grad_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+            state["step"] += 1
+            # Maximising $f$ is minimising $-f$.
+            if maximize:
+                grad = -grad
+            # L2 penalty: $\lambda\theta$ joins the gradient before it is averaged and
+            # scaled. (Done on the complex tensor, as torch does, to stay bitwise equal.)
+            if weight_decay != 0:
+                grad = grad.add(param, alpha=weight_decay)
+            square_avg = state["square_avg"]
+            # A complex entry is two real coordinates: from here on, work on real views.
+            real = torch.view_as_real if param.is_complex() else _identity
+            param, grad, square_avg = real(param), real(grad), real(square_avg)
+            # $v_t = \alpha v_{t-1} + (1 - \alpha) g_t^2$
+            square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+            if centered:
+                # $m_t = \alpha m_{t-1} + (1 - \alpha) g_t$, written as a lerp towards
+                # $g_t$; the scale is then $\sqrt{v_t - m_t^2}$, the standard deviation.
+                grad_avg = real(state["grad_avg"])
+                grad_avg.lerp_(grad, 1 - alpha)
+                denom = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+            else:
+                denom = square_avg.sqrt()
+            denom.add_(eps)
+            if momentum > 0:
+                # $b_t = \mu b_{t-1} + g_t / (\sqrt{\cdot} + \epsilon)$; the step is
+                # $-\eta b_t$.
+                buf = real(state["momentum_buffer"])
+                buf.mul_(momentum).addcdiv_(grad, denom)
+                param.add_(buf, alpha=-lr)
+            else:
+                param.addcdiv_(grad, denom, value=-lr)
 
 
 def _identity(x: Tensor) -> Tensor:

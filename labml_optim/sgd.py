@@ -327,50 +327,54 @@ class SGD(Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is not None:
-                    self._update(param, param.grad, group)
+            self._step_group(group)
         return loss
 
-    def _update(self, param: Tensor, grad: Tensor, group: dict[str, Any]) -> None:
-        r"""The update for one tensor, in torch's order of operations.
+    def _step_group(self, group: dict[str, Any]) -> None:
+        r"""The update for the tensors of one group, in torch's order of operations.
 
         Complex parameters are updated as complex tensors, as torch does. (A complex
         `add_` with a scaling factor can round differently from the same `add_` on the
         real view, by one ulp, so using the real view here would break bitwise parity
         with torch.)
         """
-        lr, momentum = group["lr"], group["momentum"]
+        # Hyper-parameters are read once per group, not once per tensor.
+        lr, momentum = _as_scalar(group["lr"]), group["momentum"]
         weight_decay, dampening = group["weight_decay"], group["dampening"]
-        # Maximising $f$ is minimising $-f$.
-        if group["maximize"]:
-            grad = -grad
-        # L2 penalty: its gradient $\lambda\theta$ joins the loss gradient, and so
-        # goes through the momentum buffer too.
-        if weight_decay != 0:
-            if grad.is_sparse:
-                raise RuntimeError(
-                    "SGD: weight_decay is not supported with sparse gradients "
-                    "(it would make the gradient dense)"
-                )
-            grad = grad.add(param, alpha=weight_decay)
-        # The heavy-ball buffer $b_t = \mu b_{t-1} + (1-\tau) g_t$. With no momentum
-        # there is no buffer, and no state at all, as in torch.
-        if momentum != 0:
-            state = self.state[param]
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                # $b_1 = g_1$, undamped: with $\tau = \mu$ the buffer is then an
-                # unbiased moving average from the first step.
-                buf = grad.detach().clone()
-                state["momentum_buffer"] = buf
-            else:
-                buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-            # Nesterov steps along $g_t + \mu b_t$ (the look-ahead in the variables
-            # $\phi$); heavy ball along $b_t$.
-            grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
-        # $\theta_t = \theta_{t-1} - \eta \cdot \text{direction}$.
-        param.add_(grad, alpha=-_as_scalar(lr))
+        maximize, nesterov = group["maximize"], group["nesterov"]
+        for param in group["params"]:
+            grad = param.grad
+            if grad is None:
+                continue
+            # Maximising $f$ is minimising $-f$.
+            if maximize:
+                grad = -grad
+            # L2 penalty: its gradient $\lambda\theta$ joins the loss gradient, and so
+            # goes through the momentum buffer too.
+            if weight_decay != 0:
+                if grad.is_sparse:
+                    raise RuntimeError(
+                        "SGD: weight_decay is not supported with sparse gradients "
+                        "(it would make the gradient dense)"
+                    )
+                grad = grad.add(param, alpha=weight_decay)
+            # The heavy-ball buffer $b_t = \mu b_{t-1} + (1-\tau) g_t$. With no momentum
+            # there is no buffer, and no state at all, as in torch.
+            if momentum != 0:
+                state = self.state[param]
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    # $b_1 = g_1$, undamped: with $\tau = \mu$ the buffer is then an
+                    # unbiased moving average from the first step.
+                    buf = grad.detach().clone()
+                    state["momentum_buffer"] = buf
+                else:
+                    buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+                # Nesterov steps along $g_t + \mu b_t$ (the look-ahead in the variables
+                # $\phi$); heavy ball along $b_t$.
+                grad = grad.add(buf, alpha=momentum) if nesterov else buf
+            # $\theta_t = \theta_{t-1} - \eta \cdot \text{direction}$.
+            param.add_(grad, alpha=-lr)
 
 
 def _as_scalar(x: float | Tensor) -> float | Tensor:

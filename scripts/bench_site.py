@@ -74,9 +74,7 @@ def build(out: Path) -> float:
 
 
 def largest_chapter_page(site: Path) -> Path:
-    chapters = {
-        p.stem for p in (REPO / "labml_optim").glob("*.py") if not p.name.startswith("_")
-    }
+    chapters = {p.stem for p in (REPO / "labml_optim").glob("*.py") if not p.name.startswith("_")}
     pages = [site / f"{name}.html" for name in chapters if (site / f"{name}.html").is_file()]
     if not pages:
         sys.exit("no chapter pages in the built site")
@@ -165,13 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             build(site)
         warm = build(site)
-        rows.append(
-            ("warm build", f"{warm:.1f} s", "ok" if warm <= WARM_TARGET_S else "OVER 10 s")
-        )
+        rows.append(("warm build", f"{warm:.1f} s", "ok" if warm <= WARM_TARGET_S else "OVER 10 s"))
         page = largest_chapter_page(site)
         math, dcl, weight, requests = measure_page(site, page, args.runs)
         ready = statistics.median(math)
-        rows.append((f"largest page: {page.name}", f"{page.stat().st_size / 1024:.0f} KiB HTML", ""))
+        size = f"{page.stat().st_size / 1024:.0f} KiB HTML"
+        rows.append((f"largest page: {page.name}", size, ""))
         rows.append(("  DOMContentLoaded (median)", f"{statistics.median(dcl):.0f} ms", ""))
         rows.append(
             (

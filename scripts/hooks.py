@@ -168,9 +168,7 @@ def _display_path(path: Path) -> str:
 
 def _chapter_paths() -> list[Path]:
     return sorted(
-        p
-        for p in _state.chapters_dir.glob("*.py")
-        if p.is_file() and not p.name.startswith("_")
+        p for p in _state.chapters_dir.glob("*.py") if p.is_file() and not p.name.startswith("_")
     )
 
 
@@ -420,9 +418,7 @@ def _nav(files: Files, chapters: list[_Chapter]) -> list[Any]:
 # ------------------------------------------------------------------------------ pages
 
 
-def on_page_markdown(
-    markdown: str, page: Page, config: MkDocsConfig, files: Files
-) -> str:
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     """Chapter pages are titled by their front matter and use the full width (no toc)."""
     ch = _state.chapters.get(page.file.src_uri[:-3])
     if ch is not None and page.file.generated_by is not None:
@@ -489,8 +485,10 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
         return html
     html, anchors = _anchor_lines(html, ch.rel)
     html = _SECTION_OPEN.sub(
-        lambda m: f'{m.group(0)}<a class="lo-anchor" href="#{m.group(1)}" '
-        f'title="Link to this section" aria-label="Link to this section">§</a>',
+        lambda m: (
+            f'{m.group(0)}<a class="lo-anchor" href="#{m.group(1)}" '
+            f'title="Link to this section" aria-label="Link to this section">§</a>'
+        ),
         html,
     )
     if page.present_anchor_ids is not None:

@@ -20,9 +20,9 @@ def chapter_names() -> list[str]:
     )
 
 
-def mkdocs_build(project: Path, out: Path, env: dict[str, str] | None = None) -> (
-    subprocess.CompletedProcess[str]
-):
+def mkdocs_build(
+    project: Path, out: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`mkdocs build --strict -d OUT` in PROJECT, as a subprocess; never raises on failure."""
     run_env = dict(os.environ)
     run_env.pop("LABML_OPTIM_CHAPTERS", None)

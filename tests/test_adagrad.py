@@ -314,10 +314,19 @@ def test_step_dtype_follows_default_dtype_like_torch(default):
         for cls in (Adagrad, torch.optim.Adagrad):
             p = torch.zeros(3, dtype=torch.float32, requires_grad=True)
             opt = cls([p], lr=0.1)
-            p.grad = torch.ones(3)
+            p.grad = torch.ones(3, dtype=torch.float32)
             opt.step()
             steps.append(opt.state[p]["step"])
     finally:
         torch.set_default_dtype(previous)
     assert steps[0].dtype == steps[1].dtype == default
     assert steps[0].device.type == "cpu" and steps[0].dim() == 0
+
+
+def test_signature_is_torchs():
+    import inspect
+
+    def describe(cls):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(cls).parameters.values()]
+
+    assert describe(Adagrad) == describe(torch.optim.Adagrad)

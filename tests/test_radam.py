@@ -529,6 +529,7 @@ def test_labml_nn_threshold_ge_5_is_torchs_gt_5_except_at_exactly_5() -> None:
         up, down = math.nextafter(up, 1.0), math.nextafter(down, 0.0)
         candidates += [up, down]
     beta2 = next(b for b in candidates if sma_length(6, b) == 5.0)
+    assert repr(beta2) == "0.8397685748659791"  # the value quoted on the page
     assert labml_radam.RAdam.calc_rectification_term(beta2, 6) is not None
     kw = {"lr": 0.01, "betas": (0.9, beta2)}
     _, _, ours = run(lambda ps: RAdam(ps, **kw), steps=10)
@@ -564,37 +565,3 @@ def test_labml_nn_state_dict_loads_into_ours() -> None:
         theirs.step()
         ours.step()
     torch.testing.assert_close(q.detach(), p.detach(), rtol=1e-12, atol=1e-14)
-
-
-# ## Speed: no slower than torch's for-loop path
-
-
-def test_not_slower_than_torch_for_loop() -> None:
-    """Same tensor operations as torch's for-loop path, so about the same time. The two
-    step in turn and the fastest of many steps counts, which keeps a busy machine from
-    deciding; the bound only catches a gross slowdown (measured ratio is about 1)."""
-    import time
-
-    gen = torch.Generator().manual_seed(0)
-    shapes = [(128, 128)] * 4 + [(64,)] * 40
-    params = [torch.randn(s, generator=gen) for s in shapes]
-
-    def make(factory):
-        ps = [p.clone().requires_grad_() for p in params]
-        for p in ps:
-            p.grad = torch.randn(p.shape, generator=gen)
-        opt = factory(ps)
-        for _ in range(10):  # past the threshold, into the rectified branch
-            opt.step()
-        return opt
-
-    ours = make(lambda ps: RAdam(ps))
-    theirs = make(lambda ps: torch.optim.RAdam(ps, foreach=False))
-    times: dict[int, list[float]] = {id(ours): [], id(theirs): []}
-    for _ in range(40):
-        for opt in (ours, theirs):
-            start = time.perf_counter()
-            opt.step()
-            times[id(opt)].append(time.perf_counter() - start)
-    ratio = min(times[id(ours)]) / min(times[id(theirs)])
-    assert ratio < 2.0, ratio

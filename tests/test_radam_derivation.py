@@ -78,8 +78,18 @@ def test_first_adaptive_rate_has_a_heavy_tail() -> None:
 
 @pytest.mark.parametrize("beta", [0.5, 0.8, 0.9, 0.99, 0.999, 0.9999])
 def test_rho_t_is_the_sma_length_with_the_emas_mean_age(beta: float) -> None:
+    rho_inf = 2 / (1 - beta) - 1
     for t in (1, 2, 3, 5, 6, 10, 100, 1000, 5000):
-        assert sma_length(t, beta) == pytest.approx(rho_direct(t, beta), rel=1e-9, abs=1e-9)
+        # The closed form subtracts two numbers near rho_inf and divides by 1 - beta^t, which
+        # itself cancels: its rounding error is a few ulps of rho_inf / (1 - beta^t).
+        rounding = 4 * rho_inf * 2.0**-52 / (1 - beta**t)
+        assert sma_length(t, beta) == pytest.approx(rho_direct(t, beta), rel=1e-12,
+                                                    abs=rounding)
+
+
+def test_closed_form_cancellation_quoted_in_sma_length() -> None:
+    error = abs(sma_length(2, 0.9999) - rho_direct(2, 0.9999))
+    assert f"{error:.0e}" == "5e-09"
 
 
 def test_mean_age_closed_form_exactly() -> None:

@@ -88,9 +88,9 @@ class Watch:
     errors: list[str] = field(default_factory=list)
 
 
-def open_page(browser: Any, url: str, viewport: dict[str, int], scheme: str = "light") -> tuple[
-    Any, Any, Watch
-]:
+def open_page(
+    browser: Any, url: str, viewport: dict[str, int], scheme: str = "light"
+) -> tuple[Any, Any, Watch]:
     context = browser.new_context(viewport=viewport, color_scheme=scheme)
     watch = Watch()
 
@@ -125,8 +125,11 @@ def images_loaded(page: Any) -> list[str]:
         """async () => {
             const imgs = [...document.images];
             imgs.forEach(i => { i.loading = "eager"; });
-            await Promise.all(imgs.map(i => i.complete ? null :
-                new Promise(r => { i.addEventListener("load", r); i.addEventListener("error", r); })));
+            const settle = i => new Promise(r => {
+                i.addEventListener("load", r);
+                i.addEventListener("error", r);
+            });
+            await Promise.all(imgs.map(i => i.complete ? null : settle(i)));
             return imgs.filter(i => !(i.naturalWidth > 0)).map(i => i.src);
         }"""
     )
@@ -206,8 +209,9 @@ def test_hand_written_pages(browser: Any, site_url: str, path: str) -> None:
 def test_search_works_offline(browser: Any, site_url: str) -> None:
     context, page, watch = open_page(browser, f"{site_url}index.html", WIDE)
     try:
-        page.locator("label.md-search__icon, label[for='__search']").first.click()
-        page.locator("input.md-search__input").fill("learning rate")
+        box = page.locator("input.md-search__input")
+        box.click()
+        box.press_sequentially("learning rate", delay=20)
         page.locator(".md-search-result__item").first.wait_for(timeout=15000)
         assert page.locator(".md-search-result__item").count() > 0
         assert watch.blocked == [] and watch.errors == []
@@ -224,7 +228,7 @@ def test_line_anchor_scrolls_to_line(browser: Any, site_url: str) -> None:
         anchor = page.locator(".lo-code [id^='L']").nth(5)
         target = anchor.get_attribute("id")
         page.goto(f"{site_url}{name}.html#{target}")
-        top = page.evaluate(f"() => document.getElementById('{target}').getBoundingClientRect().top")
+        top = page.evaluate("id => document.getElementById(id).getBoundingClientRect().top", target)
         assert 0 <= top < WIDE["height"]
         assert watch.blocked == [] and watch.errors == []
     finally:

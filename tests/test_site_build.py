@@ -230,6 +230,7 @@ def line_of(source: str, needle: str) -> int:
 # ------------------------------------------------------------------------ real site
 
 CHAPTERS = chapter_names()
+READING_ORDER = "sgd adagrad rmsprop adam amsgrad adamw radam lamb noam warmup".split()
 
 
 def test_there_are_chapters() -> None:
@@ -255,15 +256,14 @@ def test_chapter_page_has_every_code_line(built_site: Path, name: str) -> None:
 @pytest.mark.slow
 def test_index_lists_every_chapter_in_reading_order(built_site: Path) -> None:
     index = (built_site / "index.html").read_text(encoding="utf-8")
-    article = index[index.index('<article'):]
+    article = index[index.index("<article") :]
     positions = []
     for name in CHAPTERS:
         link = f'href="{name}.html"'
         assert link in article, f"index does not link {name}"
         positions.append((article.index(link), name))
     order = [name for _, name in sorted(positions)]
-    known = [n for n in ("sgd", "adagrad", "rmsprop", "adam", "amsgrad", "adamw", "radam",
-                         "lamb", "noam", "warmup") if n in CHAPTERS]
+    known = [n for n in READING_ORDER if n in CHAPTERS]
     assert [n for n in order if n in known] == known
     nav = index[: index.index("<article")]
     for label in ("Home", "Optimizers", "Schedules", "Conventions"):
@@ -331,7 +331,7 @@ def test_fixture_index_and_nav(fixture_site: Path) -> None:
     index = (fixture_site / "index.html").read_text(encoding="utf-8")
     assert "A small optimizer chapter used to test the site build" in index
     assert "A learning-rate schedule chapter used to test the site build" in index
-    article = index[index.index("<article"):]
+    article = index[index.index("<article") :]
     assert article.index('href="toy_descent.html"') < article.index('href="toy_schedule.html"')
     assert 'class="katex' in article  # the summary's math
     nav = index[: index.index("<article")]
@@ -393,7 +393,8 @@ def test_tex_error_in_docs_page_names_file_and_line(tmp_path: Path) -> None:
 
 def test_failing_main_names_chapter_and_shows_traceback(tmp_path: Path) -> None:
     source = PLAIN_CHAPTER.replace(
-        "    argv = sys.argv[1:]", "    raise RuntimeError('the plot broke')\n    argv = sys.argv[1:]"
+        "    argv = sys.argv[1:]",
+        "    raise RuntimeError('the plot broke')\n    argv = sys.argv[1:]",
     )
     code, output, _ = build_project(tmp_path, chapters={"plain": source})
     assert code != 0
