@@ -21,11 +21,12 @@ benchmark.
 With a batch of $B$ examples the gradient noise has a variance proportional to $1/B$, and
 an epoch has $N/B$ steps. To make the same progress per epoch with fewer, less noisy
 steps, each step must be longer: the linear scaling rule of SGD sets $\eta \propto B$
-(Goyal et al., 2017), adaptive methods use something between $\sqrt{B}$ and $B$. A
-longer step fails first where it is longest *relative to the weights it changes*: a
-layer whose weights move by a large fraction of their norm in one step changes the
-function it computes abruptly, and the loss spikes. So the usable learning rate is set
-by the layer with the largest relative step
+(Goyal et al., 2017); for adaptive methods a square-root rule, $\eta \propto \sqrt{B}$,
+is common. The argument of LARS and LAMB is that a longer step fails first where it is
+longest *relative to the weights it changes*: a layer whose weights move by a large
+fraction of their norm in one step changes the function it computes abruptly, and the
+loss spikes. Then the usable learning rate is set by the tensor with the largest
+relative step
 
 $$
 \rho_l = \frac{\lVert \Delta x_l \rVert}{\lVert x_l \rVert}.
@@ -47,10 +48,11 @@ $$
 
 A tensor initialised with entries of standard deviation $\sigma$ has
 $\lVert x \rVert \approx \sigma\sqrt{n}$, hence $\rho_1 \approx \eta / \sigma$. BERT
-initialises embeddings and weight matrices with $\sigma = 0.02$: their relative step is
-$50\eta$. LayerNorm gains start at one: $\rho = \eta$. Biases start at zero: their
-relative step is unbounded. One learning rate is fifty times too large for some tensors
-when it is right for others, and training moves the norms further apart. Later in
+initialises embeddings and weight matrices from a (truncated) normal of standard
+deviation $0.02$: their relative step is about $50\eta$. LayerNorm gains start at one:
+$\rho = \eta$. Biases start at zero: their relative step is unbounded. The same $\eta$
+is a relative step fifty times larger for some tensors than for others, and training
+moves the norms further apart. Later in
 training $\lvert r_i \rvert$ stays of order one where gradients keep their sign and
 shrinks where they are noise, so the spread changes but does not go away.
 
@@ -84,14 +86,16 @@ its direction; the per-coordinate normalisation of Adam survives inside that dir
 The figure trains a small model (an embedding initialised with $\sigma = 0.02$, dense
 layers of two widths, LayerNorm) with AdamW and with LAMB at the same $\eta$. Under
 AdamW the first relative steps of its weight matrices lie between $10\eta$ and $50\eta$,
-the embedding's largest, as derived above; then they all fall by a factor of a hundred,
-because Adam's step shrinks when the current gradients are small or noisy compared with
+the embedding's largest, as derived above; then they all fall by more than a factor of
+a hundred, because Adam's step shrinks when the current gradients are small or noisy compared with
 those its second moment remembers. Under LAMB every adapted tensor moves by exactly
 $\eta$ of its norm at every step. The trust ratio discards the length of Adam's update,
 and with it that automatic shrinking: with LAMB the learning-rate schedule has to do the
 annealing (the paper warms up, then decays $\eta$). The dotted lines are a bias and a
 LayerNorm gain, excluded from adaptation for the reasons derived below, so they take
-Adam's step in both runs.
+Adam's step in both runs. Both runs train (right); the same number $\eta$ means a step
+per coordinate to one and a step relative to each tensor to the other, so the losses
+are not a tuned comparison.
 
 ## The algorithm
 
@@ -114,6 +118,25 @@ with the trust ratio replaced by $1$ when $\lVert x_{t-1}\rVert = 0$ or
 $\lVert u_t\rVert = 0$. That is Algorithm 2 of the paper. `LAMB` below implements it,
 with the bias correction ($\hat m, \hat v$) and the layer adaptation as switches, and
 `lamb_param_groups` builds the usual exclusions.
+
+## Evidence, and counter-evidence
+
+The paper pre-trains BERT in 76 minutes with batches of 65,536 sequences in its first
+stage and 32,768 in its second, and reports that AdamW did not reach the target
+accuracy at such batch sizes. Nado et al. (2021, *A Large Batch Optimizer Reality
+Check*) re-ran the comparison with the same care in tuning for every optimizer
+(learning-rate schedule, warmup, $\epsilon$, decay) and found that Adam matches LAMB on BERT
+pre-training at those batch sizes, and Nesterov momentum matches LARS on ResNet-50: a
+large part of the reported gap came from tuning, not from the trust ratio.
+
+What the trust ratio can and cannot do follows from the derivation above. In a
+homogeneous model (every layer the same width, initialised with the same $\sigma$)
+Adam's relative steps start out equal, about $\eta/\sigma$ each, so LAMB mostly
+rescales the global learning rate, which tuning finds anyway: there is little to gain.
+Its case is a model whose tensors differ in scale, embeddings next to LayerNorm gains
+next to wide dense layers, where no single Adam learning rate is right for all of them
+and LAMB gives each the same relative step. Related chapters: [Adam](adam.md),
+[AdamW](adamw.md).
 """
 
 from __future__ import annotations
@@ -135,7 +158,7 @@ class LAMB(Optimizer):
       $\lVert \Delta x \rVert = \eta \lVert x \rVert$; for groups with `adapt=False` it
       is Adam's step size.
     * `betas` $(\beta_1, \beta_2)$ (default `(0.9, 0.999)`) and `eps` $\epsilon$ (default
-      `1e-6`, the paper's value for BERT): Adam's moments; `eps` is added to
+      `1e-6`, as in TF-Addons' LAMB and BERT's optimizer): Adam's moments; `eps` is added to
       $\sqrt{\hat v}$, after bias correction, as in `torch.optim.Adam`.
     * `weight_decay` $\lambda$ (default `0`): added to the update *before* the trust
       ratio, $u = r + \lambda x$.
@@ -275,7 +298,39 @@ class LAMB(Optimizer):
         # torch, which rounds identically) and $v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$.
         exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        # The counter lives on the CPU, so reading it does not wait for an accelerator.
+        # ## Bias correction: two versions of the paper
+        #
+        # The ICLR version (and TF-Addons) divides the moments by $1 - \beta^t$ as Adam
+        # does; arXiv v3 (and the cybertronai / torch-optimizer code) does not. The trust
+        # ratio makes the difference smaller than in Adam. Write
+        # $c_t = \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$; then
+        #
+        # $$
+        # \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
+        # = c_t \, \frac{m_t}{\sqrt{v_t} + \epsilon\sqrt{1 - \beta_2^t}} .
+        # $$
+        #
+        # * Without weight decay $u = r$, and the factor $c_t$ cancels in
+        #   $u / \lVert u\rVert$: the corrected method *is* the uncorrected one with a smaller
+        #   $\epsilon_t = \epsilon \sqrt{1 - \beta_2^t}$. The first-moment correction does
+        #   nothing at all.
+        # * With weight decay, write $r'$ for the corrected direction computed with
+        #   $\epsilon / \sqrt{1 - \beta_2^t}$; by the identity,
+        #   $m/(\sqrt v + \epsilon) = r' / c_t$, so the uncorrected update is
+        #   $(r' + c_t \lambda x) / c_t$. After rescaling, the uncorrected method is the
+        #   corrected one with decay $c_t\lambda$ (and an $\epsilon$ larger by
+        #   $1/\sqrt{1 - \beta_2^t}$, which matters little). For
+        #   $\beta = (0.9, 0.999)$, $c_1 = 0.316$, $c_t$ falls to $0.152$ at $t = 12$, is
+        #   $0.309$ at $t = 100$, $0.795$ at $t = 1000$ and above $0.99$ from
+        #   $t = 3916$ on: the uncorrected version decays up to 6.6 times more weakly in
+        #   early training.
+        # * In groups without adaptation nothing cancels and it is Adam's correction: the
+        #   uncorrected first step is
+        #   $\eta (1 - \beta_1)/\sqrt{1 - \beta_2} \approx 3.16\eta$ per coordinate
+        #   instead of $\eta$.
+        #
+        # The step counter lives on the CPU, so reading it does not wait for an
+        # accelerator.
         step = float(step_t)
         if group["bias_correction"]:
             bias_correction1 = 1 - beta1**step
@@ -347,36 +402,11 @@ def _step_dtype() -> torch.dtype:
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
 
-# ## Bias correction: two versions of the paper
-#
-# The ICLR version (and TF-Addons) divides the moments by $1 - \beta^t$ as Adam does;
-# arXiv v3 (and the cybertronai / torch-optimizer code) does not. The trust ratio makes
-# the difference smaller than in Adam. Write $c_t = \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$;
-# then
-#
-# $$
-# \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
-# = c_t \, \frac{m_t}{\sqrt{v_t} + \epsilon\sqrt{1 - \beta_2^t}} .
-# $$
-#
-# * Without weight decay $u = r$, and the factor $c_t$ cancels in $u / \lVert u\rVert$:
-#   the corrected method *is* the uncorrected one with a smaller
-#   $\epsilon_t = \epsilon \sqrt{1 - \beta_2^t}$. The first-moment correction does
-#   nothing at all.
-# * With weight decay, the uncorrected update is
-#   $m/(\sqrt v + \epsilon) + \lambda x \approx (r + c_t \lambda x) / c_t$: after
-#   rescaling it is the corrected method with decay $c_t\lambda$. For
-#   $\beta = (0.9, 0.999)$, $c_1 = 0.316$, $c_t$ falls to $0.152$ at $t = 12$, is
-#   $0.309$ at $t = 100$, $0.795$ at $t = 1000$ and above $0.99$ from $t = 3916$ on:
-#   the uncorrected version decays up to 6.6 times more weakly in early training.
-# * In groups without adaptation nothing cancels and it is Adam's correction: the
-#   uncorrected first step is $\eta (1 - \beta_1)/\sqrt{1 - \beta_2} \approx 3.16\eta$
-#   per coordinate instead of $\eta$.
-#
 # ## Which parameters to exclude
 #
-# BERT's LAMB excludes biases and LayerNorm parameters from weight decay, and TF-Addons'
-# `exclude_from_layer_adaptation` defaults to the same list. The reasons, derived:
+# BERT's optimizer excludes biases and LayerNorm parameters from weight decay (its list
+# is `["LayerNorm", "layer_norm", "bias"]`), and TF-Addons' LAMB takes the same list for
+# `exclude_from_layer_adaptation` unless told otherwise. The reasons:
 #
 # * **Biases start at zero.** Their first step has ratio 1, an Adam step, so
 #   $\lVert b_1 \rVert = \eta \lVert r_1 \rVert \approx \eta\sqrt{n}$. After that, with
@@ -388,8 +418,9 @@ def _step_dtype() -> torch.dtype:
 #   in 8.
 # * **Normalisation layers** fix the scale of their input, so their gain and bias set
 #   the scale and offset of the signal directly; decaying the gain pulls it toward
-#   zero, not toward its neutral value one. They are also small (one vector per layer):
-#   Adam's per-coordinate step costs nothing there.
+#   zero, not toward its neutral value one. Their gains start at one, where Adam's
+#   first relative step is already $\eta\sqrt{n}/\sqrt{n} = \eta$, so adaptation has
+#   little to correct; their biases start at zero, as above.
 # * **Embeddings** are *not* excluded: BERT decays and adapts them, and they are where
 #   adaptation matters most ($\sigma = 0.02$ made Adam's relative step $50\eta$). Pass
 #   `torch.nn.Embedding` in `no_decay_modules` to exclude them anyway.
@@ -441,31 +472,13 @@ def lamb_param_groups(
     return groups
 
 
-# ## Evidence, and counter-evidence
-#
-# The paper trains BERT with batches of 32k sequences (64k for part of the run) in 76
-# minutes, and reports that Adam and AdamW could not reach the same accuracy at those
-# batch sizes. Nado et al. (2021, *A Large Batch Optimizer Reality Check*) re-ran the
-# comparison with the same care in tuning for every optimizer (learning-rate
-# schedule, warmup, $\epsilon$, decay) and found that Adam matches LAMB on BERT
-# pre-training at those batch sizes, and Nesterov momentum matches LARS on ResNet-50: a
-# large part of the reported gap came from tuning, not from the trust ratio.
-#
-# What the trust ratio can and cannot do follows from the derivation above. In a
-# homogeneous model (every layer the same width, initialised with the same $\sigma$)
-# Adam's relative steps are already equal, about $\eta/\sigma$ each, so LAMB only
-# rescales the global learning rate, which tuning finds anyway: no advantage to expect.
-# Its case is a model whose tensors differ in scale, embeddings next to LayerNorm gains
-# next to wide dense layers, where no single Adam learning rate is right for all of them
-# and LAMB gives each the same relative step. Related chapters: [Adam](adam.md),
-# [AdamW](adamw.md).
-#
 # ## The figure
 #
 # A small model (embedding with $\sigma = 0.02$, two residual MLP blocks with
 # LayerNorm, a wider hidden layer and an output head) learns a fixed random map from
-# tokens to tokens. Both optimizers run from the same start; for each tensor we plot
-# $\lVert \Delta x\rVert / \lVert x \rVert$ per step.
+# tokens to tokens. AdamW and LAMB run from the same start, on the same batches, with the
+# same groups (`lamb_param_groups`, decay 0.01) and the same $\eta$; for each tensor we
+# plot $\lVert \Delta x\rVert / \lVert x \rVert$ per step.
 def main(argv: list[str] | None = None) -> None:
     """Plot the relative step per tensor under Adam and under LAMB."""
     import argparse
@@ -505,8 +518,8 @@ def main(argv: list[str] | None = None) -> None:
                "block 1 out": "1.out.weight", "block 2 hidden": "2.hidden.weight",
                "head": "4.weight", "LayerNorm gain": "1.norm.weight",
                "head bias": "4.bias"}
-    target_map = torch.randperm(vocab)
-    data = torch.Generator().manual_seed(1)
+    target_map = torch.randperm(vocab, generator=torch.Generator().manual_seed(2))
+    data = torch.Generator()
 
     def train(make_opt: Callable[[torch.nn.Module], Optimizer]) -> tuple[dict, list]:
         model = build()

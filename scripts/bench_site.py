@@ -44,17 +44,22 @@ CHROMIUM_ARGS = [
 WARM_TARGET_S = 10.0
 MATH_TARGET_MS = 300.0
 
-# Records when the page has its math in final form: the first frame after
-# DOMContentLoaded, then the fonts that frame asked for.
+# Records when the math is shown in its final form: the first formula is in the DOM, two
+# frames later it has been laid out (which asks for its fonts), then those fonts are in
+# (KaTeX's CSS keeps text invisible until its font has loaded).
 MATH_PROBE = """
-document.addEventListener("DOMContentLoaded", () => {
-  window.__lo_dcl = performance.now();
-  requestAnimationFrame(() => {
-    document.fonts.ready.then(() => {
-      window.__lo_math = document.querySelector(".katex") ? performance.now() : -1;
-    });
-  });
-});
+(() => {
+  const frame = () => new Promise(r => requestAnimationFrame(r));
+  const wait = async () => {
+    while (!document.querySelector(".katex")) await frame();
+    await frame();
+    await frame();
+    await document.fonts.ready;
+    window.__lo_math = performance.now();
+  };
+  wait();
+  document.addEventListener("DOMContentLoaded", () => { window.__lo_dcl = performance.now(); });
+})();
 """
 
 
@@ -129,10 +134,10 @@ def measure_page(site: Path, page: Path, runs: int) -> tuple[list[float], list[f
                 tab.goto(url, wait_until="load")
                 tab.wait_for_function("() => window.__lo_math !== undefined", timeout=30000)
                 tab.wait_for_load_state("networkidle")
+                if tab.locator(".katex").count() == 0:
+                    sys.exit(f"{page.name}: no .katex on the page")
                 ready = tab.evaluate("() => window.__lo_math")
                 loaded = tab.evaluate("() => window.__lo_dcl")
-                if ready < 0:
-                    sys.exit(f"{page.name}: no .katex on the page")
                 if blocked:
                     sys.exit(f"{page.name}: requests outside the site: {blocked}")
                 if run:

@@ -142,7 +142,7 @@ def test_substitute_fails_on_unknown_placeholder() -> None:
 
 @needs_node
 def test_round_trip_through_markdown() -> None:
-    markdown = pytest.importorskip("markdown")
+    import markdown
     text, items = extract_math("Let $x_1$ be\n$$\\frac{a}{b}$$\ndone.", file="a.py")
     html = markdown.markdown(text)
     out = substitute_math(html, render_math(items))

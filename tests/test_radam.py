@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 import math
 
+import labml_nn.optimizers as labml_wd
+import labml_nn.optimizers.radam as labml_radam
 import pytest
 import torch
 from hypothesis import given, settings
@@ -429,9 +431,6 @@ def test_paper_baselines() -> None:
 
 
 # ## labml_nn's RAdam: where it agrees and where it differs
-
-labml_radam = pytest.importorskip("labml_nn.optimizers.radam")
-labml_wd = pytest.importorskip("labml_nn.optimizers")
 
 
 def run(opt_factory, steps: int = 40, *, dtype=torch.float64, scale: float = 1.0, n: int = 50,
