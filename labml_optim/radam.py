@@ -436,13 +436,16 @@ def _radam_update(
         return
 
     bias_correction1 = 1 - beta1**t
-    step = exp_avg / bias_correction1 * lr
+    # One scratch tensor for the step and one for the adaptive factor, updated in place:
+    # an in-place product rounds exactly as the out-of-place one, so this keeps torch's
+    # bits while allocating two temporaries where torch allocates six.
+    step = torch.div(exp_avg, bias_correction1).mul_(lr)
     if rectified:
         # $\alpha\, \hat m_t \cdot \sqrt{1-\beta_2^t}/(\sqrt{v_t}+\epsilon) \cdot r_t$: the
         # factors in torch's order (a number divided by a tensor is the tensor's reciprocal
         # times the number, as torch computes it).
-        adaptive = bias_correction2**0.5 / exp_avg_sq.sqrt().add_(eps)
-        step = step * adaptive * rectification(rho_t, rho_inf)
+        adaptive = exp_avg_sq.sqrt().add_(eps).reciprocal_().mul_(bias_correction2**0.5)
+        step.mul_(adaptive).mul_(rectification(rho_t, rho_inf))
     # Otherwise `step` is the momentum step $\alpha\hat m_t$ of section "Before the threshold".
     param.sub_(step)
 

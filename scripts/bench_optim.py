@@ -112,6 +112,8 @@ def time_steps(opt: torch.optim.Optimizer, steps: int, device: str) -> float:
 def bench(args: argparse.Namespace) -> list[tuple[str, str, float, float | None]]:
     rows = []
     for algorithm, impls in candidates().items():
+        if args.only and algorithm not in args.only:
+            continue
         optimizers = {}
         for label, factory in impls.items():
             params = build_params(args.million, args.tensors, args.device)
@@ -141,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=5, help="steps per timed round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--only", nargs="*", help="algorithms to run, e.g. Adam RAdam")
     args = parser.parse_args(argv)
     n = sum(p.numel() for p in build_params(args.million, args.tensors, "cpu"))
     print(f"torch {torch.__version__}, {args.device}, {torch.get_num_threads()} threads, "

@@ -225,9 +225,10 @@ def test_line_anchor_scrolls_to_line(browser: Any, site_url: str) -> None:
     name = CHAPTERS[0]
     context, page, watch = open_page(browser, f"{site_url}{name}.html", WIDE)
     try:
-        anchor = page.locator(".lo-code [id^='L']").nth(5)
+        anchor = page.locator(".lo-code [id^='L']").last
         target = anchor.get_attribute("id")
         page.goto(f"{site_url}{name}.html#{target}")
+        page.wait_for_timeout(300)
         top = page.evaluate("id => document.getElementById(id).getBoundingClientRect().top", target)
         assert 0 <= top < WIDE["height"]
         assert watch.blocked == [] and watch.errors == []

@@ -327,6 +327,18 @@ def test_fixture_site_pages(fixture_site: Path) -> None:
     assert external_references(fixture_site) == []
 
 
+def test_link_to_a_code_line(fixture_site: Path) -> None:
+    page = (fixture_site / "toy_schedule.html").read_text(encoding="utf-8")
+    assert 'href="toy_descent.html#L51"' in page
+
+
+def test_broken_line_anchor_fails(tmp_path: Path) -> None:
+    source = PLAIN_CHAPTER.replace("The step is $\\eta$.", "See [line 9999](plain.md#L9999).")
+    code, output, _ = build_project(tmp_path, chapters={"plain": source})
+    assert code != 0
+    assert "plain.md" in output and "L9999" in output, output
+
+
 def test_fixture_index_and_nav(fixture_site: Path) -> None:
     index = (fixture_site / "index.html").read_text(encoding="utf-8")
     assert "A small optimizer chapter used to test the site build" in index
@@ -414,6 +426,7 @@ def test_broken_link_fails(tmp_path: Path) -> None:
     code, output, _ = build_project(tmp_path, chapters={"plain": source})
     assert code != 0
     assert "plain.md" in output and "nowhere.md" in output, output
+    assert "fixture_chapters/plain.py" in output, output
 
 
 def test_invalid_python_fails(tmp_path: Path) -> None:
