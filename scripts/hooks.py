@@ -77,9 +77,6 @@ FIGURE_TIMEOUT_S = 600
 # Bump to throw away every cached figure (e.g. when the way figures are drawn changes).
 FIGURE_CACHE_VERSION = "1"
 KATEX_DIR = "css/katex"
-# Fonts nearly every formula uses; fetched with the HTML rather than after the CSS and a
-# layout, so the math shows sooner (KaTeX's CSS hides text until its font is there).
-KATEX_PRELOAD = ["KaTeX_Main-Regular.woff2", "KaTeX_Math-Italic.woff2"]
 
 
 @dataclass
@@ -89,7 +86,7 @@ class _Chapter:
     rel: str  # the path as error messages show it, e.g. labml_optim/sgd.py
     chapter: Any  # labml_optim.literate.Chapter
     schedule: bool
-    figure: Path | None = None
+    figure: Path  # where the figure is cached; drawn by _make_figures
     drawn: bool = False
 
 
@@ -101,6 +98,9 @@ class _State:
     node_modules: Path = REPO_ROOT / "node_modules"
     chapters: dict[str, _Chapter] = field(default_factory=dict)
     rendered: dict[str, str] = field(default_factory=dict)
+    # KaTeX font files, and which elements (sets of classes) use which font.
+    font_rules: list[tuple[frozenset[str], str]] = field(default_factory=list)
+    base_fonts: list[str] = field(default_factory=list)
 
 
 _state = _State()
@@ -128,7 +128,29 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         cache_dir=config_dir / ".cache" / "figures",
         node_modules=node_modules,
     )
+    _install_log_filter()
     return config
+
+
+class _NameChapterFiles(logging.Filter):
+    """Adds the chapter file to mkdocs' link warnings about a generated chapter page."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        found = re.match(r"Doc file '([^'/]+)\.md'", message)
+        ch = _state.chapters.get(found.group(1)) if found else None
+        if found is not None and ch is not None:
+            record.msg = message.replace(found.group(0), f"{found.group(0)} (from {ch.rel})", 1)
+            record.args = ()
+        return True
+
+
+def _install_log_filter() -> None:
+    pages_log = logging.getLogger("mkdocs.structure.pages")
+    for old in list(pages_log.filters):
+        if type(old).__name__ == _NameChapterFiles.__name__:
+            pages_log.removeFilter(old)  # one left by an earlier build under `mkdocs serve`
+    pages_log.addFilter(_NameChapterFiles())
 
 
 def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:
@@ -143,7 +165,6 @@ def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Adds the chapter pages, files, figures and KaTeX assets; renders all the math."""
     chapters = _load_chapters(files)
-    _make_figures(chapters)
 
     items: list[Any] = []
     for ch in chapters:
@@ -152,12 +173,15 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     _prepare_docs_pages(files, config, chapters, items)
     config.nav = _nav(files, chapters)
 
+    # Math first: a TeX error is reported in a second, before any figure is drawn.
     start = time.perf_counter()
     try:
         _state.rendered = render_math(items, node_modules=str(_state.node_modules))
     except MathError as e:
         raise PluginError(f"math: {e}") from None
     log.debug("math: %d formulas in %.2f s", len(items), time.perf_counter() - start)
+
+    _make_figures(chapters)
     _state.chapters = {ch.name: ch for ch in chapters}
     return files
 
@@ -219,7 +243,9 @@ def _load_chapters(files: Files) -> list[_Chapter]:
             errors.append(f"{rel}: front matter has no title")
         if not getattr(chapter, "summary", None):
             errors.append(f"{rel}: front matter has no summary")
-        chapters.append(_Chapter(name, path, rel, chapter, schedule))
+        ch = _Chapter(name, path, rel, chapter, schedule, _state.cache_dir)
+        ch.figure = _state.cache_dir / f"{name}-{_figure_key(ch)}.png"
+        chapters.append(ch)
     if errors:
         raise PluginError("chapters failed to load:\n" + "\n".join(errors))
     if not chapters:
@@ -241,8 +267,7 @@ def _figure_key(ch: _Chapter) -> str:
 
 def _run_main(ch: _Chapter) -> str | None:
     """Draws one figure into the cache; returns an error message or None."""
-    target = _state.cache_dir / f"{ch.name}-{_figure_key(ch)}.png"
-    ch.figure = target
+    target = ch.figure
     if target.is_file() and target.stat().st_size > 0:
         return None
     ch.drawn = True
@@ -324,7 +349,6 @@ def _add_chapter(files: Files, config: MkDocsConfig, ch: _Chapter, items: list[A
         raise PluginError(f"{ch.rel}: the page does not show the figure {ch.name}.png")
     files.append(File.generated(config, f"{ch.name}.md", content=page))
     files.append(File.generated(config, f"{ch.name}.py", abs_src_path=str(ch.path)))
-    assert ch.figure is not None
     files.append(File.generated(config, f"{ch.name}.png", abs_src_path=str(ch.figure)))
 
 
@@ -344,6 +368,7 @@ def _add_katex(files: Files, config: MkDocsConfig) -> None:
         if not (dist / name).is_file() or not name.endswith(".woff2"):
             raise PluginError(f"KaTeX CSS refers to {name}, which is not a woff2 font in {dist}")
     files.append(File.generated(config, f"{KATEX_DIR}/katex.css", content=css))
+    _state.base_fonts, _state.font_rules = _font_rules(css)
     for font in fonts:
         files.append(
             File.generated(config, f"{KATEX_DIR}/fonts/{font.name}", abs_src_path=str(font))
@@ -500,14 +525,65 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     return html
 
 
+def _font_rules(css: str) -> tuple[list[str], list[tuple[frozenset[str], str]]]:
+    """Reads from KaTeX's CSS which font file each kind of element is drawn with.
+
+    Returns the fonts every formula needs (`.katex` is set in KaTeX_Main) and, for the
+    other fonts, the classes an element carries when it is drawn in them.
+    """
+    faces: dict[tuple[str, str, str], str] = {}
+    for body in re.findall(r"@font-face\s*\{([^}]*)\}", css):
+        family = re.search(r"font-family:\s*([\w-]+)", body)
+        url = re.search(r"url\(([^)]+\.woff2)\)", body)
+        if family and url:
+            weight = re.search(r"font-weight:\s*(\w+)", body)
+            style = re.search(r"font-style:\s*(\w+)", body)
+            key = (
+                family.group(1),
+                "bold" if weight and weight.group(1) in ("bold", "700") else "normal",
+                style.group(1) if style else "normal",
+            )
+            faces[key] = url.group(1).strip("'\"")
+    rules: list[tuple[frozenset[str], str]] = []
+    for selectors, body in re.findall(r"([^{}@]+)\{([^{}]*font-family:\s*KaTeX_[^{}]*)\}", css):
+        family = re.search(r"font-family:\s*(KaTeX_\w+)", body)
+        weight = re.search(r"font-weight:\s*(\w+)", body)
+        style = re.search(r"font-style:\s*(\w+)", body)
+        assert family is not None
+        key = (
+            family.group(1),
+            "bold" if weight and weight.group(1) in ("bold", "700") else "normal",
+            style.group(1) if style else "normal",
+        )
+        if key not in faces:
+            continue
+        for selector in selectors.split(","):
+            last = re.split(r"[\s>+~]+", selector.strip())
+            classes = [c for c in (last[-1] if last[-1] != "span" else last[-2]).split(".") if c]
+            if classes:
+                rules.append((frozenset(classes), faces[key]))
+    base = [faces[k] for k in (("KaTeX_Main", "normal", "normal"),) if k in faces]
+    return base, rules
+
+
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
-    """Pages with math fetch KaTeX's two main fonts early."""
+    """Pages with math ask for the KaTeX fonts they use at once, with the HTML.
+
+    KaTeX's CSS hides a formula until its font has loaded, and a browser finds out
+    which fonts it needs only after the stylesheets and a layout; preloading them
+    shows the math sooner.
+    """
     if 'class="katex' not in output:
         return output
+    used = {frozenset(c.split()) for c in re.findall(r'class="([^"]*)"', output)}
+    fonts = list(_state.base_fonts)
+    for classes, font in _state.font_rules:
+        if font not in fonts and any(classes <= have for have in used):
+            fonts.append(font)
     links = "".join(
-        f'<link rel="preload" href="{get_relative_url(f"{KATEX_DIR}/fonts/{font}", page.url)}" '
+        f'<link rel="preload" href="{get_relative_url(f"{KATEX_DIR}/{font}", page.url)}" '
         'as="font" type="font/woff2" crossorigin>'
-        for font in KATEX_PRELOAD
+        for font in fonts
     )
     at = output.find('<link rel="stylesheet"')
     if at < 0:
