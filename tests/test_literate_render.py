@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from labml_optim.literate import ChapterError, Section, code_blocks, load_chapter, render_page
+from labml_optim.literate import (
+    ChapterError,
+    Section,
+    code_blocks,
+    load_chapter,
+    render_page,
+    split_at_headings,
+)
 
 CHAPTER = textwrap.dedent('''
     r"""
@@ -88,11 +95,27 @@ def test_split_blocks_at_gaps() -> None:
     assert [start for start, _ in fences(page)] == [3, 5, 10]
 
 
-def test_notes_only_section_has_empty_code_cell() -> None:
+def test_notes_only_section_is_a_prose_row() -> None:
     page = render_page(_chapter([Section(notes="Just words.", code=[], notes_lines=[4])]))
-    assert 'id="s-n4"' in page
+    assert '<div class="lo-section lo-prose" id="s-n4" markdown>' in page
     assert "```" not in page
-    assert '<div class="lo-code" markdown>\n\n</div>' in page
+    assert "lo-code" not in page
+
+
+def test_notes_are_cut_at_headings_and_the_code_stays_with_the_last_part() -> None:
+    notes = "# Title\n\nIntro.\n\n## Derivation\n\n```\n## not a heading\n```\n\n### Code\nWords."
+    lines = list(range(2, 2 + len(notes.split("\n"))))
+    section = Section(notes=notes, code=[(20, "import torch")], notes_lines=lines)
+    parts = split_at_headings(section)
+    assert [p.notes.split("\n")[0] for p in parts] == ["# Title", "## Derivation", "### Code"]
+    assert [p.code for p in parts] == [[], [], [(20, "import torch")]]
+    for part in parts:  # every part keeps the source line of each of its lines
+        assert len(part.notes_lines) == len(part.notes.split("\n"))
+        for text, line in zip(part.notes.split("\n"), part.notes_lines, strict=True):
+            assert notes.split("\n")[line - 2] == text
+    page = render_page(_chapter([section]))
+    assert page.count("lo-section lo-prose") == 2
+    assert page.index("### Code") < page.index('linenums="20"')
 
 
 def test_long_backtick_runs_get_longer_fence() -> None:

@@ -113,8 +113,10 @@ def open_page(
 
 
 def boxes(page: Any) -> tuple[dict[str, float], dict[str, float]]:
-    notes = page.locator(".lo-section .lo-notes").first.bounding_box()
-    code = page.locator(".lo-section .lo-code").first.bounding_box()
+    # The first row that pairs notes with code (prose rows have no code cell).
+    row = page.locator(".lo-section:has(> .lo-code)").first
+    notes = row.locator("> .lo-notes").bounding_box()
+    code = row.locator("> .lo-code").bounding_box()
     assert notes and code, "no notes or code cell"
     return notes, code
 

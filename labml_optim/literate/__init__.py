@@ -9,7 +9,14 @@ command line. Only the standard library is used (KaTeX runs under node).
 
 from .math import MathError, MathItem, extract_math, render_math, substitute_math
 from .parse import Section, parse, read_front_matter, split_front_matter
-from .render import Chapter, ChapterError, code_blocks, load_chapter, render_page
+from .render import (
+    Chapter,
+    ChapterError,
+    code_blocks,
+    load_chapter,
+    render_page,
+    split_at_headings,
+)
 
 __all__ = [
     "Chapter",
@@ -24,6 +31,7 @@ __all__ = [
     "read_front_matter",
     "render_math",
     "render_page",
+    "split_at_headings",
     "split_front_matter",
     "substitute_math",
 ]

@@ -20,6 +20,12 @@ section:
     </div>
     </div>
 
+Notes that run over several headings (a module docstring holding the whole derivation)
+are cut at each `##`-or-deeper heading: every part but the last becomes a prose row
+(`<div class="lo-section lo-prose">`, notes only, read at full width), and the last part
+sits beside the code. A long derivation then reads like a book section instead of a
+narrow column beside three import lines.
+
 A section's id is `s-<first code line>` (`s-n<first notes line>` for a notes-only
 section), so links to a row survive edits elsewhere in the file. Where a section's
 code lines are not contiguous (a docstring or comment run was lifted out between
@@ -39,7 +45,10 @@ from pathlib import Path
 
 from .parse import Section, _Parsed
 
-__all__ = ["Chapter", "ChapterError", "code_blocks", "load_chapter", "render_page"]
+__all__ = [
+    "Chapter", "ChapterError", "code_blocks", "load_chapter", "render_page",
+    "split_at_headings",
+]
 
 
 class ChapterError(ValueError):
@@ -125,6 +134,43 @@ def _fence(block: list[tuple[int, str]]) -> str:
     return f'{ticks}python linenums="{block[0][0]}"\n{body}\n{ticks}'
 
 
+def _is_heading(line: str) -> bool:
+    hashes = len(line) - len(line.lstrip("#"))
+    return 2 <= hashes <= 6 and line[hashes:hashes + 1] == " "
+
+
+def split_at_headings(section: Section) -> list[Section]:
+    """Cut a section's notes before each `##`..`######` heading outside code fences.
+
+    The code stays with the last part; the parts before it are notes-only sections.
+    Each part keeps the source line of every notes line, for error messages.
+    """
+    lines = section.notes.split("\n")
+    if len(lines) != len(section.notes_lines):
+        return [section]
+    starts, fence = [0], None
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        marker = stripped[:3]
+        if marker in ("```", "~~~"):
+            fence = None if fence == marker else (fence or marker)
+        elif fence is None and i > 0 and _is_heading(line):
+            starts.append(i)
+    parts = []
+    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+        while start < end and not lines[start].strip():
+            start += 1
+        while end > start and not lines[end - 1].strip():
+            end -= 1
+        if start < end:
+            parts.append(Section(notes="\n".join(lines[start:end]), code=[],
+                                 notes_lines=section.notes_lines[start:end]))
+    if not parts:
+        return [section]
+    parts[-1] = dataclasses.replace(parts[-1], code=section.code)
+    return parts
+
+
 def _section_id(section: Section, used: set[str]) -> str:
     if section.code:
         base = f"s-{section.code[0][0]}"
@@ -196,17 +242,23 @@ def render_page(
     if download:
         out += [f"[Download {chapter.path.name}]({download}){{ .lo-download }}", ""]
     used: set[str] = set()
-    for section in sections:
+    rows = [part for section in sections for part in split_at_headings(section)]
+    for section in rows:
         notes = notes_filter(section) if notes_filter else section.notes
+        blocks = code_blocks(section.code)
+        kind = "lo-section" if blocks else "lo-section lo-prose"
         out += [
-            f'<div class="lo-section" id="{_section_id(section, used)}" markdown>',
+            f'<div class="{kind}" id="{_section_id(section, used)}" markdown>',
             '<div class="lo-notes" markdown>',
             "",
         ]
         if notes.strip():
             out += [notes.strip("\n"), ""]
-        out += ["</div>", '<div class="lo-code" markdown>', ""]
-        for block in code_blocks(section.code):
-            out += [_fence(block), ""]
-        out += ["</div>", "</div>", ""]
+        out += ["</div>"]
+        if blocks:
+            out += ['<div class="lo-code" markdown>', ""]
+            for block in blocks:
+                out += [_fence(block), ""]
+            out += ["</div>"]
+        out += ["</div>", ""]
     return "\n".join(out)
