@@ -18,30 +18,20 @@ Prints a table and the targets (warm build <= 10 s, math ready <= 300 ms).
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(REPO / "scripts"))
+from local_site import LOOPBACK, launch_chromium, serve  # noqa: E402
+
 WARM_TARGET_S = 10.0
 MATH_TARGET_MS = 300.0
 
@@ -89,11 +79,6 @@ def largest_chapter_page(site: Path) -> Path:
     return max(pages, key=lambda p: p.stat().st_size)
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
-
-
 def measure_page(
     site: Path, page: Path, runs: int
 ) -> tuple[list[float], list[float], list[float], int, int]:
@@ -103,63 +88,55 @@ def measure_page(
     chromium = shutil.which("chromium")
     if chromium is None:
         sys.exit("chromium is not installed")
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/{page.name}"
     math: list[float] = []
     fcp: list[float] = []
     dcl: list[float] = []
     weight = requests = 0
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            for run in range(runs + 1):  # run 0 warms up the server and the browser
-                context = browser.new_context(viewport={"width": 1400, "height": 900})
-                sizes: dict[str, int] = {}
-                blocked: list[str] = []
+    with serve(site) as base, sync_playwright() as p:
+        url = base + page.name
+        browser = launch_chromium(p, chromium)
+        for run in range(runs + 1):  # run 0 warms up the server and the browser
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            sizes: dict[str, int] = {}
+            blocked: list[str] = []
 
-                def route(r: Any, blocked: list[str] = blocked) -> None:
-                    if urlsplit(r.request.url).hostname in ("127.0.0.1", "localhost"):
-                        r.continue_()
-                    else:
-                        blocked.append(r.request.url)
-                        r.abort()
+            def route(r: Any, blocked: list[str] = blocked) -> None:
+                if urlsplit(r.request.url).hostname in LOOPBACK:
+                    r.continue_()
+                else:
+                    blocked.append(r.request.url)
+                    r.abort()
 
-                def on_response(response: Any, sizes: dict[str, int] = sizes) -> None:
-                    try:
-                        sizes[response.url] = len(response.body())
-                    except Exception:  # a redirect or an aborted body has no bytes
-                        sizes.setdefault(response.url, 0)
+            def on_response(response: Any, sizes: dict[str, int] = sizes) -> None:
+                try:
+                    sizes[response.url] = len(response.body())
+                except Exception:  # a redirect or an aborted body has no bytes
+                    sizes.setdefault(response.url, 0)
 
-                context.route("**/*", route)
-                context.on("response", on_response)
-                context.add_init_script(MATH_PROBE)
-                tab = context.new_page()
-                tab.goto(url, wait_until="load")
-                tab.wait_for_function("() => window.__lo_math !== undefined", timeout=30000)
-                tab.wait_for_load_state("networkidle")
-                if tab.locator(".katex").count() == 0:
-                    sys.exit(f"{page.name}: no .katex on the page")
-                ready = tab.evaluate("() => window.__lo_math")
-                loaded = tab.evaluate("() => window.__lo_dcl")
-                painted = tab.evaluate(
-                    "() => performance.getEntriesByName('first-contentful-paint')[0].startTime"
-                )
-                ready = max(ready, painted)  # nothing is on screen before the first paint
-                if blocked:
-                    sys.exit(f"{page.name}: requests outside the site: {blocked}")
-                if run:
-                    math.append(ready)
-                    fcp.append(painted)
-                    dcl.append(loaded)
-                    weight, requests = sum(sizes.values()), len(sizes)
-                context.close()
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+            context.route("**/*", route)
+            context.on("response", on_response)
+            context.add_init_script(MATH_PROBE)
+            tab = context.new_page()
+            tab.goto(url, wait_until="load")
+            tab.wait_for_function("() => window.__lo_math !== undefined", timeout=30000)
+            tab.wait_for_load_state("networkidle")
+            if tab.locator(".katex").count() == 0:
+                sys.exit(f"{page.name}: no .katex on the page")
+            ready = tab.evaluate("() => window.__lo_math")
+            loaded = tab.evaluate("() => window.__lo_dcl")
+            painted = tab.evaluate(
+                "() => performance.getEntriesByName('first-contentful-paint')[0].startTime"
+            )
+            ready = max(ready, painted)  # nothing is on screen before the first paint
+            if blocked:
+                sys.exit(f"{page.name}: requests outside the site: {blocked}")
+            if run:
+                math.append(ready)
+                fcp.append(painted)
+                dcl.append(loaded)
+                weight, requests = sum(sizes.values()), len(sizes)
+            context.close()
+        browser.close()
     return math, fcp, dcl, weight, requests
 
 

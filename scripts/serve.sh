@@ -3,5 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh docs
-.venv/bin/mkdocs build --strict
 exec .venv/bin/mkdocs serve --strict -a 127.0.0.1:8000

@@ -8,16 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-CHAPTERS_DIR = REPO / "labml_optim"
-
-
-def chapter_names() -> list[str]:
-    """Every chapter module: a top-level `labml_optim/*.py` not starting with `_`."""
-    return sorted(
-        p.stem for p in CHAPTERS_DIR.glob("*.py") if p.is_file() and not p.name.startswith("_")
-    )
+from chapters import ROOT as REPO
+from chapters import chapter_names  # noqa: F401
 
 
 def mkdocs_build(

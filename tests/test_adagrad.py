@@ -303,30 +303,3 @@ def test_sqrt_scale_minimises_the_duchi_objective():
         s = c * s / s.sum()  # stay on the budget
         assert (G / s).sum() >= best
     assert best == pytest.approx(G.sqrt().sum().item() ** 2 / c, rel=1e-12)
-
-
-@pytest.mark.parametrize("default", [torch.float32, torch.float64], ids=str)
-def test_step_dtype_follows_default_dtype_like_torch(default):
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(default)
-    try:
-        steps = []
-        for cls in (Adagrad, torch.optim.Adagrad):
-            p = torch.zeros(3, dtype=torch.float32, requires_grad=True)
-            opt = cls([p], lr=0.1)
-            p.grad = torch.ones(3, dtype=torch.float32)
-            opt.step()
-            steps.append(opt.state[p]["step"])
-    finally:
-        torch.set_default_dtype(previous)
-    assert steps[0].dtype == steps[1].dtype == default
-    assert steps[0].device.type == "cpu" and steps[0].dim() == 0
-
-
-def test_signature_is_torchs():
-    import inspect
-
-    def describe(cls):
-        return [(p.name, p.kind, p.default) for p in inspect.signature(cls).parameters.values()]
-
-    assert describe(Adagrad) == describe(torch.optim.Adagrad)

@@ -248,9 +248,20 @@ def test_step_without_gradients_is_a_no_op(cls) -> None:
             assert torch.equal(torch.as_tensor(value), torch.as_tensor(state_before[key][name]))
 
 
+@pytest.fixture(params=[torch.float32, torch.float64], ids=str)
+def default_dtype(request: pytest.FixtureRequest):
+    """Run a test under each default dtype, restoring the previous one afterwards."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(request.param)
+    yield request.param
+    torch.set_default_dtype(previous)
+
+
 @pytest.mark.parametrize("cls", OPTIMIZERS, ids=OPTIMIZER_IDS)
-def test_step_counter_is_a_cpu_scalar_tensor(cls) -> None:
-    p = torch.nn.Parameter(torch.randn(3, dtype=torch.float64))
+def test_step_counter_is_a_cpu_scalar_of_the_default_dtype(cls, default_dtype) -> None:
+    """torch keeps `step` as a CPU scalar tensor of the default float dtype, whatever the
+    parameter's dtype, so a state dict carries it the same way."""
+    p = torch.nn.Parameter(torch.randn(3, dtype=torch.float32))
     opt = make(cls, [p])
     p.grad = torch.ones_like(p)
     opt.step()
@@ -259,8 +270,38 @@ def test_step_counter_is_a_cpu_scalar_tensor(cls) -> None:
         assert step is None
         return
     assert isinstance(step, torch.Tensor) and step.dim() == 0
-    assert step.dtype == torch.float32 and step.device.type == "cpu"
+    assert step.dtype == default_dtype and step.device.type == "cpu"
     assert step.item() == 1.0
+
+
+# Our optimizer -> torch's, where torch has one. Ours may add keyword-only options.
+TORCH_COUNTERPART = {
+    "SGD": torch.optim.SGD,
+    "Adagrad": torch.optim.Adagrad,
+    "RMSprop": torch.optim.RMSprop,
+    "Adam": torch.optim.Adam,
+    "AdamW": torch.optim.AdamW,
+    "RAdam": torch.optim.RAdam,
+    "AMSGrad": torch.optim.Adam,  # Adam(amsgrad=True): no `amsgrad` switch of its own
+}
+
+
+def describe(cls) -> dict[str, tuple]:
+    return {p.name: (p.kind, p.default) for p in inspect.signature(cls).parameters.values()}
+
+
+@pytest.mark.parametrize("cls", [c for c in OPTIMIZERS if c.__name__ in TORCH_COUNTERPART],
+                         ids=lambda c: c.__name__)
+def test_signature_is_torchs(cls) -> None:
+    """Same names, kinds and defaults as torch's class: code written for torch keeps working."""
+    ours, theirs = describe(cls), describe(TORCH_COUNTERPART[cls.__name__])
+    if cls.__name__ == "AMSGrad":
+        theirs.pop("amsgrad")
+    for name, (kind, default) in theirs.items():
+        assert name in ours, f"{cls.__name__} lacks torch's {name!r}"
+        assert ours[name] == (kind, default), f"{cls.__name__}.{name}: {ours[name]}"
+    extras = set(ours) - set(theirs)
+    assert all(ours[name][0] is inspect.Parameter.KEYWORD_ONLY for name in extras), extras
 
 
 @pytest.mark.parametrize("cls", OPTIMIZERS, ids=OPTIMIZER_IDS)

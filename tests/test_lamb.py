@@ -220,19 +220,6 @@ def test_complex_parameters_step_as_their_real_view() -> None:
         check_complex_matches_real_view(lambda p, kw=kw: LAMB(p, lr=1e-2, **kw))
 
 
-def test_step_counter_follows_the_default_dtype() -> None:
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        p = torch.nn.Parameter(torch.randn(3))
-        opt = LAMB([p])
-        p.grad = torch.ones(3)
-        opt.step()
-        assert opt.state[p]["step"].dtype == torch.float64
-    finally:
-        torch.set_default_dtype(previous)
-
-
 def test_argument_errors() -> None:
     p = [torch.nn.Parameter(torch.ones(2))]
     for bad in (0.0, -1.0):

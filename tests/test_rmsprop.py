@@ -337,30 +337,3 @@ def test_momentum_effective_step_lr_over_one_minus_mu():
     g = torch.full((steps, 1), 0.5, dtype=torch.float64)
     moves = _moves(_run(g, lr=lr, alpha=0.9, eps=0.0, momentum=mu)[0])[:, 0]
     assert moves[-1].item() == pytest.approx(lr / (1 - mu), rel=1e-9)
-
-
-@pytest.mark.parametrize("default", [torch.float32, torch.float64], ids=str)
-def test_step_dtype_follows_default_dtype_like_torch(default):
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(default)
-    try:
-        steps = []
-        for cls in (RMSprop, torch.optim.RMSprop):
-            p = torch.zeros(3, dtype=torch.float32, requires_grad=True)
-            opt = cls([p], lr=0.1)
-            p.grad = torch.ones(3, dtype=torch.float32)
-            opt.step()
-            steps.append(opt.state[p]["step"])
-    finally:
-        torch.set_default_dtype(previous)
-    assert steps[0].dtype == steps[1].dtype == default
-    assert steps[0].device.type == "cpu" and steps[0].dim() == 0
-
-
-def test_signature_is_torchs():
-    import inspect
-
-    def describe(cls):
-        return [(p.name, p.kind, p.default) for p in inspect.signature(cls).parameters.values()]
-
-    assert describe(RMSprop) == describe(torch.optim.RMSprop)

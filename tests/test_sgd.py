@@ -357,12 +357,3 @@ def test_same_as_torch_after_param_loses_grad():
         apply_step(oa, pa, g)
         apply_step(ob, pb, g)
     assert_same_state(oa, pa, ob, pb)
-
-
-def test_signature_is_torchs():
-    import inspect
-
-    def describe(cls):
-        return [(p.name, p.kind, p.default) for p in inspect.signature(cls).parameters.values()]
-
-    assert describe(SGD) == describe(torch.optim.SGD)
