@@ -66,7 +66,7 @@ need a learning rate of their own.
 **The first step is a sign step.** With $G_0 = 0$, $\sqrt{G_1} = |g_1|$, so the first
 step is $-\eta\,\mathrm{sign}(g_1)$ (up to $\epsilon$): every coordinate moves by $\eta$,
 however small its gradient. `initial_accumulator_value` tempers that: the first step is
-then $\eta g_1 / \sqrt{G_0 + g_1^2}$.
+then $-\eta g_1 / \sqrt{G_0 + g_1^2}$.
 
 **Rare coordinates keep large steps.** A coordinate whose gradient is zero most of the
 time has a small $G$, so when a gradient does come it takes a large step, which is

@@ -70,8 +70,9 @@ If the gradient distribution is stationary every $\delta_i = 0$ and so $\zeta = 
 drifts slowly, $\zeta$ stays small, because the exponential weights forget old gradients.
 So $v_t$ underestimates $\mathbb{E}[g^2]$ by exactly the factor $1 - \beta_2^t$, and dividing
 by it gives the unbiased $\hat v_t$. With $\beta_2 = 0.999$ the factor is $0.001$ at $t = 1$
-and still $0.095$ at $t = 100$: without the correction the first steps would divide by a
-$\sqrt{v_t}$ more than thirty times too small, and take steps thirty times too large. The
+and still $0.095$ at $t = 100$: without this correction the first step would divide by a
+$\sqrt{v_t}$ that is $\sqrt{1000} \approx 32$ times too small, and take a step $32$ times too large
+(the step at $t = 100$ would still be $1/\sqrt{0.095} \approx 3.2$ times too large). The
 same argument with $\beta_1$ gives $\mathbb{E}[m_t] = \mathbb{E}[g_t](1 - \beta_1^t) + \zeta'$
 and $\hat m_t$. The tests check both identities by Monte Carlo on the optimizer's own state.
 
@@ -152,8 +153,9 @@ $$
 
 Cauchy–Schwarz is an equality when the two factors are proportional, so the bound is
 *attained* by $g_{t-k} \propto (\beta_1/\beta_2)^k$: gradients that grow by a factor
-$\beta_2/\beta_1$ per step. The paper's bound is the lone spike's value and misses the
-factor $1/\sqrt{1 - \gamma}$. For the defaults ($\gamma = 0.811$) the sharp limit is
+$\beta_2/\beta_1$ per step. The worst case exceeds the lone spike by the factor
+$\sqrt{(1 - \gamma^t)/(1 - \gamma)}$, $1/\sqrt{1 - \gamma}$ in the limit, which the paper's
+bound misses. For the defaults ($\gamma = 0.811$) the sharp limit is
 $7.27$, not $3.16$; for $\beta = (0.99, 0.999)$ it is $2.30$, not $1$; and for
 $\beta_1^2 \ge \beta_2$ there is no bound independent of $t$ at all. With $\beta_1 = 0$ the
 two agree ($1/\sqrt{1 - \beta_2}$). In practice gradients do not grow geometrically for

@@ -114,8 +114,8 @@ For $s < t$, $1 - \beta_2^s < 1 - \beta_2^t$, so every term of the corrected max
 least as large as the raw one: the corrected variant's denominator is never smaller. The
 difference is in the first few hundred steps (for $\beta_2 = 0.999$). There
 $\hat v_1 = g_1^2$, a one-sample estimate, enters the corrected maximum with full weight and
-stays in it; the raw variant stores $v_1 = (1 - \beta_2) g_1^2$, whose corrected value is
-re-divided by the current correction shrinks towards $(1 - \beta_2) g_1^2$, the weight one
+stays in it; the raw variant stores $v_1 = (1 - \beta_2) g_1^2$, which, divided by the
+current correction $1 - \beta_2^t$, shrinks towards $(1 - \beta_2) g_1^2$, the weight one
 gradient has in a long average. A large first gradient therefore slows the corrected
 variant down for the whole run. The tests
 check both denominators against these formulas and `max_of="raw"` against torch bit for bit.

@@ -85,7 +85,7 @@ its direction; the per-coordinate normalisation of Adam survives inside that dir
 
 The figure trains a small model (an embedding initialised with $\sigma = 0.02$, dense
 layers of two widths, LayerNorm) with AdamW and with LAMB at the same $\eta$. Under
-AdamW the first relative steps of its weight matrices lie between $10\eta$ and $50\eta$,
+AdamW the first relative steps of its weight matrices lie between about $10\eta$ and $50\eta$,
 the embedding's largest, as derived above; then they all fall by more than a factor of
 a hundred, because Adam's step shrinks when the current gradients are small or noisy compared with
 those its second moment remembers. Under LAMB every adapted tensor moves by exactly

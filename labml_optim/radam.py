@@ -196,9 +196,9 @@ $$
 = \frac{\rho}{2(\rho - 2)(\rho - 4)\,\sigma^2} .
 $$
 
-This decreases as $\rho$ grows, towards its floor at $\rho_\infty$, and it is finite only for
-$\rho > 4$: as $\rho \to 4^+$ it blows up. That is the origin of the threshold: below
-$\rho_t = 4$ the formula has nothing to offer.
+This decreases as $\rho$ grows, towards its floor at $\rho_\infty$. It holds only for $\rho > 4$,
+where $\mathrm{Var}[\psi_t^2]$ is finite (for $2 < \rho < 4$ the expression is even negative),
+and as $\rho \to 4^+$ it blows up. That is the origin of the threshold.
 
 ## 7. The rectification term
 
@@ -219,8 +219,8 @@ $\sqrt{r_t}$, as a well-known annotated page says in its comments while its code
 right thing). With $\beta_2 = 0.999$: $r_6 = 0.0258$, $r_{100} = 0.2153$, $r_{1000} = 0.6453$,
 and $r_t \to 1$.
 
-![The rectification term r_t against the step t for several β2: a warmup that reaches 0.65
-at t = 1/(1 − β2) and 0.98 at five times that; with β2 ≤ 0.6, ρ_t never exceeds 5](radam.png)
+![The rectification term r_t against the step t for several β2: for β2 near 1, a warmup reaching
+0.65 at t = 1/(1 − β2), 0.98 at five times that; with β2 ≤ 0.6, ρ_t never exceeds 5](radam.png)
 
 ## 8. How good is the first-order approximation?
 

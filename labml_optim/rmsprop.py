@@ -57,9 +57,9 @@ $$
 = \frac{1 - \alpha}{1 + \alpha} \, \mathrm{Var}[g^2] .
 $$
 
-For Gaussian gradients $\mathrm{Var}[g^2] = 2\sigma^4$, so with $\alpha = 0.99$ the
-standard deviation of $v$ is $\sqrt{2 \cdot 0.01 / 1.99} \approx 10\%$ of its mean: a
-larger $\alpha$ gives a steadier scale that follows changes more slowly.
+For zero-mean Gaussian gradients $\mathrm{Var}[g^2] = 2\sigma^4$, so with
+$\alpha = 0.99$ the standard deviation of $v$ is $\sqrt{2 \cdot 0.01 / 1.99} \approx 10\%$
+of its mean: a larger $\alpha$ gives a steadier scale that follows changes more slowly.
 
 **The first steps are large.** torch does not correct $v_t$ for its zero start (the
 weights sum to $1 - \alpha^t$, not $1$; [Adam](adam.md) divides that factor out). For a

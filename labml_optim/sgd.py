@@ -215,12 +215,13 @@ $$
 Nesterov also needs about $\sqrt\kappa$ steps per factor of $e$: a little slower than
 the tuned heavy ball on a quadratic, $1 - \frac{1}{\sqrt\kappa}$ against
 $1 - \frac{2}{\sqrt\kappa + 1}$. Its advantage lies beyond quadratics: with these
-settings Nesterov's method converges at the rate $1 - 1/\sqrt\kappa$ on every smooth
-strongly convex function (Nesterov, *Introductory Lectures on Convex Optimization*,
-2004), while the heavy ball with its quadratic tuning can fail to converge on some of
-them (Lessard, Recht and Packard, 2016). The two tunings are not interchangeable: at the
-heavy ball's $\eta^\star$, $\eta^\star\lambda_{\max} = (1 + \sqrt{\mu^\star})^2 > 1$, and
-on the figure's problem Nesterov diverges.
+settings Nesterov's method keeps the loss gap $f(\theta_t) - f^\star$ below a constant
+times $(1 - 1/\sqrt\kappa)^t$ on every smooth strongly convex function (Nesterov,
+*Introductory Lectures on Convex Optimization*, 2004), while the heavy ball with its
+quadratic tuning can fail to converge on some of them (Lessard, Recht and Packard,
+2016). The two tunings are not interchangeable: at the heavy ball's $\eta^\star$,
+$\eta^\star\lambda_{\max} = (1 + \sqrt{\mu^\star})^2 > 1$, and on the figure's problem
+Nesterov diverges.
 
 ![Plain, heavy-ball and Nesterov descent on an ill-conditioned quadratic](sgd.png)
 

@@ -235,7 +235,7 @@ def test_first_step_is_a_sign_step():
     g = torch.tensor([[1e-4, -3.0, 250.0, -0.02]], dtype=torch.float64)
     path, _, _ = _run(g, lr=0.1)
     assert torch.allclose(path[0], -0.1 * g[0].sign(), rtol=1e-5, atol=0)
-    # with G_0 = v the first step is lr * g / sqrt(v + g^2)
+    # with G_0 = v the first step is -lr * g / sqrt(v + g^2)
     path, _, _ = _run(g, lr=0.1, initial_accumulator_value=0.5)
     expected = -0.1 * g[0] / ((0.5 + g[0] ** 2).sqrt() + 1e-10)
     assert torch.allclose(path[0], expected, rtol=1e-12, atol=0)

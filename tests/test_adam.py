@@ -247,6 +247,22 @@ def test_sharp_limits_quoted_in_the_chapter() -> None:
     assert paper_step_bound(0.9, 0.999) == pytest.approx(3.16, abs=0.005)
     # 1 - beta2^100 for beta2 = 0.999, quoted in the bias-correction section
     assert 1 - 0.999**100 == pytest.approx(0.095, abs=5e-4)
+    # ... and how much larger a step would be with m corrected but v not: with a constant
+    # gradient, v_t holds exactly the missing weight 1 - beta2^t.
+    p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = Adam([p], lr=1.0, betas=(0.9, 0.999), eps=0.0)
+    for t in range(1, 101):
+        p.detach().zero_()
+        p.grad = torch.ones(1, dtype=torch.float64)
+        opt.step()
+        taken = abs(p.item())
+        state = opt.state[p]
+        m_hat = state["exp_avg"].item() / (1 - 0.9**t)
+        too_large = m_hat / math.sqrt(state["exp_avg_sq"].item()) / taken
+        if t == 1:
+            assert round(too_large) == 32
+        if t == 100:
+            assert too_large == pytest.approx(3.2, abs=0.05)
 
 
 def test_scale_invariance_with_eps_zero() -> None:

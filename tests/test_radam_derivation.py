@@ -209,6 +209,8 @@ def test_first_order_variance_blows_up_at_4_and_falls_with_rho() -> None:
     curve = [psi_variance_first_order(r) for r in grid]
     assert all(b < a for a, b in zip(curve, curve[1:], strict=False))
     assert psi_variance_first_order(3.5) < 0  # meaningless below 4
+    # The page: for 2 < rho < 4 the expression is negative, not merely large.
+    assert all(psi_variance_first_order(2 + 0.01 * i) < 0 for i in range(1, 200))
 
 
 def test_delta_method_is_accurate_when_psi_squared_concentrates() -> None:

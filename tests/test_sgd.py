@@ -320,6 +320,32 @@ def test_rates_on_quadratic(kappa):
     assert bad[-1].norm() > 1e6
 
 
+def test_nesterov_loss_gap_bound_on_a_non_quadratic():
+    # f(x) = sum_i a_i x_i^2 / 2 + b_i log cosh(x_i): strongly convex with m = min a,
+    # smooth with L = max(a + b), minimum 0 at x = 0. With lr = 1/L and
+    # mu = (sqrt(k) - 1)/(sqrt(k) + 1) the gradient-step points theta_t = phi_{t-1} -
+    # lr grad f(phi_{t-1}) keep f(theta_t) <= (1 - 1/sqrt(k))^t (f(x0) + m/2 |x0|^2).
+    a = torch.tensor([1.0, 2.0, 30.0], dtype=torch.float64)
+    b = torch.tensor([15.0, 30.0, 20.0], dtype=torch.float64)
+    m, L = a.min().item(), (a + b).max().item()
+    rk = math.sqrt(L / m)
+
+    def f(x):
+        return (0.5 * a * x**2 + b * torch.log(torch.cosh(x))).sum()
+
+    x0 = torch.tensor([3.0, -2.0, 1.5], dtype=torch.float64)
+    phi = x0.clone().requires_grad_(True)
+    opt = SGD([phi], lr=1 / L, momentum=(rk - 1) / (rk + 1), nesterov=True)
+    c0 = f(x0).item() + 0.5 * m * x0.square().sum().item()
+    for t in range(1, 201):
+        opt.zero_grad()
+        f(phi).backward()
+        with torch.no_grad():
+            theta_t = phi - phi.grad / L
+        opt.step()
+        assert f(theta_t).item() <= (1 - 1 / rk) ** t * c0 * (1 + 1e-9) + 1e-300
+
+
 def test_plain_descent_stability_limit():
     lam = torch.tensor([1.0, 10.0], dtype=torch.float64)
     x0 = torch.ones(2, dtype=torch.float64)
