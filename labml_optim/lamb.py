@@ -114,8 +114,9 @@ x_t &= x_{t-1} - \eta \, \frac{\phi(\lVert x_{t-1} \rVert)}{\lVert u_t \rVert} \
 \end{aligned}
 $$
 
-with the trust ratio replaced by $1$ when $\lVert x_{t-1}\rVert = 0$ or
-$\lVert u_t\rVert = 0$. That is Algorithm 2 of the paper. `LAMB` below implements it,
+That is Algorithm 2 of the paper, which divides by the norms as printed; the common
+implementations, and this one, set the trust ratio to $1$ when $\lVert x_{t-1}\rVert = 0$ or
+$\lVert u_t\rVert = 0$. `LAMB` below implements it,
 with the bias correction ($\hat m, \hat v$) and the layer adaptation as switches, and
 `lamb_param_groups` builds the usual exclusions.
 
