@@ -402,7 +402,7 @@ def _adam_update(
         torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq
     # $\sqrt{\hat v_t} + \epsilon$: $\epsilon$ is added after the correction.
-    denom = (second.sqrt() / bias_correction2_sqrt).add_(eps)
+    denom = second.sqrt().div_(bias_correction2_sqrt).add_(eps)
     # $\theta_t = \theta_{t-1} - \frac{\alpha}{1-\beta_1^t}\, \frac{m_t}{\sqrt{\hat v_t}+\epsilon}$
     param.addcdiv_(exp_avg, denom, value=-step_size)
 

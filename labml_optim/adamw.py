@@ -278,7 +278,7 @@ class AdamW(Optimizer):
                 if max_exp_avg_sq is not None:
                     torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
                     second = max_exp_avg_sq
-                denom = (second.sqrt() / bias_correction2_sqrt).add_(eps)
+                denom = second.sqrt().div_(bias_correction2_sqrt).add_(eps)
                 param.addcdiv_(exp_avg, denom, value=-(lr / bias_correction1))
         return loss
 

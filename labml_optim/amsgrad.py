@@ -317,7 +317,7 @@ class AMSGrad(Optimizer):
                     denom = max_exp_avg_sq.sqrt().add_(eps)
                 else:
                     torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-                    denom = (max_exp_avg_sq.sqrt() / bias_correction2**0.5).add_(eps)
+                    denom = max_exp_avg_sq.sqrt().div_(bias_correction2**0.5).add_(eps)
                 param.addcdiv_(exp_avg, denom, value=-step_size)
         return loss
 

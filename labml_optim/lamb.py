@@ -335,7 +335,7 @@ class LAMB(Optimizer):
         step = float(step_t)
         if group["bias_correction"]:
             bias_correction1 = 1 - beta1**step
-            denom = (exp_avg_sq.sqrt() / (1 - beta2**step) ** 0.5).add_(eps)
+            denom = exp_avg_sq.sqrt().div_((1 - beta2**step) ** 0.5).add_(eps)
         else:
             bias_correction1 = 1.0
             denom = exp_avg_sq.sqrt().add_(eps)

@@ -593,7 +593,7 @@ class AdamVWarmup(Optimizer):
 
                 # From here on Adam as torch computes it: $\epsilon$ after the correction.
                 step_size = lr / (1 - beta1**t)
-                denom = (exp_avg_sq.sqrt() / (1 - beta2**t) ** 0.5).add_(eps)
+                denom = exp_avg_sq.sqrt().div_((1 - beta2**t) ** 0.5).add_(eps)
                 param.addcdiv_(exp_avg, denom, value=-step_size)
         return loss
 
