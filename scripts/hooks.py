@@ -21,12 +21,9 @@ stops the build with a message that names the file, and the line where there is 
 from __future__ import annotations
 
 import ast
-import hashlib
 import logging
 import os
 import re
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,9 +39,12 @@ from mkdocs.utils import meta as mkdocs_meta
 
 from labml_optim.literate import (
     ChapterError,
+    FigureError,
     MathError,
     Section,
+    draw_figure,
     extract_math,
+    figure_path,
     load_chapter,
     render_math,
     render_page,
@@ -74,8 +74,6 @@ SCHEDULES = {"noam", "warmup"}
 INDEX_MARKER = "<!-- chapters -->"
 FIGURE_WORKERS = 2
 FIGURE_TIMEOUT_S = 600
-# Bump to throw away every cached figure (e.g. when the way figures are drawn changes).
-FIGURE_CACHE_VERSION = "1"
 KATEX_DIR = "css/katex"
 
 
@@ -243,8 +241,8 @@ def _load_chapters(files: Files) -> list[_Chapter]:
             errors.append(f"{rel}: front matter has no title")
         if not getattr(chapter, "summary", None):
             errors.append(f"{rel}: front matter has no summary")
-        ch = _Chapter(name, path, rel, chapter, schedule, _state.cache_dir)
-        ch.figure = _state.cache_dir / f"{name}-{_figure_key(ch)}.png"
+        figure = figure_path(_state.cache_dir, name, chapter.source)
+        ch = _Chapter(name, path, rel, chapter, schedule, figure)
         chapters.append(ch)
     if errors:
         raise PluginError("chapters failed to load:\n" + "\n".join(errors))
@@ -257,56 +255,12 @@ def _load_chapters(files: Files) -> list[_Chapter]:
 # --------------------------------------------------------------------------- figures
 
 
-def _figure_key(ch: _Chapter) -> str:
-    digest = hashlib.sha256()
-    for part in (FIGURE_CACHE_VERSION, ch.name, ch.chapter.source):
-        digest.update(part.encode())
-        digest.update(b"\0")
-    return digest.hexdigest()[:20]
-
-
 def _run_main(ch: _Chapter) -> str | None:
     """Draws one figure into the cache; returns an error message or None."""
-    target = ch.figure
-    if target.is_file() and target.stat().st_size > 0:
-        return None
-    ch.drawn = True
-    package = _state.chapters_dir.name
-    module = f"{package}.{ch.name}"
-    partial = target.with_name(f".{target.stem}.{os.getpid()}.png")
-    env = dict(os.environ)
-    env["MPLBACKEND"] = "Agg"
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(_state.chapters_dir.parent), env.get("PYTHONPATH", "")) if p
-    )
-    env.setdefault("OMP_NUM_THREADS", "1")
-    command = [sys.executable, "-m", module, "--save", str(partial)]
     try:
-        proc = subprocess.run(
-            command,
-            cwd=_state.chapters_dir.parent,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=FIGURE_TIMEOUT_S,
-        )
-    except subprocess.TimeoutExpired:
-        partial.unlink(missing_ok=True)
-        return f"{ch.rel}: `python -m {module} --save` ran past {FIGURE_TIMEOUT_S} s"
-    if proc.returncode != 0:
-        partial.unlink(missing_ok=True)
-        output = (proc.stderr or proc.stdout).strip()
-        return (
-            f"{ch.rel}: chapter '{ch.name}': `python -m {module} --save` failed "
-            f"(exit {proc.returncode}):\n{output}"
-        )
-    if not partial.is_file() or partial.stat().st_size == 0:
-        partial.unlink(missing_ok=True)
-        return f"{ch.rel}: chapter '{ch.name}': main(--save FILE) wrote no figure"
-    os.replace(partial, target)
-    for stale in _state.cache_dir.glob(f"{ch.name}-*.png"):
-        if stale != target:
-            stale.unlink(missing_ok=True)
+        ch.drawn = draw_figure(ch.path, ch.figure, label=ch.rel, timeout=FIGURE_TIMEOUT_S)
+    except FigureError as e:
+        return str(e)
     return None
 
 
