@@ -151,3 +151,22 @@ def test_trap_step_zero_fed_straight_from_torchs_counter() -> None:
     opt = torch.optim.Adam(make_params(), lr=1.0)
     NoamLR(opt, d_model=512, warmup=4000)
     assert opt.param_groups[0]["lr"] == pytest.approx(paper_lr(1, 512, 4000), rel=1e-12)
+
+
+def test_labml_nn_noam_agrees_on_the_schedule_and_its_default_warmup_divides_by_zero() -> None:
+    """labml_nn's `Noam` optimizer computes the same lr per step (it keeps the schedule
+    inside an Adam variant instead of a scheduler), but its default `warmup=0` raises
+    ZeroDivisionError at the first step; ours refuses warmup < 1 when it is built."""
+    from labml_nn.optimizers.noam import Noam
+
+    theirs = Noam([torch.nn.Parameter(torch.ones(1))], lr=1.0, d_model=512, warmup=4000)
+    opt = torch.optim.Adam(param_groups(make_params()[:1], (1.0,)))
+    ours = [lr for (lr,) in lrs_over(NoamLR(opt, d_model=512, warmup=4000), 8000)]
+    for k in (1, 2, 100, 3999, 4000, 4001, 8000):
+        assert ours[k - 1] == pytest.approx(theirs.get_lr({"step": k}, theirs.defaults),
+                                            rel=1e-12)
+    default = Noam([torch.nn.Parameter(torch.ones(1))], lr=1.0)
+    with pytest.raises(ZeroDivisionError):
+        default.get_lr({"step": 1}, default.defaults)
+    with pytest.raises(ValueError, match="^warmup"):
+        NoamLR(torch.optim.Adam([torch.nn.Parameter(torch.ones(1))]), d_model=512, warmup=0)
