@@ -26,6 +26,12 @@ NONE_GRAD = {3: [1]}  # step index -> parameter indices whose grad is None that 
 FROZEN = {10: [3], 11: [3]}  # a layer frozen for two steps
 
 
+def bind(cls: Callable[..., Optimizer], **fixed) -> Callable[..., OptimizerFactory]:
+    """`bind(Adam, foreach=False)(lr=0.1)` is a factory building `Adam(params, foreach=False,
+    lr=0.1)`: one line per implementation instead of a helper function in every test file."""
+    return lambda **kw: (lambda params: cls(params, **fixed, **kw))
+
+
 def make_params(
     *, dtype: torch.dtype = torch.float32, seed: int = 0, complex_: bool = False
 ) -> list[Tensor]:
@@ -208,3 +214,11 @@ def check_complex_matches_real_view(
     for i, (pc, pr) in enumerate(zip(params_c, params_r, strict=True)):
         _compare(torch.view_as_real(pc.detach()), pr.detach(), exact=exact, atol=atol,
                  what=f"complex param {i}")
+
+
+def check_state_dict_both_ways(
+    ours: OptimizerFactory, theirs: OptimizerFactory, **kwargs
+) -> None:
+    """`check_state_dict_transfer` from ours to theirs and from theirs to ours."""
+    check_state_dict_transfer(ours, theirs, **kwargs)
+    check_state_dict_transfer(theirs, ours, **kwargs)

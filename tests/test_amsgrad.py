@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from optim_harness import (
     apply_step,
+    bind,
     check_complex_matches_real_view,
     check_parity,
     check_state_dict_transfer,
@@ -31,8 +32,7 @@ hyper = st.fixed_dictionaries({
 })
 
 
-def torch_amsgrad(**kw):
-    return lambda p: torch.optim.Adam(p, amsgrad=True, foreach=False, **kw)
+torch_amsgrad = bind(torch.optim.Adam, amsgrad=True, foreach=False)
 
 
 @settings(max_examples=20, deadline=None)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from optim_harness import (
     apply_step,
     assert_same_state,
+    bind,
     check_complex_matches_real_view,
     check_parity,
     check_state_dict_transfer,
@@ -45,12 +46,8 @@ def all_steps(params, grads):
             for gs in grads]
 
 
-def torch_radam(**kw):
-    return lambda ps: torch.optim.RAdam(ps, foreach=False, **kw)
-
-
-def our_radam(**kw):
-    return lambda ps: RAdam(ps, **kw)
+torch_radam = bind(torch.optim.RAdam, foreach=False)
+our_radam = bind(RAdam)
 
 
 # ## Parity with torch.optim.RAdam
@@ -369,8 +366,7 @@ def test_argument_errors() -> None:
 # ## Adam-2k and Adam-eps
 
 
-def torch_adam(**kw):
-    return lambda ps: torch.optim.Adam(ps, foreach=False, **kw)
+torch_adam = bind(torch.optim.Adam, foreach=False)
 
 
 @settings(max_examples=20, deadline=None)
