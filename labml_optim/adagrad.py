@@ -2,6 +2,8 @@ r"""
 ---
 title: Adagrad
 summary: A learning rate per coordinate from accumulated squared gradients; torch.optim.Adagrad.
+group: Optimizers
+order: 20
 ---
 
 # Adagrad

@@ -2,6 +2,8 @@ r"""
 ---
 title: Adam
 summary: Adam derived: bias correction, where epsilon goes, and how large a step can be.
+group: Optimizers
+order: 40
 ---
 
 # Adam

@@ -2,6 +2,8 @@ r"""
 ---
 title: AdamW
 summary: Why weight decay is not L2 regularization for Adam, and how torch scales it by lr.
+group: Optimizers
+order: 60
 ---
 
 # AdamW

@@ -2,6 +2,8 @@ r"""
 ---
 title: AMSGrad
 summary: A problem on which Adam converges to the worst point, and the maximum that fixes it.
+group: Optimizers
+order: 50
 ---
 
 # AMSGrad

@@ -2,6 +2,8 @@ r"""
 ---
 title: LAMB
 summary: Adam rescaled per layer, so that the learning rate is a step relative to the weights.
+group: Optimizers
+order: 80
 ---
 
 # LAMB: layer-wise adaptive moments

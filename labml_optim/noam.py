@@ -2,6 +2,8 @@ r"""
 ---
 title: Noam schedule
 summary: The Transformer's learning rate, warmup then inverse-square-root decay, derived.
+group: Schedules
+order: 300
 ---
 
 # The Noam schedule

@@ -2,6 +2,8 @@ r"""
 ---
 title: Rectified Adam (RAdam)
 summary: Why Adam's early adaptive step is unreliable, and how RAdam's r_t fixes its variance.
+group: Optimizers
+order: 70
 ---
 
 # Rectified Adam (RAdam)

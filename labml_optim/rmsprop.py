@@ -2,6 +2,8 @@ r"""
 ---
 title: RMSprop
 summary: A leaky average of squared gradients, its centered variant, and momentum on the step.
+group: Optimizers
+order: 30
 ---
 
 # RMSprop

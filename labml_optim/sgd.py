@@ -2,6 +2,8 @@ r"""
 ---
 title: Stochastic gradient descent with momentum
 summary: Gradient descent, heavy-ball and Nesterov momentum, derived and matched to torch.optim.SGD.
+group: Optimizers
+order: 10
 ---
 
 # Stochastic gradient descent with momentum

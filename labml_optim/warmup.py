@@ -2,6 +2,8 @@ r"""
 ---
 title: Warmup schedules
 summary: Linear and cosine schedules, the untuned warmup 2/(1-β2) beside RAdam's r_t, the traps.
+group: Schedules
+order: 310
 ---
 
 # Warmup schedules
