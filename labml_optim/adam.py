@@ -17,18 +17,20 @@ $$
 m_t &= \beta_1 m_{t-1} + (1 - \beta_1)\, g_t ,\\
 v_t &= \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2 ,\\
 \hat m_t &= \frac{m_t}{1 - \beta_1^t}, \qquad \hat v_t = \frac{v_t}{1 - \beta_2^t},\\
-\theta_t &= \theta_{t-1} - \alpha\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon} .
+\theta_t &= \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon} .
 \end{aligned}
 $$
 
 All operations on vectors are per coordinate. $\hat m_t$ estimates the mean of the gradient,
 $\hat v_t$ its uncentred second moment, so $\hat m_t / \sqrt{\hat v_t}$ is a signal-to-noise
 ratio: near $\pm 1$ where the gradient keeps its sign, near $0$ where it is mostly noise. The
-step is then about $\alpha$ in every coordinate where the signal is clear, whatever the scale
+step is then about $\eta$ in every coordinate where the signal is clear, whatever the scale
 of the gradient there: multiplying the loss by $c > 0$ multiplies $m_t$ by $c$ and
 $\sqrt{v_t}$ by $c$, and (for $\epsilon = 0$) leaves the step unchanged.
 
-The defaults are $\alpha = 10^{-3}$, $\beta_1 = 0.9$, $\beta_2 = 0.999$, $\epsilon = 10^{-8}$.
+$\eta$ is the learning rate (the paper's $\alpha$; on this site $\eta$ is the learning rate
+in every chapter, see [Notation](notation.md)). The defaults are $\eta = 10^{-3}$,
+$\beta_1 = 0.9$, $\beta_2 = 0.999$, $\epsilon = 10^{-8}$.
 $\beta_1 = 0.9$ averages over about $1/(1 - \beta_1) = 10$ recent gradients,
 $\beta_2 = 0.999$ over about $1000$.
 
@@ -56,25 +58,30 @@ from still carries. The same holds for $m_t$ with $\beta_1$.
 ## Bias correction
 
 Take expectations of the unrolled sum and write each $\mathbb{E}[g_i^2]$ as today's
-value plus a drift, $\mathbb{E}[g_i^2] = \mathbb{E}[g_t^2] + \delta_i$:
+value plus a drift, $\mathbb{E}[g_i^2] = \mathbb{E}[g_t^2] + \zeta_i$:
 
 $$
 \begin{aligned}
 \mathbb{E}[v_t]
 &= (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i}\, \mathbb{E}[g_i^2] \\
 &= \mathbb{E}[g_t^2]\, (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i}
- + (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i}\, \delta_i \\
+ + (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i}\, \zeta_i \\
 &= \mathbb{E}[g_t^2]\, (1 - \beta_2^{\,t}) + \zeta .
 \end{aligned}
 $$
 
-If the gradient distribution is stationary every $\delta_i = 0$ and so $\zeta = 0$; if it
+If the gradient distribution is stationary every $\zeta_i = 0$ and so $\zeta = 0$; if it
 drifts slowly, $\zeta$ stays small, because the exponential weights forget old gradients.
 So $v_t$ underestimates $\mathbb{E}[g^2]$ by exactly the factor $1 - \beta_2^t$, and dividing
 by it gives the unbiased $\hat v_t$. With $\beta_2 = 0.999$ the factor is $0.001$ at $t = 1$
-and still $0.095$ at $t = 100$: without this correction the first step would divide by a
-$\sqrt{v_t}$ that is $\sqrt{1000} \approx 32$ times too small, and take a step $32$ times too large
-(the step at $t = 100$ would still be $1/\sqrt{0.095} \approx 3.2$ times too large). The
+and still $0.095$ at $t = 100$. How wrong the first step would be depends on which
+correction is left out. With $m$ corrected and $v$ not, the first step divides
+$\hat m_1 = g_1$ by $\sqrt{v_1} = \sqrt{1 - \beta_2}\,|g_1|$, a root $\sqrt{1000} \approx 32$
+times too small, and moves $\eta/\sqrt{1 - \beta_2} \approx 31.6\,\eta$ instead of $\eta$
+(at $t = 100$ still $1/\sqrt{0.095} \approx 3.2$ times too far). With neither corrected,
+$m_1 = (1 - \beta_1) g_1$ is also ten times too small, and the first step is
+$\eta (1 - \beta_1)/\sqrt{1 - \beta_2} \approx 3.16\,\eta$: the two omissions partly cancel
+([LAMB](lamb.md)'s uncorrected variant takes that step). The
 same argument with $\beta_1$ gives $\mathbb{E}[m_t] = \mathbb{E}[g_t](1 - \beta_1^t) + \zeta'$
 and $\hat m_t$. The tests check both identities by Monte Carlo on the optimizer's own state.
 
@@ -89,16 +96,16 @@ Written as above, $\epsilon$ is added after bias correction, to $\sqrt{\hat v_t}
 into the step size,
 
 $$
-\theta_t = \theta_{t-1} - \alpha_t\, \frac{m_t}{\sqrt{v_t} + \hat\epsilon},
-\qquad \alpha_t = \alpha\, \frac{\sqrt{1 - \beta_2^{\,t}}}{1 - \beta_1^{\,t}} ,
+\theta_t = \theta_{t-1} - \hat\eta_t\, \frac{m_t}{\sqrt{v_t} + \hat\epsilon},
+\qquad \hat\eta_t = \eta\, \frac{\sqrt{1 - \beta_2^{\,t}}}{1 - \beta_1^{\,t}} ,
 $$
 
 with a different constant $\hat\epsilon$ in the denominator. The two forms are equal when
 
 $$
 \begin{aligned}
-\alpha\, \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
-&= \alpha\, \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t} \cdot
+\eta\, \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
+&= \eta\, \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t} \cdot
    \frac{m_t}{\sqrt{v_t} + \epsilon \sqrt{1 - \beta_2^t}} ,
 \end{aligned}
 $$
@@ -114,23 +121,45 @@ comparable to $\epsilon$, that is, for tiny gradients. `adam_step_eps_hat` below
 the $\hat\epsilon$ form, and the tests check both claims: equal when related as above,
 different otherwise.
 
+**What a large $\epsilon$ does.** Factor $\epsilon$ out of the denominator:
+
+$$
+\eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+= \frac{\eta}{\epsilon}\, \hat m_t \cdot \frac{1}{1 + \sqrt{\hat v_t}/\epsilon} ,
+\qquad 1 - \frac{\sqrt{\hat v_t}}{\epsilon} \le \frac{1}{1 + \sqrt{\hat v_t}/\epsilon} \le 1 .
+$$
+
+In a coordinate where $\sqrt{\hat v_t} \ll \epsilon$ the last factor is $1$ to within
+$\sqrt{\hat v_t}/\epsilon$, and the step is $(\eta/\epsilon)\,\hat m_t$: SGD with momentum (the
+bias-corrected moving average $\hat m_t$ as its buffer) at learning rate $\eta/\epsilon$, with
+no per-coordinate scaling left. Where $\sqrt{\hat v_t} \gg \epsilon$ it is Adam's scale-free
+step of about $\eta$. So $\epsilon$ is not only a guard against division by zero: it is the
+gradient size at which Adam hands over to momentum SGD, and it caps the adaptive factor
+$1/(\sqrt{\hat v_t} + \epsilon)$ at $1/\epsilon$. That cap is why much larger values are used
+in practice. A coordinate whose gradients are tiny and mostly noise would otherwise take
+full steps of $\eta$ on noise, and in the first steps $\hat v_t$ rests on a handful of
+samples ([RAdam](radam.md)'s Adam-eps baseline, $\epsilon = 10^{-4}$, is exactly this cure).
+BERT and [LAMB](lamb.md) use $10^{-6}$, and TensorFlow's documentation of its Adam (in the
+$\hat\epsilon$ form) calls $1.0$ or $0.1$ a good choice for an Inception network on ImageNet:
+there most coordinates run as momentum SGD.
+
 ## How large can a step be?
 
-Set $\epsilon = 0$. The step is $\Delta_t = \alpha\, \hat m_t / \sqrt{\hat v_t}$ per
-coordinate, and the paper says it is bounded by $\alpha (1 - \beta_1)/\sqrt{1 - \beta_2}$
-when $1 - \beta_1 > \sqrt{1 - \beta_2}$ and by $\alpha$ otherwise. Where does that come
+Set $\epsilon = 0$. The step is $\Delta_t = \eta\, \hat m_t / \sqrt{\hat v_t}$ per
+coordinate, and the paper says it is bounded by $\eta (1 - \beta_1)/\sqrt{1 - \beta_2}$
+when $1 - \beta_1 > \sqrt{1 - \beta_2}$ and by $\eta$ otherwise. Where does that come
 from, and is it sharp?
 
 *A lone spike.* Let the gradient be $0$ until step $t$ and $g$ at step $t$. Then
 $m_t = (1 - \beta_1) g$, $v_t = (1 - \beta_2) g^2$ and
 
 $$
-\frac{|\Delta_t|}{\alpha} = \frac{1 - \beta_1}{1 - \beta_1^t}\,
+\frac{|\Delta_t|}{\eta} = \frac{1 - \beta_1}{1 - \beta_1^t}\,
 \sqrt{\frac{1 - \beta_2^t}{1 - \beta_2}}
 \;\xrightarrow{t \to \infty}\; \frac{1 - \beta_1}{\sqrt{1 - \beta_2}} .
 $$
 
-A constant gradient gives $\hat m_t = g$, $\hat v_t = g^2$ and $|\Delta_t| = \alpha$. The
+A constant gradient gives $\hat m_t = g$, $\hat v_t = g^2$ and $|\Delta_t| = \eta$. The
 paper's two bounds are the larger of these two cases.
 
 *The worst case.* Both averages are sums over the same past, so Cauchy–Schwarz bounds one
@@ -138,17 +167,18 @@ by the other. Write $m_t = (1 - \beta_1)\sum_k \beta_1^k g_{t-k}$ and split each
 $\beta_1^k g_{t-k} = (\beta_1^k \beta_2^{-k/2}) (\beta_2^{k/2} g_{t-k})$:
 
 $$
-|m_t| \le (1 - \beta_1) \sqrt{\sum_{k=0}^{t-1} \gamma^k}\,
+|m_t| \le (1 - \beta_1) \sqrt{\sum_{k=0}^{t-1} p^k}\,
 \sqrt{\sum_{k=0}^{t-1} \beta_2^k g_{t-k}^2}
-= (1 - \beta_1) \sqrt{\frac{1 - \gamma^t}{1 - \gamma}}\, \sqrt{\frac{v_t}{1 - \beta_2}},
-\qquad \gamma = \frac{\beta_1^2}{\beta_2} ,
+= (1 - \beta_1) \sqrt{\frac{1 - p^t}{1 - p}}\, \sqrt{\frac{v_t}{1 - \beta_2}},
+\qquad p = \frac{\beta_1^2}{\beta_2} ,
 $$
 
-for $\gamma \ne 1$. With the bias corrections,
+for $p \ne 1$ (the second sum is $v_t/(1 - \beta_2)$ by the unrolled form of $v_t$). With
+the bias corrections,
 
 $$
-\frac{|\Delta_t|}{\alpha} \le \frac{1 - \beta_1}{1 - \beta_1^t}
-\sqrt{\frac{1 - \beta_2^t}{1 - \beta_2}} \sqrt{\frac{1 - \gamma^t}{1 - \gamma}}
+\frac{|\Delta_t|}{\eta} \le \frac{1 - \beta_1}{1 - \beta_1^t}
+\sqrt{\frac{1 - \beta_2^t}{1 - \beta_2}} \sqrt{\frac{1 - p^t}{1 - p}}
 \;\xrightarrow{t \to \infty}\; \frac{1 - \beta_1}{\sqrt{(1 - \beta_2)(1 - \beta_1^2/\beta_2)}}
 \quad (\beta_1^2 < \beta_2) .
 $$
@@ -156,20 +186,26 @@ $$
 Cauchy–Schwarz is an equality when the two factors are proportional, so the bound is
 *attained* by $g_{t-k} \propto (\beta_1/\beta_2)^k$: gradients that grow by a factor
 $\beta_2/\beta_1$ per step. The worst case exceeds the lone spike by the factor
-$\sqrt{(1 - \gamma^t)/(1 - \gamma)}$, $1/\sqrt{1 - \gamma}$ in the limit, which the paper's
-bound misses. For the defaults ($\gamma = 0.811$) the sharp limit is
-$7.27$, not $3.16$; for $\beta = (0.99, 0.999)$ it is $2.30$, not $1$; and for
+$\sqrt{(1 - p^t)/(1 - p)}$, $1/\sqrt{1 - p}$ in the limit, which the paper's
+bound misses. For the defaults ($p = 0.811$) the sharp limit is
+$7.27$, not $3.16$; for $(\beta_1, \beta_2) = (0.99, 0.999)$ it is $2.30$, not $1$; and for
 $\beta_1^2 \ge \beta_2$ there is no bound independent of $t$ at all. With $\beta_1 = 0$ the
-two agree ($1/\sqrt{1 - \beta_2}$). In practice gradients do not grow geometrically for
-hundreds of steps and $|\Delta_t| \lesssim \alpha$ is the typical size, but "bounded by
-$\alpha$" is a rule of thumb, not a theorem. The tests run the optimizer on the spike, the
+two agree ($1/\sqrt{1 - \beta_2}$).
+
+The worst case does not need gradients that grow for hundreds of steps. After a long
+quiet stretch (many steps of gradient $0$, so that both corrections are $1$), gradients
+that grow by only 10 % per step, $g = 1.1, 1.1^2, \dots$, give $|\Delta|/\eta = 4.26$ after
+2 steps, $6.81$ after 10 and $7.21$ after 20, against a limit of $7.26$ for this growth rate
+(the sharp $7.27$ needs the growth factor $\beta_2/\beta_1 = 1.11$). The paper's $3.16$ is
+exceeded at the second step. $|\Delta_t| \lesssim \eta$ is the typical size, but "bounded by
+$\eta$" is a rule of thumb, not a theorem. The tests run the optimizer on the spike, the
 geometric sequence and random sequences and compare with both formulas.
 
 ## Weight decay
 
 `weight_decay` $\lambda$ adds $\lambda \theta_{t-1}$ to the gradient before the averages
 (an L2 penalty), as torch does; with `decoupled_weight_decay=True` it instead shrinks the
-parameter by $1 - \alpha\lambda$ before the update, which is [AdamW](adamw.md). That
+parameter by $1 - \eta\lambda$ before the update, which is [AdamW](adamw.md). That
 chapter derives why the two differ.
 """
 
@@ -405,7 +441,7 @@ def _adam_update(
         second = max_exp_avg_sq
     # $\sqrt{\hat v_t} + \epsilon$: $\epsilon$ is added after the correction.
     denom = second.sqrt().div_(bias_correction2_sqrt).add_(eps)
-    # $\theta_t = \theta_{t-1} - \frac{\alpha}{1-\beta_1^t}\, \frac{m_t}{\sqrt{\hat v_t}+\epsilon}$
+    # $\theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\, \frac{m_t}{\sqrt{\hat v_t}+\epsilon}$
     param.addcdiv_(exp_avg, denom, value=-step_size)
 
 
@@ -431,9 +467,9 @@ def adam_step_eps_hat(
 ) -> None:
     r"""One Adam step in the paper's efficient form, in place, for step number `step` (from 1).
 
-    $\theta_t = \theta_{t-1} - \alpha_t\, m_t / (\sqrt{v_t} + \hat\epsilon)$ with
-    $\alpha_t = \alpha\sqrt{1-\beta_2^t}/(1-\beta_1^t)$. The bias corrections are folded into
-    the scalar $\alpha_t$, so no tensor is divided by $\sqrt{1-\beta_2^t}$. Equal to
+    $\theta_t = \theta_{t-1} - \hat\eta_t\, m_t / (\sqrt{v_t} + \hat\epsilon)$ with
+    $\hat\eta_t = \eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)$. The bias corrections are folded into
+    the scalar $\hat\eta_t$, so no tensor is divided by $\sqrt{1-\beta_2^t}$. Equal to
     `torch.optim.Adam` (up to rounding) only if `eps_hat = eps_hat(eps, beta2, step)` at
     every step; a constant `eps_hat` is the Keras convention.
     """
@@ -445,7 +481,7 @@ def adam_step_eps_hat(
 
 
 def step_bound(beta1: float, beta2: float, step: int) -> float:
-    r"""The largest $|\Delta_t|/\alpha$ any gradients can give at `step` ($\epsilon = 0$).
+    r"""The largest $|\Delta_t|/\eta$ any gradients can give at `step` ($\epsilon = 0$).
 
     The Cauchy–Schwarz bound derived above, attained by $g_{t-k} \propto (\beta_1/\beta_2)^k$.
     """
@@ -469,7 +505,7 @@ def worst_case_gradients(step: int, beta1: float, beta2: float) -> list[float]:
 
 
 def measured_steps(sequences: list[list[float]], beta1: float, beta2: float) -> list[float]:
-    r"""$|\Delta_t|/\alpha$ of `Adam` ($\epsilon = 0$) at the last gradient of each sequence.
+    r"""$|\Delta_t|/\eta$ of `Adam` ($\epsilon = 0$) at the last gradient of each sequence.
 
     Adam treats coordinates independently, so the sequences run side by side as the
     coordinates of one parameter; a sequence that has ended is fed 1.0 and ignored.
@@ -525,7 +561,7 @@ def main(argv: list[str] | None = None) -> None:
         m_hat.append(m[-1] / (1 - beta1**t))
         v_hat.append(v[-1] / (1 - beta2**t))
 
-    # Right: $|\Delta_t|/\alpha$ for a lone spike after $t-1$ near-zero gradients, for the
+    # Right: $|\Delta_t|/\eta$ for a lone spike after $t-1$ near-zero gradients, for the
     # geometric worst case, and for a constant gradient, measured from the optimizer.
     horizon = [1, 3, 10, 30, 100, 300, 1000, 3000]
     spike = measured_steps([[1e-100] * (t - 1) + [1.0] for t in horizon], beta1, beta2)
@@ -540,7 +576,7 @@ def main(argv: list[str] | None = None) -> None:
     left.axhline(mean, color="tab:blue", lw=0.8, alpha=0.5)
     left.axhline(mean**2 + std**2, color="tab:red", lw=0.8, alpha=0.5)
     left.set_xlabel("step $t$")
-    left.set_title(r"moments, mean of 2000 runs ($\beta$ = 0.9, 0.999)")
+    left.set_title(r"moments, mean of 2000 runs ($\beta_1, \beta_2$ = 0.9, 0.999)")
     left.legend(loc="center right")
 
     right.loglog(horizon, worst, "o-", color="tab:red", label="geometric worst case (measured)")
@@ -554,7 +590,7 @@ def main(argv: list[str] | None = None) -> None:
     right.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     right.set_yticks([0.5, 1, 2, 3, 5, 7])
     right.set_xlabel("step $t$")
-    right.set_ylabel(r"$|\Delta_t| / \alpha$")
+    right.set_ylabel(r"$|\Delta_t| / \eta$")
     right.set_title(r"step size with $\epsilon = 0$")
     right.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
