@@ -16,8 +16,11 @@ by the largest $v$ seen so far,
 
 $$
 \tilde v_t = \max(\tilde v_{t-1}, v_t), \qquad
-\theta_t = \theta_{t-1} - \alpha_t\, \frac{m_t}{\sqrt{\tilde v_t}} .
+\theta_t = \theta_{t-1} - \eta_t\, \frac{m_t}{\sqrt{\tilde v_t}} .
 $$
+
+($\eta_t$ is the learning rate at step $t$, the paper's $\alpha$ with its step index; see
+[Notation](notation.md).)
 
 ## A problem on which Adam fails
 
@@ -31,16 +34,23 @@ $$
 Each period of three steps adds up to $(C - 2)x$, so the best fixed point is $x = -1$. The
 gradient is $C$ once per period, and $-1$ twice: rare, large and right against frequent,
 small and wrong. Take Adam with $\beta_1 = 0$ (no momentum, $m_t = g_t$),
-$\beta_2 = 1/(1 + C^2)$ (so $1 - \beta_2 = C^2/(1 + C^2)$), and $\alpha_t = \alpha/\sqrt{t}$,
-and follow one period starting at a step $t$ with gradient $C$. Ignore bias correction for
-now ($\beta_2^t$ vanishes within a few steps).
+$\beta_2 = 1/(1 + C^2)$ (so $1 - \beta_2 = C^2/(1 + C^2)$), and $\eta_t = \eta/\sqrt{t}$ with
+a base rate
+
+$$
+\eta < \sqrt{1 - \beta_2} = \frac{C}{\sqrt{1 + C^2}} ,
+$$
+
+and project every iterate back onto $[-1, 1]$. Follow one period starting at a step $t$
+with gradient $C$. Ignore bias correction for now ($\beta_2^t$ vanishes within a few
+steps).
 
 *The step on $C$.* $v_t \ge (1 - \beta_2) C^2$, since the newest term alone contributes that
 much, so the step down is at most
 
 $$
-\alpha_t \frac{C}{\sqrt{(1 - \beta_2) C^2}} = \frac{\alpha_t}{\sqrt{1 - \beta_2}}
-= \alpha_t \frac{\sqrt{1 + C^2}}{C} .
+\eta_t \frac{C}{\sqrt{(1 - \beta_2) C^2}} = \frac{\eta_t}{\sqrt{1 - \beta_2}}
+= \eta_t \frac{\sqrt{1 + C^2}}{C} .
 $$
 
 *The two steps on $-1$.* $v$ is an average of squared gradients, all at most $C^2$, with
@@ -55,21 +65,29 @@ v_{t+2} &= \beta_2 v_{t+1} + (1 - \beta_2) \le \frac{2C^2 + C^2(1 + C^2)}{(1 + C
 $$
 
 the last because $3 + C^2 \le 2(1 + C^2)$ for $C \ge 1$. Each of these steps goes *up* by at
-least $\alpha_{t+k}\sqrt{1 + C^2}/(\sqrt 2\, C)$.
+least $\eta_{t+k}\sqrt{1 + C^2}/(\sqrt 2\, C)$.
 
-*The period.* Since $\alpha_{t+2}/\alpha_t = \sqrt{t/(t+2)} \to 1$, the net move is at least
+*The period.* The net move up is at least
+$\frac{\sqrt{1 + C^2}}{C}\left(\frac{\eta_{t+1} + \eta_{t+2}}{\sqrt 2} - \eta_t\right)$.
+Measured in units of the period's first step size $\eta_t$, and using
+$\eta_{t+k}/\eta_t = \sqrt{t/(t+k)}$,
 
 $$
-\frac{\sqrt{1 + C^2}}{C}\left(\frac{\alpha_{t+1} + \alpha_{t+2}}{\sqrt 2} - \alpha_t\right)
-\to (\sqrt 2 - 1)\, \alpha_t \frac{\sqrt{1 + C^2}}{C} > 0 .
+\frac{1}{\eta_t} \cdot \frac{\sqrt{1 + C^2}}{C}\left(\frac{\eta_{t+1} + \eta_{t+2}}{\sqrt 2}
+- \eta_t\right)
+= \frac{\sqrt{1 + C^2}}{C}\left(\frac{\sqrt{t/(t+1)} + \sqrt{t/(t+2)}}{\sqrt 2} - 1\right)
+\;\xrightarrow{t \to \infty}\; (\sqrt 2 - 1)\, \frac{\sqrt{1 + C^2}}{C} > 0 ,
 $$
+
+so from some period on each period moves $x$ up by at least a fixed fraction of $\eta_t$.
 
 The $v$ that the large gradient raised is forgotten by the time the small ones come: the
 two wrong steps are taken with a small denominator, the right one with a large one.
-Because $\sum_t \alpha_t = \infty$, the upward drift carries $x$ to the boundary $+1$. The
-condition $\alpha < \sqrt{1 - \beta_2}$ makes the largest possible step down,
-$\alpha_t/\sqrt{1 - \beta_2}$, less than $1$, so from $+1$ the iterate never falls below $0$
-again. What the paper proves (its Theorem 1) is the consequence for *regret*,
+Because $\sum_t \eta_t = \infty$, the upward drift carries $x$ to the boundary $+1$. The
+condition $\eta < \sqrt{1 - \beta_2}$ of the setup makes the largest possible step down,
+$\eta_t/\sqrt{1 - \beta_2} \le \eta/\sqrt{1 - \beta_2}$, less than $1$, so from $+1$ the
+iterate never falls below $0$ again. What the paper proves (its Theorem 1) is the consequence
+for *regret*,
 $R_T = \sum_{t \le T} f_t(x_t) - f_t(-1)$: with $x$ near $+1$ each period costs about
 $(C - 1 - 1)(1 - (-1)) = 2(C - 2)$, so $R_T / T \to$ about $2(C - 2)/3$ instead of $0$. Adam
 does not converge to the optimum on this problem.
@@ -78,29 +96,51 @@ does not converge to the optimum on this problem.
 
 With $\tilde v_t = \max(\tilde v_{t-1}, v_t)$, the denominator never drops: after the first
 $C$ it is at least $(1 - \beta_2) C^2$ forever and settles at the cycle's largest $v$, a
-constant $V$. A period then moves $x$ by about $\alpha_t (-C + 1 + 1)/\sqrt V =
--(C - 2)\alpha_t/\sqrt V < 0$, and $x$ goes to $-1$. In general, the quantity the
+constant $V$. A period then moves $x$ by about $\eta_t (-C + 1 + 1)/\sqrt V =
+-(C - 2)\eta_t/\sqrt V < 0$, and $x$ goes to $-1$. In general, the quantity the
 convergence proof of Kingma & Ba needs to be non-negative,
 
 $$
-\Gamma_t = \frac{\sqrt{\tilde v_t}}{\alpha_t} - \frac{\sqrt{\tilde v_{t-1}}}{\alpha_{t-1}} ,
+\Gamma_t = \frac{\sqrt{\tilde v_t}}{\eta_t} - \frac{\sqrt{\tilde v_{t-1}}}{\eta_{t-1}} ,
 $$
 
-is non-negative for AMSGrad whenever $\alpha_t$ does not increase, because $\tilde v_t$
-never decreases; for Adam it is negative right after every large gradient. For convex
-problems AMSGrad has regret $O(\sqrt T)$ (the paper's Theorem 4, with a decaying $\beta_1$),
-so $R_T/T \to 0$.
+is non-negative for AMSGrad whenever $\eta_t$ does not increase, because $\tilde v_t$
+never decreases; for Adam it is negative right after every large gradient.
+
+For convex problems the paper's Theorem 4 (with a decaying $\beta_1$ and
+$\eta_t = \eta/\sqrt t$) bounds AMSGrad's regret by terms of order $\sqrt T$ times sums
+over the data, and a last term of order
+$\sqrt{1 + \log T}\, \sum_i \lVert g_{1:T,i} \rVert_2$. Each norm
+$\lVert g_{1:T,i}\rVert_2$ can be as large as $\sqrt T$ times the largest gradient, so in the
+worst case the bound is $O(\sqrt{T \log T})$; it is $O(\sqrt T)$ only when the gradients are
+sparse enough that those norms grow more slowly. Either way $R_T/T \to 0$. The proof itself
+is flawed: it treats $\beta_{1,t}$ and $\beta_{1,t+1}$ as equal when it telescopes the sum of
+$\sqrt{\tilde v_t}/(\eta_t(1 - \beta_{1,t}))$. Tran Thi Phuong and Le Trieu Phong ("On the
+Convergence Proof of AMSGrad and a New Version", IEEE Access, 2019) show this with a
+counterexample to that step, give a corrected proof for AMSGrad with particular
+$\beta_{1,t}$ schedules, and propose a variant (AdamX) that holds in general.
 
 The paper also gives a version with momentum, $f_t(x) = 1010\,x$ when $t \bmod 101 = 1$
 and $-10\,x$ otherwise, with $\beta_1 = 0.9$, $\beta_2 = 0.99$: Adam again drifts to $+1$, and
-a stochastic version (the large gradient with probability $0.01$) shows the same. With the
-default $\beta_2 = 0.999$ neither example breaks Adam: the average then spans ten periods and
-still remembers the large gradient. The counterexamples need $\beta_2$ chosen against the
-problem; the paper shows that for any fixed $\beta_1 < \sqrt{\beta_2}$ such a problem exists.
+a stochastic version (the large gradient with probability $0.01$) shows the same.
 
-![x_t on the three-step problem (left) and on the 101-step problem (right): Adam drifts
-to the worst point +1, AMSGrad towards the optimum -1; with beta2 = 0.999 Adam does not
-go to +1](amsgrad.png)
+Does the default $\beta_2 = 0.999$ save Adam? For the three-step example with
+$(\beta_1, \beta_2) = (0, 0.999)$, yes: Adam converges towards $-1$. For the 101-step example,
+no, only slowly. With $\beta_2 = 0.999$ the average spans about ten periods and remembers
+the large gradient better, but not well enough: in the steady cycle the period's net move,
+in units of $\eta_t$, is $+0.105$ (against $+1.90$ for $\beta_2 = 0.99$), still upwards.
+Adam's first step takes it from $0$ to $-1$; it hovers near $-0.35$ for thousands of steps
+($-0.35$ at $3\,000$, $-0.24$ at $10^4$), then climbs: $+0.17$ at $10^5$ and $+1.0$ at $10^6$
+steps. A plot that stops at a few
+thousand steps hides this (this page's first version did). With $\beta_2 = 0.9999$ the net
+move per period is $-0.079$ and Adam converges ($-0.99$ at $10^6$ steps). The
+counterexamples need $\beta_2$ chosen against the problem; the paper shows that for any
+fixed $\beta_1 < \sqrt{\beta_2}$ such a problem exists.
+
+![x_t on the three-step problem (left, 3000 steps) and on the 101-step problem (right,
+10^6 steps, log axis): Adam drifts to the worst point +1 and AMSGrad goes towards the
+optimum -1; with beta2 = 0.999 Adam turns upwards after about 10^4 steps and reaches +1
+by 10^6; with beta2 = 0.9999 it converges](amsgrad.png)
 
 ## Which maximum: three variants
 
@@ -345,12 +385,13 @@ def run_counterexample(
     alpha_101: float = 1.0,
     beta2_101: float = 0.99,
 ) -> tuple[list[float], list[float], float]:
-    r"""Run both counterexamples with projection onto $[-1, 1]$ and $\alpha_t = \alpha/\sqrt t$.
+    r"""Run both counterexamples with projection onto $[-1, 1]$ and $\eta_t = \eta/\sqrt t$.
 
     The two problems are two parameters in two groups of one optimizer (Adam updates each
-    coordinate on its own): the three-step problem with $\beta = (0, 1/(1+C^2))$, the
-    101-step one with $\beta = (0.9,$ `beta2_101`$)$. Both start at $x = 0$. Returns the two
-    trajectories and the average regret $R_T/T$ of the three-step problem.
+    coordinate on its own): the three-step problem with $(\beta_1, \beta_2) = (0, 1/(1+C^2))$
+    and $\eta =$ `alpha`, the 101-step one with $(\beta_1, \beta_2) = (0.9,$ `beta2_101`$)$ and
+    $\eta =$ `alpha_101`. Both start at $x = 0$. Returns the two trajectories and the
+    average regret $R_T/T$ of the three-step problem.
     """
     x3 = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     x101 = torch.zeros(1, dtype=torch.float64, requires_grad=True)
@@ -377,6 +418,42 @@ def run_counterexample(
     return path3, path101, regret / steps
 
 
+def adam_101_path(
+    beta2: float, steps: int, marks: list[int], *, amsgrad: bool = False
+) -> list[float]:
+    r"""$x_t$ of Adam (or AMSGrad) on the 101-step problem at the steps in `marks` (sorted).
+
+    The same run as `run_counterexample`'s 101-step coordinate ($\beta_1 = 0.9$,
+    $\eta_t = 1/\sqrt t$, $\epsilon = 10^{-8}$, projection onto $[-1, 1]$, torch's
+    order of operations and its AMSGrad maximum of the raw $v$), in plain Python floats:
+    a million steps take seconds here, minutes through an optimizer. The tests hold it
+    to `torch.optim.Adam` over the first few thousand steps.
+    """
+    beta1 = 0.9
+    x = m = v = v_max = 0.0
+    beta1_t = beta2_t = 1.0
+    out, pending = [], iter(marks)
+    mark = next(pending, 0)
+    for t in range(1, steps + 1):
+        g = 1010.0 if t % 101 == 1 else -10.0
+        m += (1 - beta1) * (g - m)
+        v = beta2 * v + (1 - beta2) * g * g
+        beta1_t *= beta1
+        beta2_t *= beta2
+        if not amsgrad or v > v_max:
+            v_max = v
+        # $\eta_t/(1-\beta_1^t) \cdot m_t/(\sqrt{\tilde v_t/(1-\beta_2^t)} + \epsilon)$
+        x -= m / (t**0.5 * (1 - beta1_t) * (v_max**0.5 / (1 - beta2_t) ** 0.5 + 1e-8))
+        if x > 1.0:
+            x = 1.0
+        elif x < -1.0:
+            x = -1.0
+        if t == mark:
+            out.append(x)
+            mark = next(pending, 0)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Plot $x_t$ for Adam and AMSGrad on the two counterexamples."""
     import argparse
@@ -392,24 +469,33 @@ def main(argv: list[str] | None = None) -> None:
     import matplotlib.pyplot as plt
 
     steps = 3000
-    adam3, adam101, adam_regret = run_counterexample(torch.optim.Adam, steps)
-    ams3, ams101, ams_regret = run_counterexample(AMSGrad, steps)
-    _, adam101_999, _ = run_counterexample(torch.optim.Adam, steps, beta2_101=0.999)
+    adam3, _, adam_regret = run_counterexample(torch.optim.Adam, steps)
+    ams3, _, ams_regret = run_counterexample(AMSGrad, steps)
+    # The 101-step problem runs to $10^6$ steps, where $\beta_2 = 0.999$ shows its drift;
+    # $x_t$ is kept at 60 steps per decade.
+    long = 10**6
+    marks = sorted({round(10 ** (k / 60)) for k in range(6 * 60 + 1)})
+    runs = [
+        ("Adam", 0.99, False, "tab:red"),
+        ("AMSGrad", 0.99, True, "tab:blue"),
+        ("Adam", 0.999, False, "tab:orange"),
+        ("Adam", 0.9999, False, "tab:green"),
+    ]
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     ts = range(1, steps + 1)
     left.plot(ts, adam3, color="tab:red", label=f"Adam ($R_T/T$ = {adam_regret:.2f})")
     left.plot(ts, ams3, color="tab:blue", label=f"AMSGrad ($R_T/T$ = {ams_regret:.2f})")
-    left.set_title(r"$f_t = 3x$ if $t$ mod 3 = 1 else $-x$;  $\beta = (0, 0.1)$")
-    right.plot(ts, adam101, color="tab:red", label=r"Adam, $\beta_2 = 0.99$")
-    right.plot(ts, ams101, color="tab:blue", label=r"AMSGrad, $\beta_2 = 0.99$")
-    right.plot(ts, adam101_999, color="tab:orange", label=r"Adam, $\beta_2 = 0.999$")
+    left.set_title(r"$f_t = 3x$ if $t$ mod 3 = 1 else $-x$;  $(\beta_1, \beta_2) = (0, 0.1)$")
+    for name, beta2, amsgrad, color in runs:
+        right.plot(marks, adam_101_path(beta2, long, marks, amsgrad=amsgrad), color=color,
+                   label=rf"{name}, $\beta_2 = {beta2}$")
     right.set_title(r"$f_t = 1010x$ if $t$ mod 101 = 1 else $-10x$;  $\beta_1 = 0.9$")
     for ax in (left, right):
         ax.set_xscale("log")
         ax.axhline(-1, color="gray", lw=0.8, ls=":")
         ax.set_xlabel("step $t$")
-        ax.legend(loc="center left")
+        ax.legend(loc="center left", fontsize=8)
     left.set_ylabel("$x_t$  (optimum $-1$)")
     fig.tight_layout()
     if args.save:
