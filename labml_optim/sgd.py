@@ -39,22 +39,22 @@ but unbiased estimate of the full gradient.
 
 ## Why plain gradient descent is slow
 
-Take a quadratic $f(\theta) = \frac{1}{2} \sum_i \lambda_i \theta_i^2$ (any smooth loss
+Take a quadratic $f(\theta) = \frac{1}{2} \sum_i h_i \theta_i^2$ (any smooth loss
 looks like this near a minimum, in the eigenbasis of its Hessian). The gradient is
-$\lambda_i \theta_i$ per coordinate, and one step multiplies each coordinate by a factor:
+$h_i \theta_i$ per coordinate, and one step multiplies each coordinate by a factor:
 
 $$
-\theta_{t,i} = (1 - \eta \lambda_i) \, \theta_{t-1,i}.
+\theta_{t,i} = (1 - \eta h_i) \, \theta_{t-1,i}.
 $$
 
-The step converges only if $|1 - \eta\lambda_i| < 1$ for every $i$, that is
-$\eta < 2 / \lambda_{\max}$: the steepest direction caps the learning rate. The flattest
-direction then shrinks by $1 - \eta \lambda_{\min} > 1 - 2/\kappa$ per step, where
-$\kappa = \lambda_{\max}/\lambda_{\min}$ is the condition number. The best constant
-$\eta = 2/(\lambda_{\max} + \lambda_{\min})$ balances the two ends and gives the rate
+The step converges only if $|1 - \eta h_i| < 1$ for every $i$, that is
+$\eta < 2 / h_{\max}$: the steepest direction caps the learning rate. The flattest
+direction then shrinks by $1 - \eta h_{\min} > 1 - 2/\kappa$ per step, where
+$\kappa = h_{\max}/h_{\min}$ is the condition number. The best constant
+$\eta = 2/(h_{\max} + h_{\min})$ balances the two ends and gives the rate
 
 $$
-\max_i |1 - \eta\lambda_i| = \frac{\kappa - 1}{\kappa + 1},
+\max_i |1 - \eta h_i| = \frac{\kappa - 1}{\kappa + 1},
 $$
 
 so about $\kappa/2$ steps are needed for each factor of $e$. The steep direction
@@ -99,33 +99,42 @@ a gradient step plus $\mu$ times the previous displacement: a ball with inertia.
 ## How much faster: the heavy ball on a quadratic
 
 On the quadratic each coordinate follows
-$\theta_t = (1 + \mu - \eta\lambda)\theta_{t-1} - \mu\,\theta_{t-2}$, a linear recurrence
+$\theta_t = (1 + \mu - \eta h)\theta_{t-1} - \mu\,\theta_{t-2}$, a linear recurrence
 whose characteristic polynomial is
 
 $$
-z^2 - (1 + \mu - \eta\lambda) \, z + \mu = 0 .
+z^2 - (1 + \mu - \eta h) \, z + \mu = 0 .
 $$
 
 The product of its two roots is $\mu$. When they are complex they are conjugate, so both
 have modulus $\sqrt{\mu}$: the coordinate spirals in at rate $\sqrt\mu$ *whatever its
-curvature*. The roots are complex when the discriminant is negative,
-$(1 + \mu - \eta\lambda)^2 \le 4\mu$, which is
+curvature*. The roots are complex when the discriminant is negative, strictly:
+$(1 + \mu - \eta h)^2 < 4\mu$. When it is zero the two roots coincide,
+$z = \frac{1}{2}(1 + \mu - \eta h) = \pm\sqrt\mu$: a double root, still of modulus
+$\sqrt\mu$, but a double root makes the coordinate decay like $t\,(\sqrt\mu)^t$, the rate
+$\sqrt\mu$ with a factor that grows linearly. So every coordinate has both roots of modulus
+exactly $\sqrt\mu$ on the closed band
 
 $$
-(1 - \sqrt\mu)^2 \le \eta\lambda \le (1 + \sqrt\mu)^2 .
+(1 - \sqrt\mu)^2 \le \eta h \le (1 + \sqrt\mu)^2 ,
 $$
 
-To have every coordinate in this band, ask it of $\lambda_{\min}$ and $\lambda_{\max}$ and
-divide the two conditions: $\kappa \le \left(\frac{1+\sqrt\mu}{1-\sqrt\mu}\right)^2$.
+complex inside it and a double root at its two ends. To have every coordinate in this
+band, ask it of $h_{\min}$ and $h_{\max}$ and divide the two conditions:
+$\kappa \le \left(\frac{1+\sqrt\mu}{1-\sqrt\mu}\right)^2$.
 The smallest $\mu$ that satisfies it, and the $\eta$ that makes both ends touch the band,
 are
 
 $$
 \sqrt{\mu^\star} = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}, \qquad
-\eta^\star = \frac{4}{(\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}})^2},
+\eta^\star = \frac{4}{(\sqrt{h_{\max}} + \sqrt{h_{\min}})^2},
 $$
 
-and the rate is $\sqrt{\mu^\star} = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}$ against
+At this tuning both ends sit *on* the band's edges: $\eta^\star h_{\min} = (1 - \sqrt{\mu^\star})^2$
+and $\eta^\star h_{\max} = (1 + \sqrt{\mu^\star})^2$, so the flattest and the steepest
+coordinates have the double roots $+\sqrt{\mu^\star}$ and $-\sqrt{\mu^\star}$ and decay like
+$t\,(\sqrt{\mu^\star})^t$; those in between spiral in at exactly $\sqrt{\mu^\star}$. The rate
+is $\sqrt{\mu^\star} = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}$ against
 plain descent's $\frac{\kappa - 1}{\kappa + 1}$: about $\sqrt\kappa/2$ steps per factor of
 $e$ instead of $\kappa/2$. With $\kappa = 100$ that is 5 instead of 50.
 
@@ -143,39 +152,41 @@ $\eta \frac{1 - \tau}{1 - \mu}$.
 ## Nesterov's look-ahead
 
 Nesterov momentum evaluates the gradient not at the current point but where momentum is
-about to carry it. In the form of Sutskever et al. (2013), with velocity $v$,
+about to carry it. In the form of Sutskever et al. (2013), whose velocity is the step
+$\Delta_t = \theta_t - \theta_{t-1}$ itself,
 
 $$
 \begin{aligned}
-v_t &= \mu \, v_{t-1} - \eta \, \nabla f(\theta_{t-1} + \mu v_{t-1}), \\
-\theta_t &= \theta_{t-1} + v_t .
+\Delta_t &= \mu \, \Delta_{t-1} - \eta \, \nabla f(\theta_{t-1} + \mu \Delta_{t-1}), \\
+\theta_t &= \theta_{t-1} + \Delta_t .
 \end{aligned}
 $$
 
 This needs the gradient at a point other than the parameters, which a training loop
 does not provide. Change variables to the look-ahead point itself,
-$\phi_t = \theta_t + \mu v_t$, so that the gradient is taken at $\phi_{t-1}$, the current
-parameters: $g_t = \nabla f(\phi_{t-1})$. Then
+$\tilde\theta_t = \theta_t + \mu \Delta_t$, so that the gradient is taken at
+$\tilde\theta_{t-1}$, the current parameters: $g_t = \nabla f(\tilde\theta_{t-1})$. Then
 
 $$
 \begin{aligned}
-\phi_t &= \theta_{t-1} + v_t + \mu v_t = \phi_{t-1} - \mu v_{t-1} + (1 + \mu) v_t \\
-&= \phi_{t-1} - \mu v_{t-1} + (1 + \mu)(\mu v_{t-1} - \eta g_t) \\
-&= \phi_{t-1} + \mu^2 v_{t-1} - (1 + \mu)\eta g_t
- = \phi_{t-1} - \eta g_t + \mu v_t ,
+\tilde\theta_t &= \theta_{t-1} + \Delta_t + \mu \Delta_t
+= \tilde\theta_{t-1} - \mu \Delta_{t-1} + (1 + \mu) \Delta_t \\
+&= \tilde\theta_{t-1} - \mu \Delta_{t-1} + (1 + \mu)(\mu \Delta_{t-1} - \eta g_t) \\
+&= \tilde\theta_{t-1} + \mu^2 \Delta_{t-1} - (1 + \mu)\eta g_t
+ = \tilde\theta_{t-1} - \eta g_t + \mu \Delta_t ,
 \end{aligned}
 $$
 
-using $\mu v_t = \mu^2 v_{t-1} - \mu\eta g_t$ in the last step. Finally write the velocity
-as a buffer of gradients, $v_t = -\eta b_t$, so that $b_t = \mu b_{t-1} + g_t$ is the
+using $\mu \Delta_t = \mu^2 \Delta_{t-1} - \mu\eta g_t$ in the last step. Finally write the
+velocity as a buffer of gradients, $\Delta_t = -\eta b_t$, so that $b_t = \mu b_{t-1} + g_t$ is the
 heavy-ball buffer, and
 
 $$
-\phi_t = \phi_{t-1} - \eta \, (g_t + \mu \, b_t).
+\tilde\theta_t = \tilde\theta_{t-1} - \eta \, (g_t + \mu \, b_t).
 $$
 
 That is the rule below: the same buffer as heavy ball, but the step is the fresh
-gradient plus $\mu$ times the buffer. Since $v_0 = 0$, $\phi_0 = \theta_0$, and the
+gradient plus $\mu$ times the buffer. Since $\Delta_0 = 0$, $\tilde\theta_0 = \theta_0$, and the
 parameters torch keeps are exactly the look-ahead points of Sutskever's sequence. The
 derivation uses the undamped buffer, so Nesterov requires $\mu > 0$ and $\tau = 0$.
 
@@ -186,52 +197,62 @@ followed by an extrapolation,
 
 $$
 \begin{aligned}
-\theta_t &= \phi_{t-1} - \eta \, \nabla f(\phi_{t-1}), \\
-\phi_t &= \theta_t + \mu \, (\theta_t - \theta_{t-1}),
+\theta_t &= \tilde\theta_{t-1} - \eta \, \nabla f(\tilde\theta_{t-1}), \\
+\tilde\theta_t &= \theta_t + \mu \, (\theta_t - \theta_{t-1}),
 \end{aligned}
 $$
 
-(the first is $\theta_{t-1} + v_t$ with the velocity update written out, the second is
-$\phi_t = \theta_t + \mu v_t$). On one coordinate of the quadratic, with
-$a = 1 - \eta\lambda$, the first line is $\theta_t = a \, \phi_{t-1}$, so
-$\phi_t = (1 + \mu) a \, \phi_{t-1} - \mu a \, \phi_{t-2}$, with characteristic polynomial
+(the first is $\theta_{t-1} + \Delta_t$ with the velocity update written out, the second is
+$\tilde\theta_t = \theta_t + \mu \Delta_t$). On one coordinate of the quadratic, with
+$a = 1 - \eta h$, the first line is $\theta_t = a \, \tilde\theta_{t-1}$, so
+$\tilde\theta_t = (1 + \mu) a \, \tilde\theta_{t-1} - \mu a \, \tilde\theta_{t-2}$, with
+characteristic polynomial
 
 $$
 z^2 - (1 + \mu) a \, z + \mu a = 0 .
 $$
 
 Now the product of the roots, $\mu a$, shrinks with the curvature. Take
-$\eta = 1/\lambda_{\max}$: the steepest coordinate has $a = 0$ and is solved in one
-step, the flattest has $a = 1 - 1/\kappa$, and every other lies in between. The roots
-are complex, of modulus $\sqrt{\mu a}$, while $(1+\mu)^2 a < 4\mu$. The momentum
+$\eta = 1/h_{\max}$: the steepest coordinate has $a = 0$, the flattest has
+$a = 1 - 1/\kappa$, and every other lies in between. With $a = 0$ Sutskever's sequence is
+solved in one step, $\theta_1 = a\,\tilde\theta_0 = 0$; the parameters torch keeps are the
+look-ahead points and need two: $\tilde\theta_1 = \theta_1 + \mu(\theta_1 - \theta_0)
+= -\mu\theta_0$, then $\theta_2 = 0$ and $\tilde\theta_2 = 0$. The roots are complex, of
+modulus $\sqrt{\mu a}$, while $(1+\mu)^2 a < 4\mu$ (strictly; at equality they are a
+double root of the same modulus). The momentum
 $\mu = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}$ puts the flattest coordinate exactly on
 that boundary: $(1 + \mu)^2 = \frac{4\kappa}{(\sqrt\kappa + 1)^2}$, so
 $(1+\mu)^2 (1 - \frac{1}{\kappa}) = \frac{4(\kappa - 1)}{(\sqrt\kappa + 1)^2} = 4\mu$.
-Its double root, and the slowest rate of all coordinates, is
+Its double root, and the slowest rate of all coordinates (with the factor $t$ of a
+double root), is
 
 $$
 \sqrt{\mu \left(1 - \tfrac{1}{\kappa}\right)}
 = \sqrt{\frac{(\sqrt\kappa - 1)^2}{\kappa}} = 1 - \frac{1}{\sqrt\kappa} .
 $$
 
-Nesterov also needs about $\sqrt\kappa$ steps per factor of $e$: a little slower than
-the tuned heavy ball on a quadratic, $1 - \frac{1}{\sqrt\kappa}$ against
-$1 - \frac{2}{\sqrt\kappa + 1}$. Its advantage lies beyond quadratics: with these
+Nesterov needs about $\sqrt\kappa$ steps per factor of $e$, the tuned heavy ball about
+$\sqrt\kappa/2$: on a quadratic Nesterov takes about twice as many steps. The ratio is
+$\ln\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1} \big/ \ln\left(1 - \frac{1}{\sqrt\kappa}\right)$,
+$1.82$ at $\kappa = 25$, $1.90$ at $100$ and $1.99$ at $10^4$, and it tends to $2$ because
+the numerator is $-2/\sqrt\kappa$ and the denominator $-1/\sqrt\kappa$ to first order.
+Its advantage lies beyond quadratics: with these
 settings Nesterov's method keeps the loss gap $f(\theta_t) - f^\star$ below a constant
 times $(1 - 1/\sqrt\kappa)^t$ on every smooth strongly convex function (Nesterov,
 *Introductory Lectures on Convex Optimization*, 2004), while the heavy ball with its
 quadratic tuning can fail to converge on some of them (Lessard, Recht and Packard,
 2016). The two tunings are not interchangeable: at the heavy ball's $\eta^\star$,
-$\eta^\star\lambda_{\max} = (1 + \sqrt{\mu^\star})^2 > 1$, and on the figure's problem
+$\eta^\star h_{\max} = (1 + \sqrt{\mu^\star})^2 > 1$, and on the figure's problem
 Nesterov diverges.
 
 ![Plain, heavy-ball and Nesterov descent on an ill-conditioned quadratic](sgd.png)
 
 ## The learning rate sits outside the buffer
 
-Sutskever et al. put the learning rate inside the velocity ($v_t = \mu v_{t-1} - \eta g_t$),
-torch outside it ($b_t = \mu b_{t-1} + g_t$, step $-\eta b_t$). With a constant $\eta$
-the two are the same method ($v = -\eta b$). With a schedule they differ: torch applies
+Sutskever et al. put the learning rate inside the velocity
+($\Delta_t = \mu \Delta_{t-1} - \eta g_t$), torch outside it ($b_t = \mu b_{t-1} + g_t$,
+step $-\eta b_t$). With a constant $\eta$ the two are the same method ($\Delta_t = -\eta b_t$).
+With a schedule they differ: torch applies
 a new learning rate to the whole accumulated buffer at once, the velocity form only to
 new gradients.
 
@@ -374,7 +395,7 @@ class SGD(Optimizer):
                 else:
                     buf.mul_(momentum).add_(grad, alpha=1 - dampening)
                 # Nesterov steps along $g_t + \mu b_t$ (the look-ahead in the variables
-                # $\phi$); heavy ball along $b_t$.
+                # $\tilde\theta$); heavy ball along $b_t$.
                 grad = grad.add(buf, alpha=momentum) if nesterov else buf
             # $\theta_t = \theta_{t-1} - \eta \cdot \text{direction}$.
             param.add_(grad, alpha=-lr)
@@ -402,10 +423,10 @@ def _check_compat_flags(
 
 # ## The figure
 #
-# Plain descent, heavy ball and Nesterov on $f = \frac{1}{2}(\lambda_1 x^2 + \lambda_2 y^2)$
+# Plain descent, heavy ball and Nesterov on $f = \frac{1}{2}(h_1 x^2 + h_2 y^2)$
 # with $\kappa = 25$, each tuned as derived above: plain descent at
-# $\eta = 2/(\lambda_{\max} + \lambda_{\min})$, heavy ball at $\eta^\star, \mu^\star$,
-# Nesterov at $\eta = 1/\lambda_{\max}$, $\mu = \frac{\sqrt\kappa-1}{\sqrt\kappa+1}$. The
+# $\eta = 2/(h_{\max} + h_{\min})$, heavy ball at $\eta^\star, \mu^\star$,
+# Nesterov at $\eta = 1/h_{\max}$, $\mu = \frac{\sqrt\kappa-1}{\sqrt\kappa+1}$. The
 # right panel compares the loss with the predicted rates; the loss is quadratic in
 # $\theta$, so its rate per step is the square of the parameters' rate.
 def main(argv: list[str] | None = None) -> None:
