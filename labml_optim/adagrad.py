@@ -50,10 +50,10 @@ $$
 $$
 
 (This term is what their regret bound for online convex optimisation depends on.) With a
-Lagrange multiplier $\nu$, the derivative in $s_i$ is $-G_i / s_i^2 + \nu = 0$, so
+Lagrange multiplier $\ell$, the derivative in $s_i$ is $-G_i / s_i^2 + \ell = 0$, so
 
 $$
-s_i = \sqrt{G_i / \nu} \;\propto\; \sqrt{G_i} :
+s_i = \sqrt{G_i / \ell} \;\propto\; \sqrt{G_i} :
 $$
 
 the best per-coordinate scale is the root of the accumulated squared gradient. Adagrad
@@ -61,9 +61,22 @@ uses the accumulator up to the current step, so the scale grows as gradients arr
 
 ## What the scaling buys
 
-**Scale invariance.** Multiply one coordinate's gradients by $c$: $\sqrt{G}$ grows by
-$|c|$ and the step $g / \sqrt{G}$ does not change. Badly scaled features no longer
-need a learning rate of their own.
+**Invariance to the gradient's scale.** Multiply one coordinate's gradients by $c > 0$:
+with $G_0 = 0$ and $\epsilon = 0$, $\sqrt{G_t}$ is multiplied by $c$ at every step and the
+step $\eta_t\, g_t/\sqrt{G_t}$ does not change at all (a negative $c$ flips its sign).
+With $G_0 > 0$ or $\epsilon > 0$ the invariance holds only for gradients large against
+$\sqrt{G_0}$ and $\epsilon$.
+
+**Not to the feature's scale.** Multiplying the gradient is not the same as multiplying a
+*feature*. Let a weight $w$ act on a feature scaled by $c > 0$, so that the loss depends on
+$w$ only through $u = c\,w$; the weight that fits is $1/c$ times the old one. By the chain
+rule $\partial f/\partial w = c\,\partial f/\partial u$: the gradient is scaled by $c$, and
+Adagrad's step in $w$ is the same as without the scaling. But a step $\Delta w$ moves the
+model by $\Delta u = c\,\Delta w$, so in the model's own coordinate $u$ Adagrad on the scaled
+feature *is* Adagrad on the original feature with learning rate $c\,\eta$. Plain gradient
+descent fares worse: $\Delta u = c\,\Delta w = -c^2 \eta\,\partial f/\partial u$, a learning
+rate $c^2\eta$. Adagrad cuts the mismatch from $c^2$ to $c$; a badly scaled feature still
+wants a learning rate $1/c$ times the others' (or a rescaled input).
 
 **The first step is a sign step.** With $G_0 = 0$, $\sqrt{G_1} = |g_1|$, so the first
 step is $-\eta\,\mathrm{sign}(g_1)$ (up to $\epsilon$): every coordinate moves by $\eta$,
