@@ -16,7 +16,9 @@ Liu et al. ("On the Variance of the Adaptive Learning Rate and Beyond", ICLR 202
 this to the *variance* of the adaptive learning rate while it has seen few samples, and
 remove it with a factor $r_t \le 1$ that scales the adaptive step so that its variance is
 the same at every step. This page derives $r_t$ from scratch, checks each step
-numerically (the tests), and corrects a few errors that circulate with it.
+numerically (the tests), and corrects a few errors that circulate with it, most of them in
+the widely read annotated RAdam page of labml_nn (`labml_nn/optimizers/radam.py` in
+labmlai/annotated_deep_learning_paper_implementations).
 
 The paper backs the hypothesis with two baselines, both runnable from this file:
 
@@ -25,9 +27,12 @@ The paper backs the hypothesis with two baselines, both runnable from this file:
   If too few samples in $v_t$ are the problem, this cures it, and in the paper it does.
   Here: `adam_2k(params)`, an `AdamVWarmup` with `warmup_v_steps=2000`.
 * **Adam-eps**: Adam with $\epsilon = 10^{-4}$ instead of $10^{-8}$. The adaptive factor
-  $1/(\sqrt{\hat v_t} + \epsilon)$ is then at most $10^4$, which bounds its variance
-  (and also makes Adam less adaptive wherever gradients are small). Here: `adam_eps(params)`,
-  which is `torch.optim.Adam(params, eps=1e-4)`.
+  is then bounded, which bounds its variance (and also makes Adam less adaptive wherever
+  gradients are small). The official code adds this $\epsilon$ to $\sqrt{v_t}$ *before* the
+  bias correction and decays the weights decoupled; that is `AdamEpsHat(params)` here. The
+  torch baseline `adam_eps(params)`, `torch.optim.Adam(params, eps=1e-4)`, adds it after the
+  correction, which at $t = 1$ is an $\epsilon$ 32 times smaller than the official one's
+  (the section "Adam-eps, two ways" below derives it).
 
 ## The algorithm
 
@@ -49,11 +54,11 @@ and then
 $$
 \theta_t =
 \begin{cases}
-\theta_{t-1} - \alpha\, r_t\, \hat m_t\, \hat\psi_t ,
+\theta_{t-1} - \eta\, r_t\, \hat m_t\, \hat\psi_t ,
 & \rho_t > 5 ,\qquad
 r_t = \sqrt{\dfrac{(\rho_t - 4)(\rho_t - 2)\,\rho_\infty}
   {(\rho_\infty - 4)(\rho_\infty - 2)\,\rho_t}} ,\\[2ex]
-\theta_{t-1} - \alpha\, \hat m_t , & \text{otherwise.}
+\theta_{t-1} - \eta\, \hat m_t , & \text{otherwise.}
 \end{cases}
 $$
 
@@ -66,7 +71,7 @@ page explains where $\rho_t$, the threshold and $r_t$ come from.
 
 ## 1. The adaptive learning rate
 
-Adam's step is $\alpha\, \hat m_t\, \psi_t$ with the adaptive learning rate
+Adam's step is $\eta\, \hat m_t\, \psi_t$ with the adaptive learning rate
 
 $$
 \psi_t = \frac{1}{\sqrt{\hat v_t}} ,\qquad
@@ -74,12 +79,12 @@ $$
 $$
 
 ($\epsilon$ aside). At the first step $\hat v_1 = g_1^2$, so $\psi_1 = 1/|g_1|$, and Adam moves
-every coordinate by exactly $\alpha\,\mathrm{sign}(g_1)$, whether its gradient is signal or
+every coordinate by exactly $\eta\,\mathrm{sign}(g_1)$, whether its gradient is signal or
 noise. Model the gradient of one coordinate as noise, $g \sim \mathcal N(0, \sigma^2)$. Then
 
 $$
-P\Big(\psi_1 > \frac{k}{\sigma}\Big) = P\Big(|g_1| < \frac{\sigma}{k}\Big)
-= \mathrm{erf}\Big(\frac{1}{k\sqrt 2}\Big) \approx \frac{0.80}{k} ,
+P\Big(\psi_1 > \frac{c}{\sigma}\Big) = P\Big(|g_1| < \frac{\sigma}{c}\Big)
+= \mathrm{erf}\Big(\frac{1}{c\sqrt 2}\Big) \approx \frac{0.80}{c} \quad (c \gg 1) ,
 $$
 
 a tail so heavy that $\mathbb E[\psi_1] = \infty$: about one coordinate in 125 gets an
@@ -93,36 +98,37 @@ $\hat v_t$ is a weighted average of $g_1^2, \dots, g_t^2$ with weights
 $w_i = (1 - \beta_2)\beta_2^{t-i} / (1 - \beta_2^t)$, which add up to 1. Call $t - i$ the *age*
 of $g_i^2$. A simple moving average (SMA) of the last $f$ squares weighs ages
 $0, 1, \dots, f - 1$ equally, so its mean age is $(f - 1)/2$. Liu et al. approximate the EMA
-by the SMA with the same mean age. With $\beta = \beta_2$, the EMA's mean age is
+by the SMA with the same mean age. The EMA's mean age is
 
 $$
-A_t = \frac{1 - \beta}{1 - \beta^t} \sum_{a=0}^{t-1} a\, \beta^a .
+A_t = \frac{1 - \beta_2}{1 - \beta_2^t} \sum_{a=0}^{t-1} a\, \beta_2^a .
 $$
 
-The sum is $\beta$ times the derivative of a geometric series:
+The sum is $\beta_2$ times the derivative of a geometric series:
 
 $$
 \begin{aligned}
-\sum_{a=0}^{t-1} a \beta^a
-= \beta \frac{d}{d\beta} \frac{1 - \beta^t}{1 - \beta}
-&= \beta\, \frac{-t\beta^{t-1}(1 - \beta) + (1 - \beta^t)}{(1 - \beta)^2}
-= \frac{\beta (1 - \beta^t) - t \beta^t (1 - \beta)}{(1 - \beta)^2} ,\\
-A_t &= \frac{\beta}{1 - \beta} - \frac{t \beta^t}{1 - \beta^t} .
+\sum_{a=0}^{t-1} a \beta_2^a
+= \beta_2 \frac{d}{d\beta_2} \frac{1 - \beta_2^t}{1 - \beta_2}
+&= \beta_2\, \frac{-t\beta_2^{t-1}(1 - \beta_2) + (1 - \beta_2^t)}{(1 - \beta_2)^2}
+= \frac{\beta_2 (1 - \beta_2^t) - t \beta_2^t (1 - \beta_2)}{(1 - \beta_2)^2} ,\\
+A_t &= \frac{\beta_2}{1 - \beta_2} - \frac{t \beta_2^t}{1 - \beta_2^t} .
 \end{aligned}
 $$
 
 Setting $(f - 1)/2 = A_t$ gives the length $f = \rho_t$ of the matching SMA,
 
 $$
-\rho_t = 1 + \frac{2\beta}{1 - \beta} - \frac{2 t \beta^t}{1 - \beta^t}
-= \rho_\infty - \frac{2 t \beta^t}{1 - \beta^t} ,
+\rho_t = 1 + \frac{2\beta_2}{1 - \beta_2} - \frac{2 t \beta_2^t}{1 - \beta_2^t}
+= \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t} ,
 \qquad
-\rho_\infty = \frac{1 + \beta}{1 - \beta} = \frac{2}{1 - \beta} - 1 ,
+\rho_\infty = \frac{1 + \beta_2}{1 - \beta_2} = \frac{2}{1 - \beta_2} - 1 ,
 $$
 
-where $\rho_\infty$ is the limit $t \to \infty$ ($t\beta^t \to 0$). At $t = 1$,
-$\rho_1 = \rho_\infty - 2\beta/(1 - \beta) = (1 - \beta)/(1 - \beta) = 1$ exactly: one gradient
-is one sample. For small $t$, $\rho_t \approx t$; for $\beta_2 = 0.999$, $\rho_\infty = 1999$,
+where $\rho_\infty$ is the limit $t \to \infty$ ($t\beta_2^t \to 0$). At $t = 1$,
+$\rho_1 = \rho_\infty - 2\beta_2/(1 - \beta_2) = (1 - \beta_2)/(1 - \beta_2) = 1$
+exactly: one gradient is one sample. For small $t$, $\rho_t \approx t$; for $\beta_2 = 0.999$,
+$\rho_\infty = 1999$,
 $\rho_2 = 1.9995$, $\rho_3 = 2.9987$, $\rho_5 = 4.996$, $\rho_6 = 5.994$.
 
 ## 3. The distribution of $\psi_t^2$
@@ -132,14 +138,15 @@ independent $g_i \sim \mathcal N(0, \sigma^2)$. Then $\sum g_i^2 / \sigma^2 \sim
 
 $$
 \psi_t^2 = \frac{1}{\hat v_t} \approx \frac{\rho}{\sum_{i=1}^{\rho} g_{t+1-i}^2}
-= \frac{\rho\, \tau^2}{\chi^2_\rho} ,\qquad \tau^2 = \frac{1}{\sigma^2} .
+= \frac{\rho}{\sigma^2 \chi^2_\rho} .
 $$
 
-Note which way up this is: $\psi^2$ is the *inverse* of the mean square. $\rho\tau^2/\chi^2_\rho$
-is by definition the scaled inverse chi-squared distribution
-$\text{Scale-inv-}\chi^2(\rho, \tau^2)$. Since $\chi^2_\rho$ is a Gamma distribution with shape
-$\rho/2$ and rate $1/2$, $\chi^2_\rho / (\rho\tau^2)$ is Gamma with shape $\rho/2$ and rate
-$\rho\tau^2/2$, and its inverse is
+Note which way up this is: $\psi^2$ is the *inverse* of the mean square (labml_nn's page
+writes the distribution of the mean square itself as the scaled inverse chi-squared, upside
+down). $\rho/(\sigma^2\chi^2_\rho)$ is by definition the scaled inverse chi-squared
+distribution $\text{Scale-inv-}\chi^2(\rho, 1/\sigma^2)$. Since $\chi^2_\rho$ is a Gamma
+distribution with shape $\rho/2$ and rate $1/2$, $\sigma^2\chi^2_\rho/\rho$ is Gamma with
+shape $\rho/2$ and rate $\rho/(2\sigma^2)$, and its inverse is
 
 $$
 \psi_t^2 \sim \text{Inv-Gamma}\Big(a = \frac{\rho}{2},\; b = \frac{\rho}{2\sigma^2}\Big) ,
@@ -148,15 +155,16 @@ $$
 
 ## 4. Its mean
 
-All moments of the inverse gamma follow from one integral. Substituting $u = b/x$,
+All moments of the inverse gamma follow from one integral. Substituting $u = b/x$ (so
+$x = b/u$ and $dx = -b\,u^{-2}\,du$, the limits swapping),
 
 $$
-\mathbb E[X^k] = \frac{b^a}{\Gamma(a)} \int_0^\infty x^{k-a-1} e^{-b/x}\, dx
-= \frac{b^a}{\Gamma(a)}\, b^{k-a} \int_0^\infty u^{a-k-1} e^{-u}\, du
-= b^k\, \frac{\Gamma(a - k)}{\Gamma(a)} ,
+\mathbb E[X^j] = \frac{b^a}{\Gamma(a)} \int_0^\infty x^{j-a-1} e^{-b/x}\, dx
+= \frac{b^a}{\Gamma(a)}\, b^{j-a} \int_0^\infty u^{a-j-1} e^{-u}\, du
+= b^j\, \frac{\Gamma(a - j)}{\Gamma(a)} ,
 $$
 
-finite only for $k < a$. With $k = 1$ and $\Gamma(a) = (a - 1)\Gamma(a - 1)$,
+finite only for $j < a$. With $j = 1$ and $\Gamma(a) = (a - 1)\Gamma(a - 1)$,
 
 $$
 \mathbb E[\psi_t^2] = \frac{b}{a - 1} = \frac{\rho}{(\rho - 2)\,\sigma^2} ,\qquad \rho > 2 .
@@ -166,7 +174,7 @@ For $\rho \le 2$ ($t \le 2$ with $\beta_2 = 0.999$) even the mean is infinite.
 
 ## 5. Its variance
 
-With $k = 2$, $\mathbb E[X^2] = b^2 / ((a - 1)(a - 2))$, so
+With $j = 2$, $\mathbb E[X^2] = b^2 / ((a - 1)(a - 2))$, so
 
 $$
 \mathrm{Var}[\psi_t^2] = \frac{b^2}{(a-1)(a-2)} - \frac{b^2}{(a-1)^2}
@@ -174,22 +182,22 @@ $$
 = \frac{2\rho^2}{(\rho - 2)^2 (\rho - 4)\, \sigma^4} ,\qquad \rho > 4 .
 $$
 
-(A widely read annotated version prints $2\rho / ((\rho - 2)^2(\rho - 2)\,\sigma^4)$, wrong in
+(labml_nn's page prints $2\rho / ((\rho - 2)^2(\rho - 2)\,\sigma^4)$, wrong in
 the power of $\rho$ and in the last factor; the tests draw two million samples at
 $\rho = 6, 10, 30$ and reject it, while this form matches.)
 
 ## 6. From $\psi^2$ to $\psi$: the delta method
 
-We want the variance of $\psi = \sqrt{\psi^2}$. Expand $\sqrt{x}$ to first order around
-$\mu = \mathbb E[X]$:
+We want the variance of $\psi = \sqrt{\psi^2}$ (labml_nn's page leaves this step
+underived). Expand $\sqrt{x}$ to first order around $M = \mathbb E[X]$:
 
 $$
-\sqrt{X} \approx \sqrt{\mu} + \frac{X - \mu}{2\sqrt{\mu}}
+\sqrt{X} \approx \sqrt{M} + \frac{X - M}{2\sqrt{M}}
 \quad\Rightarrow\quad
-\mathrm{Var}[\sqrt{X}] \approx \frac{\mathrm{Var}[X]}{4\mu} ,
+\mathrm{Var}[\sqrt{X}] \approx \frac{\mathrm{Var}[X]}{4M} ,
 $$
 
-because a constant adds no variance and a factor $c = 1/(2\sqrt\mu)$ multiplies it by $c^2$.
+because a constant adds no variance and a factor $1/(2\sqrt M)$ multiplies it by $1/(4M)$.
 With sections 4 and 5,
 
 $$
@@ -217,12 +225,18 @@ $$
 
 $\sigma$ cancels: $r_t$ needs no estimate of the gradient scale, only $t$ and $\beta_2$. $r_t$ is
 already the square root, so the update multiplies the Adam step by $r_t$ (not by
-$\sqrt{r_t}$, as a well-known annotated page says in its comments while its code does the
-right thing). With $\beta_2 = 0.999$: $r_6 = 0.0258$, $r_{100} = 0.2153$, $r_{1000} = 0.6453$,
+$\sqrt{r_t}$, as labml_nn's page says in its comments while its code does the right thing;
+its comment "if $r_t$ is intractable" also sits on the branch where $r_t$ is defined).
+With $\beta_2 = 0.999$: $r_6 = 0.0258$, $r_{100} = 0.2153$, $r_{1000} = 0.6453$,
 and $r_t \to 1$.
 
 ![The rectification term r_t against the step t for several β2: for β2 near 1, a warmup reaching
-0.65 at t = 1/(1 − β2), 0.98 at five times that; with β2 ≤ 0.6, ρ_t never exceeds 5](radam.png)
+0.65 at t = 1/(1 − β2), 0.98 at five times that; with β2 ≤ 2/3, ρ_t never exceeds 5](radam.png)
+
+The caption's bound: $\rho_t$ increases towards $\rho_\infty$ from below, so it ever exceeds
+$5$ exactly when $\rho_\infty = 2/(1 - \beta_2) - 1 > 5$, that is $\beta_2 > 2/3$. At
+$\beta_2 = 2/3$, $\rho_\infty = 5$ is never passed (torch's rule is strict), and below it
+RAdam takes only momentum steps.
 
 ## 8. How good is the first-order approximation?
 
@@ -235,7 +249,7 @@ $$
   \frac{\Gamma\big(\frac{\rho - 1}{2}\big)}{\Gamma\big(\frac{\rho}{2}\big)} ,
 \qquad
 \mathrm{Var}[\psi_t] = \mathbb E[\psi_t^2] - \mathbb E[\psi_t]^2
-= \tau^2 \Big(\frac{\rho}{\rho - 2} - \frac{\rho}{2}
+= \frac{1}{\sigma^2} \Big(\frac{\rho}{\rho - 2} - \frac{\rho}{2}
 \Big(\frac{\Gamma\big(\frac{\rho - 1}{2}\big)}{\Gamma\big(\frac{\rho}{2}\big)}\Big)^2\Big) .
 $$
 
@@ -248,10 +262,12 @@ argument asks for, which errs on the safe side.
 
 ## The threshold: 4, ≥ 5 or > 5
 
-The paper rectifies when $\rho_t > 4$. The official code changed that to $\rho_t \ge 5$ in
-August 2019, with a comment that the approximation calls for caution; torch uses
-$\rho_t > 5$, and so does this chapter by default (`rho_threshold=5.0`; the paper's rule is
-`rho_threshold=4.0`). With $\beta_2 = 0.999$, $\rho_5 = 4.996$ and $\rho_6 = 5.994$, so the
+The paper rectifies when $\rho_t > 4$. The official code went back and forth in August
+2019: it rectified when $\rho_t > 5$ on the 8th, changed that to the paper's $\rho_t > 4$ on
+the 15th, and settled on $\rho_t \ge 5$ on the 16th, with the comment that this is "more
+conservative since it's an approximated value". torch uses $\rho_t > 5$, and so does this
+chapter by default (`rho_threshold=5.0`; the paper's rule is `rho_threshold=4.0`). With
+$\beta_2 = 0.999$, $\rho_5 = 4.996$ and $\rho_6 = 5.994$, so the
 paper's rule and the others differ at exactly one step, $t = 5$, where the paper takes a
 rectified step with $r_5 = 0.0173$. $\ge 5$ and $> 5$ differ only if $\rho_t$ is exactly
 $5.0$ in floating point, which takes a contrived $\beta_2$: the tests find
@@ -262,9 +278,9 @@ number.
 ## Before the threshold
 
 Below the threshold there is no variance estimate to rectify with. The paper and torch then
-take a step of SGD with momentum, $\theta_t = \theta_{t-1} - \alpha\,\hat m_t$
+take a step of SGD with momentum, $\theta_t = \theta_{t-1} - \eta\,\hat m_t$
 (`degenerated_to_sgd=True`, the default). That step is measured in units of the gradient, not
-of $\alpha$: multiply the loss by 1000 and these first steps grow 1000 times, while Adam's and
+of $\eta$: multiply the loss by 1000 and these first steps grow 1000 times, while Adam's and
 RAdam's rectified steps do not change ($\epsilon$ aside). The official code's default since
 2021 is to skip the update instead (`degenerated_to_sgd=False`): $m_t$, $v_t$ and the step
 count advance, the parameters do not move and no weight decay is applied. With
@@ -282,7 +298,7 @@ RAdam in practice; the [warmup](warmup.md) chapter derives it and draws it besid
 ## Weight decay
 
 `weight_decay` $\lambda$ adds $\lambda\theta_{t-1}$ to the gradient (L2), as torch's default;
-`decoupled_weight_decay=True` instead multiplies the parameter by $1 - \alpha\lambda$ before the
+`decoupled_weight_decay=True` instead multiplies the parameter by $1 - \eta\lambda$ before the
 update, as in AdamW and in the official RAdam code.
 """
 
@@ -307,7 +323,7 @@ class RAdam(Optimizer):
     * `rho_threshold` (default 5.0, torch's): rectify when $\rho_t$ exceeds it; the paper's
       rule is 4.0. Must be at least 4.
     * `degenerated_to_sgd` (default True, torch's and the paper's): below the threshold take
-      the momentum step $\alpha\hat m_t$; False skips the update and its decoupled weight
+      the momentum step $\eta\hat m_t$; False skips the update and its decoupled weight
       decay, as the official code does by default.
     """
 
@@ -443,12 +459,12 @@ def _radam_update(
     # bits while allocating two temporaries where torch allocates six.
     step = torch.div(exp_avg, bias_correction1).mul_(lr)
     if rectified:
-        # $\alpha\, \hat m_t \cdot \sqrt{1-\beta_2^t}/(\sqrt{v_t}+\epsilon) \cdot r_t$: the
+        # $\eta\, \hat m_t \cdot \sqrt{1-\beta_2^t}/(\sqrt{v_t}+\epsilon) \cdot r_t$: the
         # factors in torch's order (a number divided by a tensor is the tensor's reciprocal
         # times the number, as torch computes it).
         adaptive = exp_avg_sq.sqrt().add_(eps).reciprocal_().mul_(bias_correction2**0.5)
         step.mul_(adaptive).mul_(rectification(rho_t, rho_inf))
-    # Otherwise `step` is the momentum step $\alpha\hat m_t$ of section "Before the threshold".
+    # Otherwise `step` is the momentum step $\eta\hat m_t$ of section "Before the threshold".
     param.sub_(step)
 
 
@@ -480,9 +496,9 @@ def psi_variance_first_order(rho: float, sigma: float = 1.0) -> float:
 
 
 def psi_variance_exact(rho: float, sigma: float = 1.0) -> float:
-    r"""The exact $\mathrm{Var}[\psi]$ of section 8, $\tau^2(\rho/(\rho-2) - \mu^2)$.
+    r"""The exact $\mathrm{Var}[\psi]$ of section 8, $(\rho/(\rho-2) - M^2)/\sigma^2$.
 
-    Here $\mu = \sqrt{\rho/2}\,\Gamma(\frac{\rho-1}{2})/\Gamma(\frac\rho2)$ is
+    Here $M = \sqrt{\rho/2}\,\Gamma(\frac{\rho-1}{2})/\Gamma(\frac\rho2)$ is
     $\mathbb E[\psi]$ for $\sigma = 1$; valid for $\rho > 2$. The Gamma ratio goes through
     `lgamma`, which does not overflow for large $\rho$.
     """
@@ -498,7 +514,8 @@ def psi_variance_exact(rho: float, sigma: float = 1.0) -> float:
 # has gathered, and its state dict can be loaded into `torch.optim.Adam` at any time. As in
 # the official code, the step count (and so both bias corrections) counts the frozen steps
 # too. $v_t$ has had $t$ updates and its correction $1 - \beta_2^t$ is right; $m_t$ has had
-# only $t - k$, so $\hat m_t$ is too small by $1 - \beta_1^{t-k}$ for the first
+# only $t - K$ ($K$ = `warmup_v_steps`),
+# so $\hat m_t$ is too small by $1 - \beta_1^{t-K}$ for the first
 # $\approx 1/(1-\beta_1)$ steps after the warm-up, a short extra warmup of the momentum.
 # With `warmup_v_steps=0` it is `torch.optim.Adam` (without AMSGrad), bit for bit.
 class AdamVWarmup(Optimizer):
@@ -607,9 +624,95 @@ def adam_2k(params: Iterable[Tensor] | Iterable[dict[str, Any]], **kwargs: Any) 
 
 
 def adam_eps(params: Iterable[Tensor] | Iterable[dict[str, Any]], **kwargs: Any) -> Optimizer:
-    """The paper's Adam-eps: `torch.optim.Adam` with `eps=1e-4`."""
+    r"""Adam-eps on torch: `torch.optim.Adam` with `eps=1e-4` ($\epsilon$ after the correction).
+
+    Not the paper's own baseline, which `AdamEpsHat` is; see "Adam-eps, two ways" below.
+    """
     kwargs.setdefault("eps", 1e-4)
     return torch.optim.Adam(params, **kwargs)
+
+
+# ## Adam-eps, two ways
+#
+# The official code's Adam (the `AdamW` class beside its RAdam) adds $\epsilon$ to the raw
+# $\sqrt{v_t}$ and folds both corrections into the step size, the $\hat\epsilon$ form of
+# [Adam](adam.md), with decoupled weight decay:
+#
+# $$
+# \theta_t = (1 - \eta\lambda)\,\theta_{t-1}
+# - \eta\,\frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t}\,\frac{m_t}{\sqrt{v_t} + \epsilon} .
+# $$
+#
+# Written in the standard form this is Adam with $\epsilon_t = \epsilon/\sqrt{1 - \beta_2^t}$,
+# $31.6\,\epsilon$ at $t = 1$ for $\beta_2 = 0.999$, falling to $\epsilon$ after a few thousand
+# steps. `torch.optim.Adam(eps=1e-4)` keeps $10^{-4}$ from the first step: 32 times smaller
+# at $t = 1$, so in the first steps, the ones the baseline is about, it bounds the adaptive
+# factor much less. `AdamEpsHat` is the paper's baseline; `adam_eps` (torch) stays for
+# comparison. Its `weight_decay` is decoupled, as in the official code; torch's Adam adds
+# `weight_decay` to the gradient (L2) unless `decoupled_weight_decay=True`. The tests hold
+# `AdamEpsHat` to the formula above written out by hand, and check the factor 31.6.
+class AdamEpsHat(Optimizer):
+    r"""The RAdam paper's Adam-eps: $\epsilon$ on $\sqrt{v_t}$ before the bias correction.
+
+    `lr` $\eta$, `betas`, `eps` $\epsilon$ (default $10^{-4}$, the baseline's) and
+    `weight_decay` $\lambda$, decoupled: $\theta \leftarrow (1 - \eta\lambda)\theta$ each step.
+    State as `torch.optim.Adam` (`step`, `exp_avg`, `exp_avg_sq`).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict[str, Any]],
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-4,
+        weight_decay: float = 0,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+    ) -> None:
+        betas = _check_arguments(lr, betas, eps, weight_decay, foreach=foreach,
+                                 capturable=False, differentiable=False)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        maximize=maximize, foreach=foreach)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Make a numeric `step` a tensor, as the other optimizers here do."""
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            _steps_to_tensors(self, group)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Take one step for every parameter that has a gradient; return the closure's loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params = _params_with_grad(self, group)
+            lr, (beta1, beta2) = _scalar(group["lr"]), group["betas"]
+            for param in params:
+                state = self.state[param]
+                grad = param.grad if not group["maximize"] else -param.grad
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                if torch.is_complex(param):
+                    param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+                    exp_avg = torch.view_as_real(exp_avg)
+                    exp_avg_sq = torch.view_as_real(exp_avg_sq)
+                state["step"] += 1
+                t = state["step"].item()
+                exp_avg.lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                # $\eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)$ and $\sqrt{v_t} + \epsilon$.
+                step_size = lr * (1 - beta2**t) ** 0.5 / (1 - beta1**t)
+                denom = exp_avg_sq.sqrt().add_(group["eps"])
+                if group["weight_decay"] != 0:
+                    param.mul_(1 - lr * group["weight_decay"])
+                param.addcdiv_(exp_avg, denom, value=-step_size)
+        return loss
 
 
 # ## Shared plumbing
