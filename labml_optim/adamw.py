@@ -10,7 +10,7 @@ order: 60
 
 For plain SGD, weight decay and L2 regularization are the same thing. Adding
 $\frac{\lambda'}{2}\|\theta\|^2$ to the loss adds $\lambda'\theta$ to the gradient, and the
-step $\theta \leftarrow \theta - \alpha(g + \lambda'\theta) = (1 - \alpha\lambda')\theta - \alpha g$
+step $\theta \leftarrow \theta - \eta(g + \lambda'\theta) = (1 - \eta\lambda')\theta - \eta g$
 shrinks every weight by the same factor. Loshchilov & Hutter ("Decoupled Weight Decay
 Regularization", ICLR 2019) pointed out that for [Adam](adam.md) they are not the same, and
 that the shrinking factor, not the penalty, is what generalizes well. AdamW applies it
@@ -19,18 +19,18 @@ directly.
 ## L2 through Adam
 
 Take $\beta_1 = 0$ so that the first moment is the gradient itself, and write
-$s_t = \sqrt{\hat v_t} + \epsilon$ for Adam's per-coordinate denominator. With the penalty
+$D_t = \sqrt{\hat v_t} + \epsilon$ for Adam's per-coordinate denominator. With the penalty
 in the gradient,
 
 $$
-\theta_t = \theta_{t-1} - \alpha\,\frac{g_t + \lambda'\theta_{t-1}}{s_t}
-= \left(1 - \frac{\alpha\lambda'}{s_t}\right)\theta_{t-1} - \alpha\,\frac{g_t}{s_t} .
+\theta_t = \theta_{t-1} - \eta\,\frac{g_t + \lambda'\theta_{t-1}}{D_t}
+= \left(1 - \frac{\eta\lambda'}{D_t}\right)\theta_{t-1} - \eta\,\frac{g_t}{D_t} .
 $$
 
-The shrinking factor $1 - \alpha\lambda'/s_t$ depends on the coordinate: where the gradients
-have been large, $s_t$ is large and the weight is hardly decayed; where they have been
-small, the decay is strong (until $\lambda'\theta$ dominates the gradient: then $s_t$
-grows with $|\theta|$ and the step towards zero is at most about $\alpha$). Exactly the
+The shrinking factor $1 - \eta\lambda'/D_t$ depends on the coordinate: where the gradients
+have been large, $D_t$ is large and the weight is hardly decayed; where they have been
+small, the decay is strong (until $\lambda'\theta$ dominates the gradient: then $D_t$
+grows with $|\theta|$ and the step towards zero is at most about $\eta$). Exactly the
 weights with large gradients, which a regularizer should hold back, escape it. With
 $\beta_1 > 0$ the penalty also enters the momentum, so old values of $\theta$ keep
 decaying today's.
@@ -40,26 +40,49 @@ decaying today's.
 AdamW shrinks the weights outside the adaptive step:
 
 $$
-\theta_t = (1 - \lambda)\,\theta_{t-1} - \alpha\,\frac{g_t}{s_t} ,
+\theta_t = (1 - \eta\lambda)\,\theta_{t-1} - \eta\,\frac{\hat m_t}{D_t} ,
 $$
 
-the same factor $1 - \lambda$ for every coordinate, and $v_t$ sees only the loss's
+the same factor $1 - \eta\lambda$ for every coordinate, and $v_t$ sees only the loss's
 gradients. The tests check both update rules against the optimizers one step at a time.
 
 ![Mean weight after 1000 steps of pure-noise gradients, per gradient scale: decoupled decay
 shrinks every coordinate alike; L2 decay through Adam shrinks coordinates with small
 gradients more and leaves those with large gradients almost untouched](adamw.png)
 
+## What the paper found
+
+The paper's main empirical point is about tuning, not only accuracy. With L2 through Adam
+(and through SGD) the best penalty depends on the learning rate: in the grids of
+learning rate against decay the good settings lie along a diagonal, because the shrinking
+per step is $\eta\lambda'$ (divided by $D_t$ for Adam), so raising $\eta$ asks for a lower
+$\lambda'$. Decoupling the decay and multiplying it by the schedule only (below) makes the
+best decay nearly independent of the learning rate: the good region of the grid becomes a
+rectangle, and the two can be tuned one after the other. With that, Adam's generalization
+on CIFAR-10 and ImageNet32x32 image classification closed most of its gap to SGD with
+momentum.
+
+They also found that the best decay shrinks as runs get longer, and proposed a
+*normalized* weight decay: write $\lambda_{\text{paper}} = \lambda_{\text{norm}}\sqrt{b/(BE)}$
+for batch size $b$, $B$ training points and $E$ epochs (the paper's $T$), and tune
+$\lambda_{\text{norm}}$ instead. A run has $BE/b$ steps, so the total shrinking is about
+$(1 - \lambda_{\text{paper}})^{BE/b} \approx \exp(-\lambda_{\text{norm}}\sqrt{BE/b})$: a run
+with four times the steps gets half the decay per step and twice the total exponent, and
+$\lambda_{\text{norm}}$ carries over between run lengths better than $\lambda_{\text{paper}}$
+does. This chapter takes the decay per step as given and leaves the normalization to the
+caller.
+
 ## How torch scales $\lambda$
 
-The paper writes the step as $\theta_t = \theta_{t-1} - \eta_t\left(\alpha\, \hat m_t/s_t +
-\lambda\theta_{t-1}\right)$ with $\eta_t$ a schedule multiplier (1 without a schedule): the
-decay follows the schedule but not $\alpha$. torch (and most libraries) instead multiply
-by the current learning rate `lr` $= \alpha\eta_t$:
+The paper writes the step as $\theta_t = \theta_{t-1} - \omega_t\left(\eta\, \hat m_t/D_t +
+\lambda_{\text{paper}}\theta_{t-1}\right)$ with $\omega_t$ a schedule multiplier ($1$
+without a schedule; it is the paper's $\eta_t$, and our $\eta$ is the paper's $\alpha$): the decay
+follows the schedule but not $\eta$. torch (and most libraries) instead multiply by the
+current learning rate `lr` $= \eta\,\omega_t$:
 
 $$
-\theta_t = (1 - \mathrm{lr}\cdot\lambda_{\text{torch}})\,\theta_{t-1} - \ldots,
-\qquad \lambda_{\text{paper}} = \alpha \cdot \lambda_{\text{torch}} .
+\theta_t = (1 - \mathrm{lr}\cdot\lambda)\,\theta_{t-1} - \ldots,
+\qquad \lambda_{\text{paper}} = \eta \cdot \lambda .
 $$
 
 So torch's default `weight_decay=1e-2` with `lr=1e-3` shrinks by $10^{-5}$ per step, and
@@ -67,13 +90,29 @@ changing `lr` changes the decay too: tuning the two is not independent. The
 `weight_decay_mode` argument chooses:
 
 - `"lr"` (default, torch): shrink by $\mathrm{lr}\cdot\lambda$.
-- `"schedule"` (the paper): shrink by $\eta_t\lambda$ with $\eta_t = \mathrm{lr}/\mathrm{lr}_0$,
+- `"schedule"` (the paper): shrink by $\omega_t\lambda$ with $\omega_t = \mathrm{lr}/\mathrm{lr}_0$,
   `lr_0` being the group's `initial_lr` (its `lr` when the optimizer was built, the key
-  torch's schedulers also use). `weight_decay` is then the paper's $\lambda$.
+  torch's schedulers also use). `weight_decay` is then $\lambda_{\text{paper}}$.
 - `"constant"`: shrink by $\lambda$ every step, whatever the learning rate.
 
 All three agree when `lr` is constant and $\lambda$ is rescaled accordingly; the tests
 check that, and that only `"lr"` is affected by the value of `lr` itself.
+
+**Why the decay follows the schedule.** Take a coordinate whose Adam direction stays
+$\hat m_t/D_t = -1$ (a steady pull away from zero). With the paper's rule,
+
+$$
+\theta_t = (1 - \omega_t\lambda_{\text{paper}})\,\theta_{t-1} + \omega_t\eta ,
+$$
+
+whose fixed point, where decay and pull cancel, is $\theta^\star = \eta/\lambda_{\text{paper}}$:
+$\omega_t$ multiplies both terms and drops out. The balance between the loss and the
+regularizer is the same at every point of the schedule, in warmup, at the peak and while
+annealing. torch's `"lr"` rule keeps that property ($\theta^\star = 1/\lambda$). A decay
+that ignores the schedule, `"constant"`, has the fixed point $\omega_t\eta/\lambda$: as the
+learning rate anneals towards zero the regularizer takes over and pulls the weights towards
+zero, with nothing left to hold them, exactly when the run is meant to settle. The tests run
+all three modes through a cosine schedule on this coordinate.
 """
 
 from __future__ import annotations
@@ -214,7 +253,7 @@ class AdamW(Optimizer):
         if mode == "lr":
             return _scalar(group["lr"]) * weight_decay
         if mode == "schedule":
-            # $\eta_t\lambda$ with $\eta_t = \mathrm{lr}/\mathrm{lr}_0$.
+            # $\omega_t\lambda$ with $\omega_t = \mathrm{lr}/\mathrm{lr}_0$.
             initial = group.get("initial_lr", _scalar(group["lr"]))
             return _scalar(group["lr"]) / initial * weight_decay if initial else 0.0
         return weight_decay
