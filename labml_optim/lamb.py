@@ -27,57 +27,68 @@ steps, each step must be longer: the linear scaling rule of SGD sets $\eta \prop
 is common. The argument of LARS and LAMB is that a longer step fails first where it is
 longest *relative to the weights it changes*: a layer whose weights move by a large
 fraction of their norm in one step changes the function it computes abruptly, and the
-loss spikes. Then the usable learning rate is set by the tensor with the largest
+loss spikes. Then the usable learning rate is set by the tensor $i$ with the largest
 relative step
 
 $$
-\rho_l = \frac{\lVert \Delta x_l \rVert}{\lVert x_l \rVert}.
+\eta^{\text{rel}}_i = \frac{\lVert \Delta\theta_i \rVert}{\lVert \theta_i \rVert}.
 $$
 
 ## Adam's relative step differs from layer to layer
 
-Adam steps $\Delta x = -\eta\, r$ with
-$r = \hat m / (\sqrt{\hat v} + \epsilon)$. On the first step the bias-corrected moments
+Adam steps $\Delta\theta = -\eta\, d$ with the direction
+$d = \hat m / (\sqrt{\hat v} + \epsilon)$. On the first step the bias-corrected moments
 are $\hat m_1 = g_1$ and $\hat v_1 = g_1^2$, so
-$r_{1,i} = g_i / (\lvert g_i \rvert + \epsilon) \approx \operatorname{sign}(g_i)$: every
+$d_{1,i} = g_i / (\lvert g_i \rvert + \epsilon) \approx \operatorname{sign}(g_i)$: every
 coordinate moves by almost exactly $\eta$, whatever its gradient, and for a tensor of $n$
 entries
 
 $$
-\rho_1 = \frac{\eta \lVert r_1 \rVert}{\lVert x \rVert}
-\approx \frac{\eta \sqrt{n}}{\lVert x \rVert}.
+\eta^{\text{rel}}_1 = \frac{\eta \lVert d_1 \rVert}{\lVert \theta \rVert}
+\approx \frac{\eta \sqrt{n}}{\lVert \theta \rVert}.
 $$
 
-A tensor initialised with entries of standard deviation $\sigma$ has
-$\lVert x \rVert \approx \sigma\sqrt{n}$, hence $\rho_1 \approx \eta / \sigma$. BERT
-initialises embeddings and weight matrices from a (truncated) normal of standard
-deviation $0.02$: their relative step is about $50\eta$. LayerNorm gains start at one:
-$\rho = \eta$. Biases start at zero: their relative step is unbounded. The same $\eta$
-is a relative step fifty times larger for some tensors than for others, and training
-moves the norms further apart. Later in
-training $\lvert r_i \rvert$ stays of order one where gradients keep their sign and
+A tensor initialised with entries of standard deviation $\sigma_{\text{init}}$ has
+$\lVert \theta \rVert \approx \sigma_{\text{init}}\sqrt{n}$, hence
+$\eta^{\text{rel}}_1 \approx \eta / \sigma_{\text{init}}$. BERT's TensorFlow code initialises
+embeddings and weight matrices from a normal with `stddev=0.02` truncated at two standard
+deviations (values beyond are drawn again). Truncation narrows it: for a standard normal cut
+to $[-2, 2]$,
+
+$$
+\mathrm{Var} = 1 - \frac{2 \cdot 2\, p(2)}{P(2) - P(-2)} = 0.7737 ,
+$$
+
+with $p$ and $P$ the standard normal density and distribution function,
+so the actual standard deviation is $0.02\sqrt{0.7737} = 0.0176$ and the relative step is
+about $57\eta$. The PyTorch port (Hugging Face's `BertModel`) and this chapter's figure draw
+from an untruncated normal of standard deviation $0.02$: about $50\eta$. LayerNorm gains
+start at one: $\eta^{\text{rel}} = \eta$. Biases start at zero: their relative step is
+unbounded. The same $\eta$ is a relative step fifty times larger for some tensors than for
+others, and training moves the norms further apart. Later in
+training $\lvert d_i \rvert$ stays of order one where gradients keep their sign and
 shrinks where they are noise, so the spread changes but does not go away.
 
 ## The trust ratio
 
 LAMB keeps Adam's direction and resets its length per tensor. With $u$ the update of the
-base method (Adam's $r$ plus the weight decay term, below),
+base method (Adam's $d$ plus the weight decay term, below),
 
 $$
-x \leftarrow x - \eta \, \frac{\phi(\lVert x \rVert)}{\lVert u \rVert} \, u,
-\qquad u = r + \lambda x,
+\theta \leftarrow \theta - \eta \, q\, u, \qquad
+q = \frac{\phi(\lVert \theta \rVert)}{\lVert u \rVert}, \qquad u = d + \lambda \theta,
 $$
 
 where the norms are over the whole tensor and $\phi$ is the identity, or a clamp. The
-factor $\phi(\lVert x\rVert)/\lVert u\rVert$ is the *trust ratio* (it comes from LARS,
-You et al., 2017, which applies it to SGD with momentum). Its step has length
+factor $q$ is the *trust ratio*. Its step has length
 
 $$
-\lVert \Delta x \rVert = \eta \, \frac{\phi(\lVert x \rVert)}{\lVert u \rVert} \, \lVert u \rVert
-= \eta \, \phi(\lVert x \rVert),
+\lVert \Delta\theta \rVert = \eta \, \frac{\phi(\lVert \theta \rVert)}{\lVert u \rVert} \,
+\lVert u \rVert = \eta \, \phi(\lVert \theta \rVert),
 $$
 
-so with $\phi$ the identity $\rho = \eta$ exactly, for every tensor, at every step. The
+so with $\phi$ the identity $\eta^{\text{rel}} = \eta$ exactly, for every tensor, at every
+step. The
 learning rate of LAMB is the fraction of its norm that each layer moves per step:
 $\eta = 10^{-3}$ moves every weight matrix by 0.1% of its norm. A scalar factor on $u$
 cancels in $u / \lVert u\rVert$, so the length of Adam's update no longer matters, only
@@ -85,7 +96,7 @@ its direction; the per-coordinate normalisation of Adam survives inside that dir
 
 ![Relative step per tensor under Adam and LAMB](lamb.png)
 
-The figure trains a small model (an embedding initialised with $\sigma = 0.02$, dense
+The figure trains a small model (an embedding initialised with $\sigma_{\text{init}} = 0.02$, dense
 layers of two widths, LayerNorm) with AdamW and with LAMB at the same $\eta$. Under
 AdamW the first relative steps of its weight matrices lie between about $10\eta$ and $50\eta$,
 the embedding's largest, as derived above; then they all fall by more than a factor of
@@ -99,6 +110,67 @@ Adam's step in both runs. Both runs train (right); the same number $\eta$ means 
 per coordinate to one and a step relative to each tensor to the other, so the losses
 are not a tuned comparison.
 
+## Where the trust ratio comes from: LARS
+
+The trust ratio comes from LARS (You, Gitman & Ginsburg, *Large Batch Training of
+Convolutional Networks*, 2017), which puts it on SGD with momentum. LARS gives each layer
+$i$ a local learning rate from its weight and gradient norms,
+
+$$
+\eta_i = \eta_{\text{trust}}\, \frac{\lVert \theta_i \rVert}
+{\lVert \nabla_i f \rVert + \lambda \lVert \theta_i \rVert} ,
+\qquad
+b_t = \mu\, b_{t-1} + \eta_t\, \eta_i \left(\nabla_i f + \lambda\theta_i\right),
+\qquad
+\theta_i \leftarrow \theta_i - b_t ,
+$$
+
+with a trust coefficient $\eta_{\text{trust}}$ ($0.001$ in the paper) and a global schedule
+$\eta_t$ on top. Without momentum and with $\lVert\nabla_i f + \lambda\theta_i\rVert \approx
+\lVert\nabla_i f\rVert + \lambda\lVert\theta_i\rVert$ (equal when the two point the same
+way), the step has length $\eta_t\,\eta_{\text{trust}}\lVert\theta_i\rVert$: already a fixed
+fraction of the layer's norm. The LAMB paper writes LARS in the same shape as LAMB: the
+momentum $m_t$ of $g_t + \lambda\theta_{t-1}$, rescaled per layer by
+$\phi(\lVert\theta\rVert)/\lVert m_t\rVert$. LAMB puts Adam's direction where LARS has the
+momentum.
+
+**Why it converges, and what it buys.** The paper proves that LARS and LAMB reach a
+stationary point of a smooth non-convex loss, and the core of the argument fits in a few
+lines. Let layer $i$ (of $h$) have smoothness $L_i$: its gradient changes by at most
+$L_i\lVert\delta\rVert$ when its weights move by $\delta$. Then for any step $\Delta$,
+
+$$
+f(\theta + \Delta) \le f(\theta) + \sum_i \langle \nabla_i f, \Delta_i\rangle
++ \sum_i \frac{L_i}{2}\lVert\Delta_i\rVert^2 .
+$$
+
+Take a normalized step $\Delta_i = -\eta\,\phi_i\, \nabla_i f/\lVert\nabla_i f\rVert$ with
+$\gamma_l \le \phi_i \le \gamma_u$ (the clamp's bounds), gradients exact for now. The
+middle sum is $-\eta\sum_i \phi_i\lVert\nabla_i f\rVert \le -\eta\gamma_l\sum_i
+\lVert\nabla_i f\rVert$ and the last is at most $\frac{\eta^2\gamma_u^2}{2}\sum_i L_i$, so each
+step lowers $f$ by at least $\eta\gamma_l\sum_i\lVert\nabla_i f\rVert -
+\frac{\eta^2\gamma_u^2}{2}\sum_i L_i$. Add this up over $T$ steps; $f$ cannot fall below
+its minimum $f^\star$:
+
+$$
+\frac{1}{T}\sum_{t=1}^{T}\sum_i \lVert\nabla_i f(\theta_{t-1})\rVert
+\le \frac{f(\theta_0) - f^\star}{\eta\gamma_l T}
++ \frac{\eta\gamma_u^2}{2\gamma_l}\, h\,L_{\text{avg}},
+\qquad L_{\text{avg}} = \frac{1}{h}\sum_i L_i ,
+$$
+
+and $\eta \propto 1/\sqrt{T}$ makes the right side $O(1/\sqrt T)$. The curvature enters
+through the *average* layer smoothness. Plain gradient descent with one learning rate for
+all layers must keep that rate below $2/L_{\max}$ to descend, and the standard bound for
+SGD on smooth non-convex losses, which the paper compares with, has
+$L_{\max} = \max_i L_i$ where this one has $L_{\text{avg}}$: the stiffest layer sets the
+pace for all. With very different layers ($L_{\max} \gg L_{\text{avg}}$) the layerwise
+normalized step is the better bound. The paper's theorems add the noise: a normalized
+step of a noisy gradient is biased, and they control it with batches that grow with $T$
+(the large-batch setting the method is for), and, for LAMB, with Adam's direction in
+place of the gradient and the clamp bounds in the constants. The tests check the
+inequality above on a two-layer quadratic.
+
 ## The algorithm
 
 Per tensor, with $g_t$ its gradient, $\beta_1, \beta_2 \in [0, 1)$, $\epsilon > 0$,
@@ -110,14 +182,16 @@ m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
 v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2, \\
 \hat m_t &= \frac{m_t}{1 - \beta_1^t}, \qquad
 \hat v_t = \frac{v_t}{1 - \beta_2^t}, \qquad
-r_t = \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}, \\
-u_t &= r_t + \lambda x_{t-1}, \\
-x_t &= x_{t-1} - \eta \, \frac{\phi(\lVert x_{t-1} \rVert)}{\lVert u_t \rVert} \, u_t ,
+d_t = \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}, \\
+u_t &= d_t + \lambda \theta_{t-1}, \qquad
+q_t = \frac{\phi(\lVert \theta_{t-1} \rVert)}{\lVert u_t \rVert}, \\
+\theta_t &= \theta_{t-1} - \eta \, q_t \, u_t .
 \end{aligned}
 $$
 
-That is Algorithm 2 of the paper, which divides by the norms as printed; the common
-implementations, and this one, set the trust ratio to $1$ when $\lVert x_{t-1}\rVert = 0$ or
+That is Algorithm 2 of the paper (in this site's [notation](notation.md)), dividing by
+the norms as printed; the common implementations, and this
+one, set the trust ratio to $1$ when $\lVert \theta_{t-1}\rVert = 0$ or
 $\lVert u_t\rVert = 0$. `LAMB` below implements it,
 with the bias correction ($\hat m, \hat v$) and the layer adaptation as switches, and
 `lamb_param_groups` builds the usual exclusions.
@@ -133,8 +207,9 @@ pre-training at those batch sizes, and Nesterov momentum matches LARS on ResNet-
 large part of the reported gap came from tuning, not from the trust ratio.
 
 What the trust ratio can and cannot do follows from the derivation above. In a
-homogeneous model (every layer the same width, initialised with the same $\sigma$)
-Adam's relative steps start out equal, about $\eta/\sigma$ each, so LAMB mostly
+homogeneous model (every layer the same width, initialised with the same
+$\sigma_{\text{init}}$) Adam's relative steps start out equal, about
+$\eta/\sigma_{\text{init}}$ each, so LAMB mostly
 rescales the global learning rate, which tuning finds anyway: there is little to gain.
 Its case is a model whose tensors differ in scale, embeddings next to LayerNorm gains
 next to wide dense layers, where no single Adam learning rate is right for all of them
@@ -158,13 +233,13 @@ class LAMB(Optimizer):
     Arguments:
 
     * `lr` $\eta$ (default `1e-3`): the relative step of each adapted tensor,
-      $\lVert \Delta x \rVert = \eta \lVert x \rVert$; for groups with `adapt=False` it
+      $\lVert \Delta\theta \rVert = \eta \lVert \theta \rVert$; for groups with `adapt=False` it
       is Adam's step size.
     * `betas` $(\beta_1, \beta_2)$ (default `(0.9, 0.999)`) and `eps` $\epsilon$ (default
       `1e-6`, as in TF-Addons' LAMB and BERT's optimizer): Adam's moments; `eps` is added to
       $\sqrt{\hat v}$, after bias correction, as in `torch.optim.Adam`.
     * `weight_decay` $\lambda$ (default `0`): added to the update *before* the trust
-      ratio, $u = r + \lambda x$.
+      ratio, $u = d + \lambda \theta$.
     * `bias_correction` (default `True`, the ICLR version and TF-Addons): divide the moments
       by $1 - \beta^t$. `False` is arXiv v3 and the cybertronai / torch-optimizer code.
     * `clamp_value` (default `None`): $\phi(z) = \min(z, \text{clamp\_value})$ instead of
@@ -303,27 +378,29 @@ class LAMB(Optimizer):
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         # ## Bias correction: two versions of the paper
         #
-        # The ICLR version (and TF-Addons) divides the moments by $1 - \beta^t$ as Adam
-        # does; arXiv v3 (and the cybertronai / torch-optimizer code) does not. The trust
-        # ratio makes the difference smaller than in Adam. Write
-        # $c_t = \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$; then
+        # The ICLR version (and TF-Addons) divides the moments by $1 - \beta_1^t$ and
+        # $1 - \beta_2^t$ as Adam does; arXiv v3 (and the cybertronai / torch-optimizer code)
+        # does not. The trust ratio makes the difference smaller than in Adam. Write
+        # $\hat\eta_t/\eta = \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$ ([Adam](adam.md)'s factor);
+        # then
         #
         # $$
         # \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
-        # = c_t \, \frac{m_t}{\sqrt{v_t} + \epsilon\sqrt{1 - \beta_2^t}} .
+        # = \frac{\hat\eta_t}{\eta} \, \frac{m_t}{\sqrt{v_t} + \epsilon\sqrt{1 - \beta_2^t}} .
         # $$
         #
-        # * Without weight decay $u = r$, and the factor $c_t$ cancels in
+        # * Without weight decay $u = d$, and the factor $\hat\eta_t/\eta$ cancels in
         #   $u / \lVert u\rVert$: the corrected method *is* the uncorrected one with a smaller
         #   $\epsilon_t = \epsilon \sqrt{1 - \beta_2^t}$. The first-moment correction does
         #   nothing at all.
-        # * With weight decay, write $r'$ for the corrected direction computed with
+        # * With weight decay, write $d'$ for the corrected direction computed with
         #   $\epsilon / \sqrt{1 - \beta_2^t}$; by the identity,
-        #   $m/(\sqrt v + \epsilon) = r' / c_t$, so the uncorrected update is
-        #   $(r' + c_t \lambda x) / c_t$. After rescaling, the uncorrected method is the
-        #   corrected one with decay $c_t\lambda$ (and an $\epsilon$ larger by
-        #   $1/\sqrt{1 - \beta_2^t}$, which matters little). For
-        #   $\beta = (0.9, 0.999)$, $c_1 = 0.316$, $c_t$ falls to $0.152$ at $t = 12$, is
+        #   $m/(\sqrt v + \epsilon) = d' \eta/\hat\eta_t$, so the uncorrected update is
+        #   $(d' + (\hat\eta_t/\eta) \lambda \theta)\,\eta/\hat\eta_t$. After rescaling, the
+        #   uncorrected method is the corrected one with decay $(\hat\eta_t/\eta)\lambda$ (and
+        #   an $\epsilon$ larger by $1/\sqrt{1 - \beta_2^t}$, which matters little). For
+        #   $(\beta_1, \beta_2) = (0.9, 0.999)$ the factor is $0.316$ at $t = 1$, falls to
+        #   $0.152$ at $t = 12$, is
         #   $0.309$ at $t = 100$, $0.795$ at $t = 1000$ and above $0.99$ from
         #   $t = 3916$ on: the uncorrected version decays up to 6.6 times more weakly in
         #   early training.
@@ -344,7 +421,7 @@ class LAMB(Optimizer):
         #
         # ## Without adaptation: AdamW
         #
-        # With the trust ratio fixed at 1 the step is $x - \eta(r + \lambda x)$, which is
+        # With the trust ratio fixed at 1 the step is $\theta - \eta(d + \lambda \theta)$, which is
         # AdamW's: shrink by $1 - \eta\lambda$, then take Adam's step. Written in torch's
         # order, it is bitwise `torch.optim.AdamW` (and `Adam` when $\lambda = 0$).
         if not group["adapt"]:
@@ -355,20 +432,20 @@ class LAMB(Optimizer):
         # ## Weight decay inside the norm
         #
         # The paper builds LAMB as "normalise the update of the base method" and the base
-        # is AdamW, whose update is $r + \lambda x$. So the decay is part of $u$ and the
+        # is AdamW, whose update is $d + \lambda \theta$. So the decay is part of $u$ and the
         # trust ratio rescales it too. Three consequences follow.
         #
         # * The length guarantee holds for the step actually taken:
-        #   $\lVert\Delta x\rVert = \eta\,\phi(\lVert x \rVert)$ with or without decay.
+        #   $\lVert\Delta\theta\rVert = \eta\,\phi(\lVert \theta \rVert)$ with or without decay.
         #   Decay added after the rescaling would lengthen some steps and shorten others.
         # * $\lambda$ sets a direction, not a length: it tilts the step toward the origin
-        #   by $\lambda x$ against $r$, whose entries are of order one. With BERT's
-        #   $\lambda = 0.01$ and weights near $0.02$, $\lambda x \approx 2 \cdot 10^{-4}$ per
-        #   entry: decay matters only where $r$ is small, where the gradient is mostly
+        #   by $\lambda \theta$ against $d$, whose entries are of order one. With BERT's
+        #   $\lambda = 0.01$ and weights near $0.02$, $\lambda \theta \approx 2 \cdot 10^{-4}$ per
+        #   entry: decay matters only where $d$ is small, where the gradient is mostly
         #   noise and $\hat m \ll \sqrt{\hat v}$.
-        # * Where Adam's direction vanishes ($r = 0$) the update is $u = \lambda x$ and
-        #   the step is
-        #   $-\eta \lVert x\rVert \, \lambda x / (\lambda\lVert x\rVert) = -\eta x$:
+        # * Where Adam's direction vanishes ($d = 0$) the update is $u = \lambda \theta$ and
+        #   the step is $-\eta \lVert\theta\rVert \, \lambda \theta / (\lambda\lVert\theta\rVert)
+        #   = -\eta \theta$:
         #   the weights shrink by the factor $1 - \eta$ per step *for every*
         #   $\lambda > 0$, where AdamW would shrink them by $1 - \eta\lambda$.
         update = exp_avg / denom
@@ -378,10 +455,10 @@ class LAMB(Optimizer):
             update.add_(param, alpha=weight_decay)
         # ## The trust ratio, without a host sync
         #
-        # $\phi(\lVert x\rVert) / \lVert u\rVert$, with $\phi$ a clamp to
+        # $\phi(\lVert\theta\rVert) / \lVert u\rVert$, with $\phi$ a clamp to
         # $[0, \text{clamp\_value}]$ when one is set. Two cases need a ratio of 1:
         #
-        # * $\lVert x \rVert = 0$, a tensor initialised at zero (a bias): a ratio of 0
+        # * $\lVert \theta \rVert = 0$, a tensor initialised at zero (a bias): a ratio of 0
         #   would never move it. With ratio 1 its first step is Adam's.
         # * $\lVert u \rVert = 0$: no gradient signal and no decay, $0/0$. Any ratio
         #   gives a zero step; 1 keeps the result finite.
@@ -412,9 +489,9 @@ def _step_dtype() -> torch.dtype:
 # `exclude_from_layer_adaptation` unless told otherwise. The reasons:
 #
 # * **Biases start at zero.** Their first step has ratio 1, an Adam step, so
-#   $\lVert b_1 \rVert = \eta \lVert r_1 \rVert \approx \eta\sqrt{n}$. After that, with
-#   adaptation, each step changes the norm by at most $\eta \lVert b \rVert$, so
-#   $\lVert b_t \rVert \le (1 + \eta)^{t-1} \eta \lVert r_1 \rVert$: the bias can only
+#   $\lVert \theta_1 \rVert = \eta \lVert d_1 \rVert \approx \eta\sqrt{n}$. After that, with
+#   adaptation, each step changes the norm by at most $\eta \lVert \theta \rVert$, so
+#   $\lVert \theta_t \rVert \le (1 + \eta)^{t-1} \eta \lVert d_1 \rVert$: the bias can only
 #   grow geometrically from a tiny start. With $\eta = 10^{-3}$, $n = 768$ and a
 #   gradient of constant sign it needs 1979 steps to reach a norm of $0.2$; Adam's step,
 #   $\eta$ per coordinate, adds $\eta\sqrt{n} \approx 0.028$ per step and gets there
@@ -425,7 +502,8 @@ def _step_dtype() -> torch.dtype:
 #   first relative step is already $\eta\sqrt{n}/\sqrt{n} = \eta$, so adaptation has
 #   little to correct; their biases start at zero, as above.
 # * **Embeddings** are *not* excluded: BERT decays and adapts them, and they are where
-#   adaptation matters most ($\sigma = 0.02$ made Adam's relative step $50\eta$). Pass
+#   adaptation matters most ($\sigma_{\text{init}} = 0.02$ made Adam's relative step
+#   $50\eta$, $57\eta$ with BERT's truncated normal). Pass
 #   `torch.nn.Embedding` in `no_decay_modules` to exclude them anyway.
 #
 # `lamb_param_groups` returns two groups: the rest, with the given weight decay and
@@ -477,11 +555,11 @@ def lamb_param_groups(
 
 # ## The figure
 #
-# A small model (embedding with $\sigma = 0.02$, two residual MLP blocks with
+# A small model (embedding with $\sigma_{\text{init}} = 0.02$, two residual MLP blocks with
 # LayerNorm, a wider hidden layer and an output head) learns a fixed random map from
 # tokens to tokens. AdamW and LAMB run from the same start, on the same batches, with the
 # same groups (`lamb_param_groups`, decay 0.01) and the same $\eta$; for each tensor we
-# plot $\lVert \Delta x\rVert / \lVert x \rVert$ per step.
+# plot $\lVert \Delta\theta\rVert / \lVert \theta \rVert$ per step.
 def main(argv: list[str] | None = None) -> None:
     """Plot the relative step per tensor under Adam and under LAMB."""
     import argparse
@@ -564,7 +642,7 @@ def main(argv: list[str] | None = None) -> None:
                         ls=":" if excluded else "-",
                         label=label + (" (excluded)" if excluded else ""))
         ax.axhline(lr, color="k", lw=0.8, ls="--")
-        ax.set(xlabel="step", ylabel=r"$\|\Delta x\| \,/\, \|x\|$", ylim=(1e-4, 1),
+        ax.set(xlabel="step", ylabel=r"$\|\Delta\theta\| \,/\, \|\theta\|$", ylim=(1e-4, 1),
                title=f"{name}, lr = {lr:g}: relative step per tensor")
     axes[1].text(steps * 0.98, lr * 1.15, r"$\eta$", ha="right", va="bottom")
     axes[0].legend(fontsize=7.5, loc="upper right")
