@@ -9,55 +9,58 @@ order: 300
 # The Noam schedule
 
 "Attention is all you need" (Vaswani et al., 2017, §5.3) trains the Transformer with Adam
-and a learning rate that changes at every step. Counting optimizer steps from $k = 1$,
+and a learning rate that changes at every step. Counting optimizer steps from $t = 1$,
 
 $$
-\eta_k = d_{\text{model}}^{-1/2} \cdot \min\left(k^{-1/2},\; k \cdot w^{-3/2}\right)
+\eta_t = d_{\text{model}}^{-1/2} \cdot \min\left(t^{-1/2},\; t \cdot W^{-3/2}\right)
 $$
 
-where $d_{\text{model}}$ is the width of the model and $w$ the number of warmup steps.
+where $d_{\text{model}}$ is the width of the model and $W$ the number of warmup steps.
 The schedule is known by the name of one of the authors, Noam Shazeer.
 
 ## Two branches and where they meet
 
-Inside the $\min$ are two functions of $k$: $k \, w^{-3/2}$ grows linearly, $k^{-1/2}$
+Inside the $\min$ are two functions of $t$: $t \, W^{-3/2}$ grows linearly, $t^{-1/2}$
 falls. The linear one is the smaller of the two exactly when
 
 $$
-k \, w^{-3/2} \le k^{-1/2}
-\iff k^{3/2} \le w^{3/2}
-\iff k \le w ,
+t \, W^{-3/2} \le t^{-1/2}
+\iff t^{3/2} \le W^{3/2}
+\iff t \le W ,
 $$
 
-so the learning rate rises linearly for the first $w$ steps and decays after them. The
-minimum of a rising and a falling function is largest where they cross, at $k = w$:
+so the learning rate rises linearly for the first $W$ steps and decays after them. The
+minimum of a rising and a falling function is largest where they cross, at $t = W$:
 
 $$
-\eta_{\max} = \eta_w = d_{\text{model}}^{-1/2} \cdot w \cdot w^{-3/2}
-= \left(d_{\text{model}} \, w\right)^{-1/2} .
+\eta_{\max} = \eta_W = d_{\text{model}}^{-1/2} \cdot W \cdot W^{-3/2}
+= \left(d_{\text{model}} \, W\right)^{-1/2} .
 $$
 
-For the base Transformer ($d_{\text{model}} = 512$, $w = 4000$) the peak is
+For the base Transformer ($d_{\text{model}} = 512$, $W = 4000$) the peak is
 $(2\,048\,000)^{-1/2} \approx 6.99 \times 10^{-4}$. A wider model peaks lower: the
 $d_{\text{model}}^{-1/2}$ in front is a rule of thumb that wider layers want smaller steps
 (the paper gives no argument for it).
 
 ## Inverse square root, not exponential
 
-After the peak the schedule is $\eta_k = \eta_{\max} \, (w / k)^{1/2}$: the learning rate
-halves each time the step count quadruples. At $k = 4w = 16\,000$ it is
-$3.49 \times 10^{-4}$; at $k = 100\,000$, where the base model stops training, it is
+After the peak the schedule is $\eta_t = \eta_{\max} \, (W / t)^{1/2}$: the learning rate
+halves each time the step count quadruples. At $t = 4W = 16\,000$ it is
+$3.49 \times 10^{-4}$; at $t = 100\,000$, where the base model stops training, it is
 $\sqrt{4000 / 100\,000} = 0.2$ of the peak, $1.40 \times 10^{-4}$.
 
-This decay is often called exponential; it is not. An exponential decay loses the same
+Copies sometimes call this decay exponential: labml_nn's annotated Noam page sums the
+optimizer up as a warm-up followed by "an exponentially decaying learning rate", and the
+`NoamLR` scheduler of the chemprop package implements an exponential decay under the
+Noam name. The paper's decay is not exponential. An exponential decay loses the same
 fraction of the learning rate in every interval of the same length, and so reaches
 nearly zero; the inverse square root loses less and less, since
-$\frac{d \log \eta_k}{d \log k} = -\frac12$: a straight line of slope $-\frac12$ on log-log
+$\frac{d \log \eta_t}{d \log t} = -\frac12$: a straight line of slope $-\frac12$ on log-log
 axes, and a learning rate that is still a fifth of its peak after 25 warmups.
 
 ## The paper's settings
 
-Adam with $\beta_1 = 0.9$, $\beta_2 = 0.98$, $\epsilon = 10^{-9}$, $w = 4000$, and
+Adam with $\beta_1 = 0.9$, $\beta_2 = 0.98$, $\epsilon = 10^{-9}$, $W = 4000$, and
 $d_{\text{model}} = 512$ (base) or $1024$ (big). The schedule sets the learning rate
 itself, so the optimizer's `lr` is 1:
 
@@ -71,9 +74,10 @@ for batch in data:
     scheduler.step()
 ```
 
-The scheduler multiplies each param group's `lr` by $\eta_k$, so a group with `lr=0.5`
-runs at half the schedule. `factor` scales every group the same way: a widely read
-annotated Transformer uses `factor=2`.
+The scheduler multiplies each param group's `lr` by $\eta_t$, so a group with `lr=0.5`
+runs at half the schedule. `factor` scales every group the same way: Harvard NLP's The
+Annotated Transformer (Rush, 2018) builds its optimizer as `NoamOpt(d_model, 2, 4000)`,
+`factor=2`, which doubles the paper's learning rate.
 
 ## Why warm up at all
 
@@ -82,16 +86,17 @@ handful of gradients. Its step is then about as large as the learning rate in ev
 coordinate, however small the gradient there, and the estimate itself is noisy:
 [RAdam](radam.md) works out how noisy and how many steps it takes to settle. A small
 learning rate during those steps hides the problem. With $\beta_2 = 0.98$ the estimate
-forgets with a time constant of $1 / (1 - \beta_2) = 50$ steps, so $w = 4000$ is far
+forgets with a time constant of $1 / (1 - \beta_2) = 50$ steps, so $W = 4000$ is far
 longer than Adam alone needs; the rest protects the post-norm Transformer, whose
 gradients near the output are large at initialisation (Xiong et al., 2020).
-[Warmup](warmup.md) has the general schedules and the rule of thumb for $w$.
+[Warmup](warmup.md) has the general schedules and the rule of thumb for $W$.
 
 ## What the copies get wrong
 
 The formula is short and has been copied many times, and the copies share four traps: a
-wrapper whose step count is lost on resume, a default `warmup=0`, the formula evaluated
-at step 0, and a `lambda` in `LambdaLR`. Each is taken up below, beside the code that
+wrapper whose step count is lost on resume (The Annotated Transformer's `NoamOpt`), a
+default `warmup=0` (labml_nn's `Noam` optimizer), the formula evaluated at step 0, and a
+`lambda` in `LambdaLR`. Each is taken up below, beside the code that
 avoids it, and `tests/test_noam.py` shows each one happening.
 """
 
@@ -105,13 +110,14 @@ from torch.optim.lr_scheduler import LRScheduler
 
 class NoamLR(LRScheduler):
     r"""
-    The Noam schedule: the $k$-th `optimizer.step()` runs at
-    `base_lr * factor * d_model**-0.5 * min(k**-0.5, k * warmup**-1.5)`,
+    The Noam schedule: the $t$-th `optimizer.step()` runs at
+    `base_lr * factor * d_model**-0.5 * min(t**-0.5, t * warmup**-1.5)`,
     where `base_lr` is each param group's `lr` when the scheduler is built.
 
-    **The wrapper that forgets.** The common copy is a class that holds the optimizer,
-    counts steps itself and writes the lr before each `step`. Its counter is in no
-    `state_dict`, so a run resumed from a checkpoint warms up again from $k = 1$. This is a
+    **The wrapper that forgets.** The common copy, The Annotated Transformer's `NoamOpt`,
+    is a class that holds the optimizer, counts steps itself and writes the lr before each
+    `step`. Its counter is in no `state_dict`, so a run resumed from a checkpoint warms up
+    again from $t = 1$. This is a
     `torch.optim.lr_scheduler.LRScheduler` instead: the step count is in its `state_dict`,
     and it works with any `torch.optim.Optimizer`.
     """
@@ -119,7 +125,7 @@ class NoamLR(LRScheduler):
     def __init__(
         self, optimizer: Optimizer, d_model: int, warmup: int, factor: float = 1.0
     ) -> None:
-        # **A default of `warmup=0`** makes $w^{-3/2} = 0^{-3/2}$, and Python raises a
+        # **A default of `warmup=0`** makes $W^{-3/2} = 0^{-3/2}$, and Python raises a
         # `ZeroDivisionError` that names nothing at the first step. Check every argument
         # before the base class runs its first `step`, which already evaluates the formula;
         # `not x > 0` also rejects NaN.
@@ -137,7 +143,7 @@ class NoamLR(LRScheduler):
 
     # ## The closed form
     #
-    # The multiplier for the $k$-th optimizer step, $k \ge 1$, straight from the formula.
+    # The multiplier for the $t$-th optimizer step, $t \ge 1$, straight from the formula.
     def multiplier(self, step: int) -> float:
         return self.factor * self.d_model**-0.5 * min(step**-0.5, step * self.warmup**-1.5)
 
@@ -147,10 +153,10 @@ class NoamLR(LRScheduler):
     # constructor makes one call and sets `last_epoch` to 0: that sets the lr of the first
     # optimizer step. After each `optimizer.step()` the loop calls `scheduler.step()`,
     # which adds one and asks `get_lr` for the lr of the next optimizer step. So the
-    # coming optimizer step is number $k$ = `last_epoch + 1`.
+    # coming optimizer step is number $t$ = `last_epoch + 1`.
     #
     # **Step zero.** A copy that feeds `last_epoch` to the formula directly evaluates it at
-    # $k = 0$, where $0^{-1/2}$ fails again; copies patch it by treating 0 as 1. Counting
+    # $t = 0$, where $0^{-1/2}$ fails again; copies patch it by treating 0 as 1. Counting
     # from 1, as the paper does, needs no patch.
     def get_lr(self) -> list[Any]:
         step = self.last_epoch + 1
@@ -158,7 +164,7 @@ class NoamLR(LRScheduler):
 
     # ## Resuming
     #
-    # Every lr is computed from $k$ in closed form, never by multiplying the previous lr
+    # Every lr is computed from $t$ in closed form, never by multiplying the previous lr
     # by a ratio, so a resumed run gets bit for bit the lrs of an uninterrupted one.
     # `d_model`, `warmup` and `factor` are plain numbers on the object, so `state_dict()`
     # carries them and `torch.load(weights_only=True)` reads it back. **A `lambda` in
@@ -184,9 +190,9 @@ class NoamLR(LRScheduler):
 
 # ## The figure
 #
-# The schedule for the base model ($d_{\text{model}} = 512$, $w = 4000$), a longer warmup
-# ($w = 8000$) and a narrower model ($d_{\text{model}} = 256$), each with its peak
-# $(d_{\text{model}} \, w)^{-1/2}$ marked. Doubling $w$ moves the peak right and lowers it
+# The schedule for the base model ($d_{\text{model}} = 512$, $W = 4000$), a longer warmup
+# ($W = 8000$) and a narrower model ($d_{\text{model}} = 256$), each with its peak
+# $(d_{\text{model}} \, W)^{-1/2}$ marked. Doubling $W$ moves the peak right and lowers it
 # by $\sqrt 2$; after both peaks the two $d_{\text{model}} = 512$ curves are the same
 # inverse square root. Halving $d_{\text{model}}$ raises the whole curve by $\sqrt 2$.
 #
@@ -211,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
         (line,) = ax.plot(
             steps,
             [schedule.multiplier(k) for k in steps],
-            label=f"$d_{{model}}$ = {d_model}, $w$ = {warmup}",
+            label=f"$d_{{model}}$ = {d_model}, $W$ = {warmup}",
         )
         peak = (d_model * warmup) ** -0.5
         ax.plot([warmup], [peak], "o", color=line.get_color())
@@ -222,9 +228,9 @@ def main(argv: list[str] | None = None) -> None:
             xytext=(6, 4),
             color=line.get_color(),
         )
-    ax.set_xlabel("optimizer step $k$")
+    ax.set_xlabel("optimizer step $t$")
     ax.set_ylabel("learning rate (lr = 1)")
-    ax.set_title("Noam schedule: linear warmup, then $k^{-1/2}$ decay")
+    ax.set_title("Noam schedule: linear warmup, then $t^{-1/2}$ decay")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend()
