@@ -35,22 +35,22 @@ $1 / (1 - \beta_2)$ steps, 1000 for the usual $\beta_2 = 0.999$.
 
 ## The schedules
 
-Number the optimizer steps $k = 1, 2, \dots$; $\eta$ is the param group's `lr`, $W$ the
-warmup steps, $T$ the total steps. `WarmupLinearLR` runs the $k$-th step at
+Number the optimizer steps $t = 1, 2, \dots$; $\eta$ is the param group's `lr`, $W$ the
+warmup steps, $T$ the total steps. `WarmupLinearLR` runs the $t$-th step at
 
 $$
-\eta_k = \eta \cdot
+\eta_t = \eta \cdot
 \begin{cases}
-k / W, & k \le W \\
-1 - p_k, & k > W
+t / W, & t \le W \\
+1 - p_t, & t > W
 \end{cases}
 \qquad
-p_k = \min\left(1, \frac{k - W}{T + 1 - W}\right)
+p_t = \min\left(1, \frac{t - W}{T + 1 - W}\right)
 $$
 
-and `WarmupCosineLR` replaces the decay $1 - p_k$ by
-$r + (1 - r) \, \frac{1 + \cos(\pi p_k)}{2}$, which falls from 1 to the floor $r$
-(`min_lr_ratio`) along half a cosine.
+and `WarmupCosineLR` replaces the decay $1 - p_t$ by
+$\omega_{\min} + (1 - \omega_{\min}) \, \frac{1 + \cos(\pi p_t)}{2}$, which falls from 1 to
+the floor $\omega_{\min}$ (`min_lr_ratio`) along half a cosine.
 
 The decay mirrors the warmup. The warmup climbs $\frac1W, \frac2W, \dots, 1$, reaching
 the full rate at step $W$; the linear decay then descends to $\frac{1}{T + 1 - W}$ at the
@@ -78,7 +78,7 @@ from torch.optim.lr_scheduler import LRScheduler
 class _ClosedFormLR(LRScheduler):
     r"""
     The machinery every schedule here shares: a schedule is a `multiplier(step, group)`
-    for the $k$-th optimizer step, and each param group runs at its base lr (its `lr`
+    for the $t$-th optimizer step, and each param group runs at its base lr (its `lr`
     when the scheduler was built) times that.
     """
 
@@ -90,11 +90,11 @@ class _ClosedFormLR(LRScheduler):
     # The constructor of torch's scheduler calls `step()` once, which sets `last_epoch`
     # to 0 and the lr of the first optimizer step. Each later `scheduler.step()`, made
     # after an `optimizer.step()`, adds one. So `get_lr` always prices the coming
-    # optimizer step, number $k$ = `last_epoch + 1`.
+    # optimizer step, number $t$ = `last_epoch + 1`.
     #
     # **The first step at lr 0.** The BERT recipe, as most copies of it write it (the
     # `transformers` library's linear schedule among them), evaluates $s / W$ at
-    # $s$ = `last_epoch` $= k - 1$. Its first step runs at lr 0: the gradient feeds
+    # $s$ = `last_epoch` $= t - 1$. Its first step runs at lr 0: the gradient feeds
     # Adam's moments and advances its step count, but no parameter moves, and the full
     # rate arrives only at step $W + 1$. Here step 1 runs at $\eta / W$ and step $W$ at
     # $\eta$.
@@ -119,7 +119,7 @@ class _ClosedFormLR(LRScheduler):
     # Here the hyper-parameters are plain numbers on the object: `state_dict()` saves
     # them with the step count, `torch.load(weights_only=True)` reads them back, and the
     # saved schedule is the one that continues, as with torch's built-in schedulers. The
-    # lr is computed from $k$ in closed form, never by multiplying the previous lr by a
+    # lr is computed from $t$ in closed form, never by multiplying the previous lr by a
     # ratio, so a resumed run gets bit for bit the lrs of an uninterrupted one.
     #
     # Loading also writes the lr the step count implies into the optimizer: the next step
@@ -141,10 +141,10 @@ class _ClosedFormLR(LRScheduler):
 
 # ## Warmup, then decay
 #
-# Both tuned schedules share the warmup $k / W$ and the decay progress $p_k$; they differ
+# Both tuned schedules share the warmup $t / W$ and the decay progress $p_t$; they differ
 # only in the shape of the decay.
 #
-# **A default warmup of 0.** $k / W$ with $W = 0$ raises `ZeroDivisionError` at the first
+# **A default warmup of 0.** $t / W$ with $W = 0$ raises `ZeroDivisionError` at the first
 # step, and a formula that divides by $T - W$ fails when $W = T$. Here $W \ge 1$ is checked
 # up front, before the base class runs its first `step` (which already evaluates the
 # schedule); `not x >= 1` also rejects NaN. The decay divides by $T + 1 - W \ge 1$.
@@ -285,9 +285,12 @@ class UntunedExponentialWarmupLR(_UntunedWarmupLR):
 # $$
 #
 # defined when $\rho_t > 4$ (torch's RAdam asks for $\rho_t > 5$; with $\beta_2 = 0.999$
-# that changes step 5 only). Before that RAdam takes a plain momentum step with no
-# adaptive scaling, so this function returns 0 there. It is computed here, not imported,
-# so that this file stands alone.
+# that changes step 5 only). Before that there is no $r_t$ and RAdam does not take a
+# smaller adaptive step: it takes a momentum step $\eta\,\hat m_t$ with no adaptive
+# scaling at all, whose size is set by the gradient, not by $\eta$. That is not a fraction
+# of the learning rate, so this function returns 0 there only as a marker, and the figure
+# draws no $r_t$ for those steps (the first four for $\beta_2 = 0.999$). It is computed
+# here, not imported, so that this file stands alone.
 #
 # For $\beta_2 = 0.999$, $r_{1000} = 0.645$ while $\omega_{1000}^{\text{exp}} = 0.632$
 # and $\omega_{1000}^{\text{lin}} = 0.5$. RAdam is bolder early ($r_{100} = 0.215$
@@ -308,9 +311,11 @@ def radam_rectification(step: int, beta2: float) -> float:
 
 # ## The figure
 #
-# Left, the untuned warmups for $\beta_2 = 0.999$ with RAdam's $r_t$ over them. Right,
-# the two tuned schedules with $W = 1000$ and $T = 10\,000$, the cosine with a floor of
-# 0.1. Every curve is the scheduler's own `multiplier`, with the optimizer's lr at 1.
+# Left, the untuned warmups for $\beta_2 = 0.999$ with RAdam's $r_t$ over them, drawn
+# only where it is defined (a cross marks the momentum steps before it, off the fraction
+# axis's meaning). Right, the two tuned schedules with $W = 1000$ and $T = 10\,000$, the
+# cosine with a floor of 0.1. Every curve is the scheduler's own `multiplier`, with the
+# optimizer's lr at 1.
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Plot the warmup schedules.")
     parser.add_argument("--save", metavar="FILE", help="write the figure to FILE (PNG)")
@@ -344,17 +349,26 @@ def main(argv: list[str] | None = None) -> None:
         curve(UntunedExponentialWarmupLR(dummy()), steps),
         label="untuned exponential, $1 - e^{-(1-\\beta_2)t}$",
     )
+    # Where $r_t$ is undefined RAdam takes an unscaled momentum step: no point there.
+    rectified = [radam_rectification(t, beta2) for t in steps]
+    first = next(t for t, r in zip(steps, rectified, strict=True) if r > 0)
     left.plot(
         steps,
-        [radam_rectification(t, beta2) for t in steps],
+        [r if r > 0 else float("nan") for r in rectified],
         "--",
         color="black",
-        label="RAdam $r_t$",
+        label=f"RAdam $r_t$ (defined from $t$ = {first})",
+    )
+    left.annotate(
+        f"$t < {first}$: RAdam takes momentum steps\n"
+        r"$\eta\,\hat m_t$, no $r_t$ (not a fraction of $\eta$)",
+        xy=(first, 0.0), xytext=(450, 0.06), fontsize=8,
+        arrowprops=dict(arrowstyle="->", lw=0.6),
     )
     left.set_title(f"Untuned warmups and RAdam's $r_t$, $\\beta_2$ = {beta2}")
     left.set_xlabel("step $t$")
     left.set_ylabel("fraction of the base lr")
-    left.legend(loc="lower right")
+    left.legend(loc="center right")
 
     steps = range(1, 10_501)
     right.plot(steps, curve(WarmupLinearLR(dummy(), 1000, 10_000), steps), label="WarmupLinearLR")
@@ -365,7 +379,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     right.axvline(10_000, color="gray", linewidth=0.8, linestyle=":")
     right.set_title("Warmup $W$ = 1000, total $T$ = 10 000")
-    right.set_xlabel("optimizer step $k$")
+    right.set_xlabel("optimizer step $t$")
     right.legend(loc="upper right")
 
     for ax in (left, right):
