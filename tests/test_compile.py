@@ -26,7 +26,7 @@ import time
 import pytest
 import torch
 import torch._dynamo
-from chapters import optimizer_classes
+from support.chapters import optimizer_classes
 from torch._dynamo.utils import counters
 
 STEPS = 8

@@ -12,7 +12,7 @@ import ast
 from collections import defaultdict
 
 import pytest
-from chapters import PACKAGE, chapter_names, optimizer_classes
+from support.chapters import PACKAGE, chapter_names, optimizer_classes
 
 HEADING = "# ## torch compatibility"
 # Names that meant the same things before the footer had one set of names.

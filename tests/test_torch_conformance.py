@@ -22,8 +22,8 @@ import warnings
 
 import pytest
 import torch
-from chapters import optimizer_classes
-from optim_harness import check_parity
+from support.chapters import optimizer_classes
+from support.optim_harness import check_parity
 from torch.testing._internal.common_optimizers import OptimizerErrorEnum, optim_db
 
 OURS = {cls.__name__: cls for cls in optimizer_classes()}
