@@ -164,14 +164,13 @@ class Adagrad(Optimizer):
         fused: bool | None = None,
     ) -> None:
         # A bad argument fails here, with its name first, rather than as a NaN later.
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError(f"lr must be a float or a 1-element tensor, got {lr.numel()} elements")
-        for name, value in (("lr", lr), ("lr_decay", lr_decay), ("weight_decay", weight_decay),
-                            ("initial_accumulator_value", initial_accumulator_value),
-                            ("eps", eps)):
-            if not 0.0 <= value:
-                raise ValueError(f"{name} must be >= 0, got {value}")
-        _check_compat_flags(foreach=foreach, differentiable=differentiable, fused=fused)
+        _check_lr(lr, foreach)
+        _check_nonnegative("lr_decay", lr_decay, "Invalid lr_decay value")
+        _check_nonnegative("weight_decay", weight_decay, "Invalid weight_decay value")
+        _check_nonnegative("initial_accumulator_value", initial_accumulator_value,
+                           "Invalid initial_accumulator_value value")
+        _check_nonnegative("eps", eps, "Invalid epsilon value")
+        _check_paths(foreach=foreach, differentiable=differentiable, fused=fused)
         defaults = dict(
             lr=lr,
             lr_decay=lr_decay,
@@ -197,7 +196,7 @@ class Adagrad(Optimizer):
         # for every group: a per-group value is stored in the group but not used here.
         g0 = self.defaults["initial_accumulator_value"]
         state = self.state[param]
-        state["step"] = torch.tensor(0.0, dtype=_scalar_dtype())
+        state["step"] = torch.tensor(0.0, dtype=_step_dtype())
         # A complex parameter is two real coordinates per entry, each starting at $G_0$.
         fill = complex(g0, g0) if param.is_complex() else g0
         state["sum"] = torch.full_like(param, fill, memory_format=torch.preserve_format)
@@ -212,9 +211,7 @@ class Adagrad(Optimizer):
             group.setdefault("differentiable", False)
             group.setdefault("fused", None)
         for param_state in self.state.values():
-            if "step" in param_state and not torch.is_tensor(param_state["step"]):
-                param_state["step"] = torch.tensor(float(param_state["step"]),
-                                                   dtype=_scalar_dtype())
+            _step_as_tensor(param_state)
 
     def share_memory(self) -> None:
         """Move the accumulators to shared memory, for Hogwild-style multiprocessing."""
@@ -237,12 +234,16 @@ class Adagrad(Optimizer):
     def _step_group(self, group: dict[str, Any]) -> None:
         """The update for the tensors of one group, in torch's order of operations."""
         # Hyper-parameters are read once per group, not once per tensor.
-        lr, lr_decay, eps = _as_scalar(group["lr"]), group["lr_decay"], group["eps"]
+        lr, lr_decay, eps = _scalar(group["lr"]), group["lr_decay"], group["eps"]
         weight_decay, maximize = group["weight_decay"], group["maximize"]
-        for param in group["params"]:
+        params = [p for p in group["params"] if p.grad is not None]
+        # The L2 term would make a sparse gradient dense: refuse it before any tensor of
+        # the group moves.
+        if weight_decay != 0:
+            _check_sparse("Adagrad", params,
+                          " with weight_decay (it would make the gradient dense)")
+        for param in params:
             grad = param.grad
-            if grad is None:
-                continue
             state = self.state[param]
             # A parameter added with `add_param_group` gets its state lazily.
             if len(state) == 0:
@@ -251,18 +252,13 @@ class Adagrad(Optimizer):
             # step does not advance its schedule.
             step_t = state["step"]
             step_t += 1
-            step = step_t.item()
+            step = _get_value(step_t)
             # Maximising $f$ is minimising $-f$.
             if maximize:
                 grad = -grad
             # L2 penalty: $\lambda\theta$ joins the gradient before it is squared and
             # scaled.
             if weight_decay != 0:
-                if grad.is_sparse:
-                    raise RuntimeError(
-                        "Adagrad: weight_decay is not supported with sparse gradients "
-                        "(it would make the gradient dense)"
-                    )
                 grad = grad.add(param, alpha=weight_decay)
             # $\eta_t = \eta / (1 + (t-1)\delta)$, computed in Python floats as torch does.
             clr = lr / (1 + (step - 1) * lr_decay)
@@ -297,29 +293,101 @@ def _sparse_update(param: Tensor, grad: Tensor, acc: Tensor, clr: float | Tensor
     param.add_(at_grad_rows(values / denom), alpha=-clr)
 
 
-def _scalar_dtype() -> torch.dtype:
-    """torch keeps `step` in float64 when that is the default dtype, else float32."""
+
+# ## torch compatibility
+#
+# Small helpers that make this file behave like `torch.optim`: the step counter's dtype
+# and how it is read, tensor hyper-parameters, argument checks with torch's wording, the
+# switches for torch's other code paths, sparse gradients, and older state dicts. Every
+# chapter that needs one holds the same copy, letter for letter (a test checks), so that
+# each file still stands alone.
+def _step_dtype() -> torch.dtype:
+    """torch keeps `step` in float64 when that is the default dtype, else in float32."""
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
 
-def _as_scalar(x: float | Tensor) -> float | Tensor:
-    """A 1-element tensor hyper-parameter as a 0-d tensor (torch accepts both)."""
+def _scalar(x: float | Tensor) -> float | Tensor:
+    """A 1-element tensor hyper-parameter as a 0-d tensor, a number as it is.
+
+    torch's for-loop path computes with the tensor itself (its `_to_scalar`), and so
+    do we: reading it as a Python number would round differently.
+    """
     return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
 
 
-def _check_compat_flags(
-    *, foreach: bool | None, differentiable: bool, fused: bool | None
+def _get_value(step: Tensor) -> float | Tensor:
+    """The step count for the update's arithmetic, read as torch's `_get_value` reads it.
+
+    In eager mode it is a Python number: one read of a CPU scalar, and the bias
+    corrections are then computed in double precision. Under `torch.compile` it stays a
+    tensor, so the compiled graph reads the live count at every call (a number read while
+    tracing would become a constant of the graph and go stale). We also make it float64
+    there, unlike torch, so that the corrections keep eager's precision: in float32,
+    $1 - 0.999^t$ loses about four of its seven digits to cancellation.
+    """
+    if torch.compiler.is_compiling():
+        return step.to(torch.float64)
+    return step.item()
+
+
+def _step_as_tensor(state: dict[str, Any]) -> None:
+    """A `step` saved as a plain number (older torch, other libraries) becomes a tensor."""
+    if "step" in state and not torch.is_tensor(state["step"]):
+        state["step"] = torch.tensor(float(state["step"]), dtype=_step_dtype())
+
+
+def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:
+    """`lr` is a number or a 1-element tensor, and not negative; torch's words in brackets."""
+    if isinstance(lr, Tensor):
+        if foreach:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
+        if lr.numel() != 1:
+            raise ValueError(
+                f"lr must be a number or a 1-element tensor, got shape {tuple(lr.shape)} "
+                "(Tensor lr must be 1-element)"
+            )
+    if not 0.0 <= lr:
+        raise ValueError(f"lr must be >= 0, got {lr} (Invalid learning rate: {lr})")
+
+
+def _check_nonnegative(name: str, value: float, torch_words: str) -> None:
+    """`value >= 0` (which also refuses NaN), else a message naming `name` first."""
+    if not 0.0 <= value:
+        raise ValueError(f"{name} must be >= 0, got {value} ({torch_words}: {value})")
+
+
+def _check_paths(
+    *,
+    foreach: bool | None = None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
 ) -> None:
-    """Refuse the torch switches this single-tensor file does not implement."""
-    if foreach:
-        raise ValueError(
-            "foreach=True is not supported: this optimizer runs torch's single-tensor "
-            "(for-loop) path; pass foreach=None or False"
-        )
-    if differentiable:
-        raise ValueError("differentiable=True is not supported; pass differentiable=False")
-    if fused:
-        raise ValueError("fused=True is not supported; pass fused=None or False")
+    """Refuse the switches of torch's other code paths: this file is the for-loop path.
+
+    Their "off" values are accepted, so code written for torch runs unchanged; an "on"
+    value fails here rather than being silently ignored.
+    """
+    for name, value, off in (("foreach", foreach, "None or False"),
+                             ("fused", fused, "None or False"),
+                             ("capturable", capturable, "False"),
+                             ("differentiable", differentiable, "False")):
+        if value:
+            raise ValueError(
+                f"{name}=True is not supported: this file runs torch's single-tensor "
+                f"(for-loop) path; pass {name}={off}"
+            )
+
+
+def _check_sparse(name: str, params: Iterable[Tensor], why: str = "") -> None:
+    """Refuse a sparse gradient anywhere in the group before any parameter moves.
+
+    torch checks the whole group first too, so a step that fails changes nothing.
+    """
+    if any(p.grad is not None and p.grad.is_sparse for p in params):
+        raise RuntimeError(f"{name} does not support sparse gradients{why}")
 
 
 # ## The figure

@@ -127,62 +127,6 @@ from torch.optim import Optimizer
 DECAY_MODES = ("lr", "schedule", "constant")
 
 
-def _step_dtype() -> torch.dtype:
-    # torch keeps the step counter in float64 only when that is the default dtype.
-    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-
-
-def _scalar(x: float | Tensor) -> float:
-    # A one-element tensor hyper-parameter is read as a Python number, as torch's
-    # single-tensor path does.
-    return x.item() if isinstance(x, Tensor) else x
-
-
-def check_adam_arguments(
-    lr: float | Tensor,
-    betas: tuple[float | Tensor, float | Tensor],
-    eps: float,
-    weight_decay: float,
-    *,
-    foreach: bool | None,
-    capturable: bool,
-    differentiable: bool,
-    fused: bool | None,
-) -> tuple[float, float]:
-    """Refuse bad hyper-parameters with a message that starts with the argument's name.
-
-    Returns the betas as floats. The chapters run only torch's single-tensor path, so the
-    switches for the other paths are accepted only in their "off" setting.
-    """
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError(f"lr must be a float or a 1-element tensor, got shape {tuple(lr.shape)}")
-    if not 0.0 <= _scalar(lr):
-        raise ValueError(f"lr must be >= 0, got {_scalar(lr)}")
-    if not 0.0 <= eps:
-        raise ValueError(f"eps must be >= 0, got {eps}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
-    if len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-    floats = []
-    for i, beta in enumerate(betas):
-        if isinstance(beta, Tensor) and beta.numel() != 1:
-            raise ValueError(f"betas[{i}] must be a float or a 1-element tensor")
-        value = float(_scalar(beta))
-        if not 0.0 <= value < 1.0:
-            raise ValueError(f"betas[{i}] must be in [0, 1), got {value}")
-        floats.append(value)
-    if foreach:
-        raise ValueError("foreach=True is not supported: this chapter runs the for-loop path")
-    if capturable:
-        raise ValueError("capturable=True is not supported: this chapter runs on the CPU path")
-    if differentiable:
-        raise ValueError("differentiable=True is not supported")
-    if fused:
-        raise ValueError("fused=True is not supported: this chapter runs the for-loop path")
-    return floats[0], floats[1]
-
-
 class AdamW(Optimizer):
     r"""AdamW, a drop-in replacement for `torch.optim.AdamW`.
 
@@ -208,7 +152,7 @@ class AdamW(Optimizer):
         fused: bool | None = None,
         weight_decay_mode: str = "lr",
     ) -> None:
-        betas = check_adam_arguments(
+        betas = _check_adam_arguments(
             lr, betas, eps, weight_decay, foreach=foreach, capturable=capturable,
             differentiable=differentiable, fused=fused,
         )
@@ -243,9 +187,7 @@ class AdamW(Optimizer):
             group.setdefault("differentiable", False)
             group.setdefault("fused", None)
             for p in group["params"]:
-                p_state = self.state.get(p, {})
-                if "step" in p_state and not torch.is_tensor(p_state["step"]):
-                    p_state["step"] = torch.tensor(float(p_state["step"]), dtype=_step_dtype())
+                _step_as_tensor(self.state.get(p, {}))
 
     def decay_factor(self, group: dict[str, Any]) -> float:
         r"""The $\lambda$ actually applied this step, by `weight_decay_mode`."""
@@ -271,12 +213,10 @@ class AdamW(Optimizer):
             beta1, beta2 = (_scalar(b) for b in group["betas"])
             eps, amsgrad = group["eps"], group["amsgrad"]
             decay = self.decay_factor(group)
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
+            params = [p for p in group["params"] if p.grad is not None]
+            _check_sparse(type(self).__name__, params)
+            for param in params:
                 grad = param.grad
-                if grad.is_sparse:
-                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
                 state = self.state[param]
                 if len(state) == 0:
                     state["step"] = torch.tensor(0.0, dtype=_step_dtype())
@@ -292,7 +232,7 @@ class AdamW(Optimizer):
                     state["max_exp_avg_sq"] = state["exp_avg_sq"].clone()
 
                 state["step"] += 1
-                step = state["step"].item()
+                step = _get_value(state["step"])
                 if group["maximize"]:
                     grad = -grad
                 # The decoupled decay: $\theta \leftarrow (1 - \lambda)\theta$, before and
@@ -311,7 +251,7 @@ class AdamW(Optimizer):
                         max_exp_avg_sq = torch.view_as_real(max_exp_avg_sq)
 
                 # The rest is [Adam](adam.md) unchanged, on the loss's gradient alone.
-                exp_avg.lerp_(grad, 1 - beta1)
+                exp_avg.lerp_(grad, 1 - _like(beta1, param))
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
                 bias_correction1 = 1 - beta1**step
                 bias_correction2_sqrt = (1 - beta2**step) ** 0.5
@@ -353,6 +293,162 @@ def decay_experiment(
             opt.step()
         results.append(theta.detach().view(len(scales), coordinates).mean(1).tolist())
     return results[0], results[1]
+
+
+# ## torch compatibility
+#
+# Small helpers that make this file behave like `torch.optim`: the step counter's dtype
+# and how it is read, tensor hyper-parameters, argument checks with torch's wording, the
+# switches for torch's other code paths, sparse gradients, and older state dicts. Every
+# chapter that needs one holds the same copy, letter for letter (a test checks), so that
+# each file still stands alone.
+def _step_dtype() -> torch.dtype:
+    """torch keeps `step` in float64 when that is the default dtype, else in float32."""
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def _scalar(x: float | Tensor) -> float | Tensor:
+    """A 1-element tensor hyper-parameter as a 0-d tensor, a number as it is.
+
+    torch's for-loop path computes with the tensor itself (its `_to_scalar`), and so
+    do we: reading it as a Python number would round differently.
+    """
+    return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
+
+
+def _like(x: float | Tensor, param: Tensor) -> float | Tensor:
+    """A tensor hyper-parameter on the parameter's device and in its dtype, as torch
+    casts it before mixing it with the parameter; a number as it is."""
+    return x.to(device=param.device, dtype=param.dtype) if isinstance(x, Tensor) else x
+
+
+def _get_value(step: Tensor) -> float | Tensor:
+    """The step count for the update's arithmetic, read as torch's `_get_value` reads it.
+
+    In eager mode it is a Python number: one read of a CPU scalar, and the bias
+    corrections are then computed in double precision. Under `torch.compile` it stays a
+    tensor, so the compiled graph reads the live count at every call (a number read while
+    tracing would become a constant of the graph and go stale). We also make it float64
+    there, unlike torch, so that the corrections keep eager's precision: in float32,
+    $1 - 0.999^t$ loses about four of its seven digits to cancellation.
+    """
+    if torch.compiler.is_compiling():
+        return step.to(torch.float64)
+    return step.item()
+
+
+def _step_as_tensor(state: dict[str, Any]) -> None:
+    """A `step` saved as a plain number (older torch, other libraries) becomes a tensor."""
+    if "step" in state and not torch.is_tensor(state["step"]):
+        state["step"] = torch.tensor(float(state["step"]), dtype=_step_dtype())
+
+
+def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:
+    """`lr` is a number or a 1-element tensor, and not negative; torch's words in brackets."""
+    if isinstance(lr, Tensor):
+        if foreach:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
+        if lr.numel() != 1:
+            raise ValueError(
+                f"lr must be a number or a 1-element tensor, got shape {tuple(lr.shape)} "
+                "(Tensor lr must be 1-element)"
+            )
+    if not 0.0 <= lr:
+        raise ValueError(f"lr must be >= 0, got {lr} (Invalid learning rate: {lr})")
+
+
+def _check_nonnegative(name: str, value: float, torch_words: str) -> None:
+    """`value >= 0` (which also refuses NaN), else a message naming `name` first."""
+    if not 0.0 <= value:
+        raise ValueError(f"{name} must be >= 0, got {value} ({torch_words}: {value})")
+
+
+def _check_betas(
+    betas: tuple[float | Tensor, float | Tensor], foreach: bool | None = None
+) -> tuple[float | Tensor, float | Tensor]:
+    """Two numbers in [0, 1), or two 1-element tensors, which are kept as tensors (0-d).
+
+    A tensor beta stays a tensor, as in torch, because the moments are then updated with
+    tensor arithmetic, which rounds differently from the same update with a number.
+    """
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas):
+        if isinstance(beta, Tensor):
+            if foreach:
+                raise ValueError(
+                    f"betas[{i}] as a Tensor is not supported for capturable=False and "
+                    "foreach=True"
+                )
+            if beta.numel() != 1:
+                raise ValueError(
+                    f"betas[{i}] must be a number or a 1-element tensor, got shape "
+                    f"{tuple(beta.shape)} (Tensor betas[{i}] must be 1-element)"
+                )
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(
+                f"betas[{i}] must be in [0, 1), got {beta} "
+                f"(Invalid beta parameter at index {i}: {beta})"
+            )
+    if isinstance(betas[0], Tensor) != isinstance(betas[1], Tensor):
+        raise ValueError("betas must be either both floats or both Tensors, got "
+                         f"{type(betas[0]).__name__} and {type(betas[1]).__name__}")
+    return _scalar(betas[0]), _scalar(betas[1])
+
+
+def _check_paths(
+    *,
+    foreach: bool | None = None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
+) -> None:
+    """Refuse the switches of torch's other code paths: this file is the for-loop path.
+
+    Their "off" values are accepted, so code written for torch runs unchanged; an "on"
+    value fails here rather than being silently ignored.
+    """
+    for name, value, off in (("foreach", foreach, "None or False"),
+                             ("fused", fused, "None or False"),
+                             ("capturable", capturable, "False"),
+                             ("differentiable", differentiable, "False")):
+        if value:
+            raise ValueError(
+                f"{name}=True is not supported: this file runs torch's single-tensor "
+                f"(for-loop) path; pass {name}={off}"
+            )
+
+
+def _check_sparse(name: str, params: Iterable[Tensor], why: str = "") -> None:
+    """Refuse a sparse gradient anywhere in the group before any parameter moves.
+
+    torch checks the whole group first too, so a step that fails changes nothing.
+    """
+    if any(p.grad is not None and p.grad.is_sparse for p in params):
+        raise RuntimeError(f"{name} does not support sparse gradients{why}")
+
+
+def _check_adam_arguments(
+    lr: float | Tensor,
+    betas: tuple[float | Tensor, float | Tensor],
+    eps: float,
+    weight_decay: float,
+    *,
+    foreach: bool | None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
+) -> tuple[float | Tensor, float | Tensor]:
+    """torch's checks for the Adam family, in torch's order; returns the betas."""
+    _check_lr(lr, foreach)
+    _check_nonnegative("eps", eps, "Invalid epsilon value")
+    betas = _check_betas(betas, foreach)
+    _check_nonnegative("weight_decay", weight_decay, "Invalid weight_decay value")
+    _check_paths(foreach=foreach, fused=fused, capturable=capturable,
+                 differentiable=differentiable)
+    return betas
 
 
 def main(argv: list[str] | None = None) -> None:

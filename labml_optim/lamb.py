@@ -261,7 +261,7 @@ class LAMB(Optimizer):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-3,
+        lr: float | Tensor = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-6,
         weight_decay: float = 0.0,
@@ -274,28 +274,17 @@ class LAMB(Optimizer):
         differentiable: bool = False,
     ) -> None:
         # A bad argument fails here, with its name first, rather than as a NaN later.
-        if not 0.0 <= lr:
-            raise ValueError(f"lr must be >= 0, got {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"eps must be >= 0, got {eps}")
+        _check_lr(lr, foreach)
+        _check_nonnegative("eps", eps, "Invalid epsilon value")
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"betas[{i}] must be in [0, 1), got {beta}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+        _check_nonnegative("weight_decay", weight_decay, "Invalid weight_decay value")
         if clamp_value is not None and not clamp_value > 0:
             raise ValueError(f"clamp_value must be > 0 or None, got {clamp_value}")
-        if foreach:
-            raise ValueError(
-                "foreach=True is not supported: this optimizer runs the single-tensor "
-                "(for-loop) path; pass foreach=None or False"
-            )
-        if differentiable:
-            raise ValueError(
-                "differentiable=True is not supported; pass differentiable=False"
-            )
+        _check_paths(foreach=foreach, differentiable=differentiable)
         # Every hyper-parameter lives in the group, so `state_dict()` carries it and one
         # group can differ from another (the exclusions below are a group of their own).
         defaults = dict(
@@ -324,9 +313,7 @@ class LAMB(Optimizer):
             for key, value in fallback.items():
                 group.setdefault(key, defaults.get(key, value))
             for p in group["params"]:
-                p_state = self.state.get(p, {})
-                if "step" in p_state and not torch.is_tensor(p_state["step"]):
-                    p_state["step"] = torch.tensor(float(p_state["step"]), dtype=_step_dtype())
+                _step_as_tensor(self.state.get(p, {}))
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -337,14 +324,9 @@ class LAMB(Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if param.grad.is_sparse:
-                    raise RuntimeError(
-                        "LAMB does not support sparse gradients: the trust ratio needs the "
-                        "norm of the whole update"
-                    )
+            params = [p for p in group["params"] if p.grad is not None]
+            _check_sparse("LAMB", params, ": the trust ratio needs the norm of the whole update")
+            for param in params:
                 state = self.state[param]
                 if len(state) == 0:
                     # torch's layout: a CPU step counter and two moments shaped like the
@@ -359,9 +341,9 @@ class LAMB(Optimizer):
 
     def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
-        """The update of one tensor, in the order of operations of `torch.optim.Adam`."""
+        """The update of one tensor: Adam's direction, then the trust ratio."""
         beta1, beta2 = group["betas"]
-        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        lr, eps, weight_decay = _scalar(group["lr"]), group["eps"], group["weight_decay"]
         exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], state["step"]
         # Maximising $f$ is minimising $-f$.
         if group["maximize"]:
@@ -372,53 +354,10 @@ class LAMB(Optimizer):
         if torch.is_complex(param):
             param, grad = torch.view_as_real(param), torch.view_as_real(grad)
             exp_avg, exp_avg_sq = torch.view_as_real(exp_avg), torch.view_as_real(exp_avg_sq)
-        # Adam's moments: $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$ (as a `lerp`, like
-        # torch, which rounds identically) and $v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$.
-        exp_avg.lerp_(grad, 1 - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        # ## Bias correction: two versions of the paper
-        #
-        # The ICLR version (and TF-Addons) divides the moments by $1 - \beta_1^t$ and
-        # $1 - \beta_2^t$ as Adam does; arXiv v3 (and the cybertronai / torch-optimizer code)
-        # does not. The trust ratio makes the difference smaller than in Adam. Write
-        # $\hat\eta_t/\eta = \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$ ([Adam](adam.md)'s factor);
-        # then
-        #
-        # $$
-        # \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
-        # = \frac{\hat\eta_t}{\eta} \, \frac{m_t}{\sqrt{v_t} + \epsilon\sqrt{1 - \beta_2^t}} .
-        # $$
-        #
-        # * Without weight decay $u = d$, and the factor $\hat\eta_t/\eta$ cancels in
-        #   $u / \lVert u\rVert$: the corrected method *is* the uncorrected one with a smaller
-        #   $\epsilon_t = \epsilon \sqrt{1 - \beta_2^t}$. The first-moment correction does
-        #   nothing at all.
-        # * With weight decay, write $d'$ for the corrected direction computed with
-        #   $\epsilon / \sqrt{1 - \beta_2^t}$; by the identity,
-        #   $m/(\sqrt v + \epsilon) = d' \eta/\hat\eta_t$, so the uncorrected update is
-        #   $(d' + (\hat\eta_t/\eta) \lambda \theta)\,\eta/\hat\eta_t$. After rescaling, the
-        #   uncorrected method is the corrected one with decay $(\hat\eta_t/\eta)\lambda$ (and
-        #   an $\epsilon$ larger by $1/\sqrt{1 - \beta_2^t}$, which matters little). For
-        #   $(\beta_1, \beta_2) = (0.9, 0.999)$ the factor is $0.316$ at $t = 1$, falls to
-        #   $0.152$ at $t = 12$, is
-        #   $0.309$ at $t = 100$, $0.795$ at $t = 1000$ and above $0.99$ from
-        #   $t = 3916$ on: the uncorrected version decays up to 6.6 times more weakly in
-        #   early training.
-        # * In groups without adaptation nothing cancels and it is Adam's correction: the
-        #   uncorrected first step is
-        #   $\eta (1 - \beta_1)/\sqrt{1 - \beta_2} \approx 3.16\eta$ per coordinate
-        #   instead of $\eta$.
-        #
-        # The step counter lives on the CPU, so reading it does not wait for an
-        # accelerator.
-        step = float(step_t)
-        if group["bias_correction"]:
-            bias_correction1 = 1 - beta1**step
-            denom = exp_avg_sq.sqrt().div_((1 - beta2**step) ** 0.5).add_(eps)
-        else:
-            bias_correction1 = 1.0
-            denom = exp_avg_sq.sqrt().add_(eps)
-        #
+        denom, bias_correction1 = _adam_direction(
+            grad, exp_avg, exp_avg_sq, _get_value(step_t), beta1=beta1, beta2=beta2, eps=eps,
+            bias_correction=group["bias_correction"],
+        )
         # ## Without adaptation: AdamW
         #
         # With the trust ratio fixed at 1 the step is $\theta - \eta(d + \lambda \theta)$, which is
@@ -449,37 +388,94 @@ class LAMB(Optimizer):
         #   the weights shrink by the factor $1 - \eta$ per step *for every*
         #   $\lambda > 0$, where AdamW would shrink them by $1 - \eta\lambda$.
         update = exp_avg / denom
-        if bias_correction1 != 1.0:
+        if group["bias_correction"]:
             update.div_(bias_correction1)
         if weight_decay != 0:
             update.add_(param, alpha=weight_decay)
-        # ## The trust ratio, without a host sync
-        #
-        # $\phi(\lVert\theta\rVert) / \lVert u\rVert$, with $\phi$ a clamp to
-        # $[0, \text{clamp\_value}]$ when one is set. Two cases need a ratio of 1:
-        #
-        # * $\lVert \theta \rVert = 0$, a tensor initialised at zero (a bias): a ratio of 0
-        #   would never move it. With ratio 1 its first step is Adam's.
-        # * $\lVert u \rVert = 0$: no gradient signal and no decay, $0/0$. Any ratio
-        #   gives a zero step; 1 keeps the result finite.
-        #
-        # The test is written with `torch.where`, on the device: a Python `if` on a
-        # norm would make the host wait for the accelerator at every tensor of the
-        # model. (The unused branch may hold $0/0$; `where` discards it.)
-        weight_norm = torch.linalg.vector_norm(param)
-        if group["clamp_value"] is not None:
-            weight_norm = weight_norm.clamp(max=group["clamp_value"])
-        update_norm = torch.linalg.vector_norm(update)
-        trust_ratio = torch.where(
-            (weight_norm > 0) & (update_norm > 0), weight_norm / update_norm, 1.0
-        )
         # $x \leftarrow x - \eta \cdot \text{trust ratio} \cdot u$, in one pass.
-        param.addcmul_(update, trust_ratio, value=-lr)
+        param.addcmul_(update, _trust_ratio(param, update, group["clamp_value"]), value=-lr)
 
 
-def _step_dtype() -> torch.dtype:
-    """torch keeps `step` in float32, or float64 when that is the default dtype."""
-    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+def _adam_direction(
+    grad: Tensor,
+    exp_avg: Tensor,
+    exp_avg_sq: Tensor,
+    step: float | Tensor,
+    *,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    bias_correction: bool,
+) -> tuple[Tensor, float | Tensor]:
+    r"""Adam's moments and denominator, in the order of operations of `torch.optim.Adam`.
+
+    Updates $m$ and $v$ in place and returns the denominator $\sqrt{\hat v_t} + \epsilon$
+    and the first-moment correction $1 - \beta_1^t$ (1 without bias correction).
+    """
+    # Adam's moments: $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$ (as a `lerp`, like
+    # torch, which rounds identically) and $v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$.
+    exp_avg.lerp_(grad, 1 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    # ## Bias correction: two versions of the paper
+    #
+    # The ICLR version (and TF-Addons) divides the moments by $1 - \beta_1^t$ and
+    # $1 - \beta_2^t$ as Adam does; arXiv v3 (and the cybertronai / torch-optimizer code)
+    # does not. The trust ratio makes the difference smaller than in Adam. Write
+    # $\hat\eta_t/\eta = \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$ ([Adam](adam.md)'s factor);
+    # then
+    #
+    # $$
+    # \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
+    # = \frac{\hat\eta_t}{\eta} \, \frac{m_t}{\sqrt{v_t} + \epsilon\sqrt{1 - \beta_2^t}} .
+    # $$
+    #
+    # * Without weight decay $u = d$, and the factor $\hat\eta_t/\eta$ cancels in
+    #   $u / \lVert u\rVert$: the corrected method *is* the uncorrected one with a smaller
+    #   $\epsilon_t = \epsilon \sqrt{1 - \beta_2^t}$. The first-moment correction does
+    #   nothing at all.
+    # * With weight decay, write $d'$ for the corrected direction computed with
+    #   $\epsilon / \sqrt{1 - \beta_2^t}$; by the identity,
+    #   $m/(\sqrt v + \epsilon) = d' \eta/\hat\eta_t$, so the uncorrected update is
+    #   $(d' + (\hat\eta_t/\eta) \lambda \theta)\,\eta/\hat\eta_t$. After rescaling, the
+    #   uncorrected method is the corrected one with decay $(\hat\eta_t/\eta)\lambda$ (and
+    #   an $\epsilon$ larger by $1/\sqrt{1 - \beta_2^t}$, which matters little). For
+    #   $(\beta_1, \beta_2) = (0.9, 0.999)$ the factor is $0.316$ at $t = 1$, falls to
+    #   $0.152$ at $t = 12$, is
+    #   $0.309$ at $t = 100$, $0.795$ at $t = 1000$ and above $0.99$ from
+    #   $t = 3916$ on: the uncorrected version decays up to 6.6 times more weakly in
+    #   early training.
+    # * In groups without adaptation nothing cancels and it is Adam's correction: the
+    #   uncorrected first step is
+    #   $\eta (1 - \beta_1)/\sqrt{1 - \beta_2} \approx 3.16\eta$ per coordinate
+    #   instead of $\eta$.
+    #
+    # The step counter lives on the CPU, so reading it does not wait for an
+    # accelerator; under `torch.compile` it stays a tensor (see the footer).
+    if bias_correction:
+        return exp_avg_sq.sqrt().div_((1 - beta2**step) ** 0.5).add_(eps), 1 - beta1**step
+    return exp_avg_sq.sqrt().add_(eps), 1.0
+
+
+def _trust_ratio(param: Tensor, update: Tensor, clamp_value: float | None) -> Tensor:
+    r"""$\phi(\lVert \theta\rVert) / \lVert u\rVert$, or 1 where either norm is zero."""
+    # ## The trust ratio, without a host sync
+    #
+    # $\phi(\lVert\theta\rVert) / \lVert u\rVert$, with $\phi$ a clamp to
+    # $[0, \text{clamp\_value}]$ when one is set. Two cases need a ratio of 1:
+    #
+    # * $\lVert \theta \rVert = 0$, a tensor initialised at zero (a bias): a ratio of 0
+    #   would never move it. With ratio 1 its first step is Adam's.
+    # * $\lVert u \rVert = 0$: no gradient signal and no decay, $0/0$. Any ratio
+    #   gives a zero step; 1 keeps the result finite.
+    #
+    # The test is written with `torch.where`, on the device: a Python `if` on a
+    # norm would make the host wait for the accelerator at every tensor of the
+    # model. (The unused branch may hold $0/0$; `where` discards it.)
+    weight_norm = torch.linalg.vector_norm(param)
+    if clamp_value is not None:
+        weight_norm = weight_norm.clamp(max=clamp_value)
+    update_norm = torch.linalg.vector_norm(update)
+    return torch.where((weight_norm > 0) & (update_norm > 0), weight_norm / update_norm, 1.0)
 
 
 # ## Which parameters to exclude
@@ -551,6 +547,102 @@ def lamb_param_groups(
     if excluded:
         groups.append({"params": excluded, "weight_decay": 0.0, "adapt": False})
     return groups
+
+
+# ## torch compatibility
+#
+# Small helpers that make this file behave like `torch.optim`: the step counter's dtype
+# and how it is read, tensor hyper-parameters, argument checks with torch's wording, the
+# switches for torch's other code paths, sparse gradients, and older state dicts. Every
+# chapter that needs one holds the same copy, letter for letter (a test checks), so that
+# each file still stands alone.
+def _step_dtype() -> torch.dtype:
+    """torch keeps `step` in float64 when that is the default dtype, else in float32."""
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def _scalar(x: float | Tensor) -> float | Tensor:
+    """A 1-element tensor hyper-parameter as a 0-d tensor, a number as it is.
+
+    torch's for-loop path computes with the tensor itself (its `_to_scalar`), and so
+    do we: reading it as a Python number would round differently.
+    """
+    return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
+
+
+def _get_value(step: Tensor) -> float | Tensor:
+    """The step count for the update's arithmetic, read as torch's `_get_value` reads it.
+
+    In eager mode it is a Python number: one read of a CPU scalar, and the bias
+    corrections are then computed in double precision. Under `torch.compile` it stays a
+    tensor, so the compiled graph reads the live count at every call (a number read while
+    tracing would become a constant of the graph and go stale). We also make it float64
+    there, unlike torch, so that the corrections keep eager's precision: in float32,
+    $1 - 0.999^t$ loses about four of its seven digits to cancellation.
+    """
+    if torch.compiler.is_compiling():
+        return step.to(torch.float64)
+    return step.item()
+
+
+def _step_as_tensor(state: dict[str, Any]) -> None:
+    """A `step` saved as a plain number (older torch, other libraries) becomes a tensor."""
+    if "step" in state and not torch.is_tensor(state["step"]):
+        state["step"] = torch.tensor(float(state["step"]), dtype=_step_dtype())
+
+
+def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:
+    """`lr` is a number or a 1-element tensor, and not negative; torch's words in brackets."""
+    if isinstance(lr, Tensor):
+        if foreach:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
+        if lr.numel() != 1:
+            raise ValueError(
+                f"lr must be a number or a 1-element tensor, got shape {tuple(lr.shape)} "
+                "(Tensor lr must be 1-element)"
+            )
+    if not 0.0 <= lr:
+        raise ValueError(f"lr must be >= 0, got {lr} (Invalid learning rate: {lr})")
+
+
+def _check_nonnegative(name: str, value: float, torch_words: str) -> None:
+    """`value >= 0` (which also refuses NaN), else a message naming `name` first."""
+    if not 0.0 <= value:
+        raise ValueError(f"{name} must be >= 0, got {value} ({torch_words}: {value})")
+
+
+def _check_paths(
+    *,
+    foreach: bool | None = None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
+) -> None:
+    """Refuse the switches of torch's other code paths: this file is the for-loop path.
+
+    Their "off" values are accepted, so code written for torch runs unchanged; an "on"
+    value fails here rather than being silently ignored.
+    """
+    for name, value, off in (("foreach", foreach, "None or False"),
+                             ("fused", fused, "None or False"),
+                             ("capturable", capturable, "False"),
+                             ("differentiable", differentiable, "False")):
+        if value:
+            raise ValueError(
+                f"{name}=True is not supported: this file runs torch's single-tensor "
+                f"(for-loop) path; pass {name}={off}"
+            )
+
+
+def _check_sparse(name: str, params: Iterable[Tensor], why: str = "") -> None:
+    """Refuse a sparse gradient anywhere in the group before any parameter moves.
+
+    torch checks the whole group first too, so a step that fails changes nothing.
+    """
+    if any(p.grad is not None and p.grad.is_sparse for p in params):
+        raise RuntimeError(f"{name} does not support sparse gradients{why}")
 
 
 # ## The figure

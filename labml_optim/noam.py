@@ -101,6 +101,7 @@ avoids it, and `tests/test_noam.py` shows each one happening.
 """
 
 import argparse
+import math
 from typing import Any
 
 import torch
@@ -123,23 +124,28 @@ class NoamLR(LRScheduler):
     """
 
     def __init__(
-        self, optimizer: Optimizer, d_model: int, warmup: int, factor: float = 1.0
+        self,
+        optimizer: Optimizer,
+        d_model: int,
+        warmup: int,
+        factor: float = 1.0,
+        last_epoch: int = -1,
     ) -> None:
         # **A default of `warmup=0`** makes $W^{-3/2} = 0^{-3/2}$, and Python raises a
         # `ZeroDivisionError` that names nothing at the first step. Check every argument
         # before the base class runs its first `step`, which already evaluates the formula;
         # `not x > 0` also rejects NaN.
-        if not d_model > 0:
-            raise ValueError(f"d_model must be > 0, got {d_model}")
-        if not warmup >= 1:
-            raise ValueError(f"warmup must be >= 1, got {warmup}")
-        if not factor >= 0:
-            raise ValueError(f"factor must be >= 0, got {factor}")
+        _check_int("d_model", d_model, 1)
+        _check_int("warmup", warmup, 1)
+        _check_real("factor", factor, 0.0)
+        _check_int("last_epoch", last_epoch, -1)
         # Plain attributes: the base class's `state_dict` saves them with the step count.
         self.d_model = d_model
         self.warmup = warmup
         self.factor = factor
-        super().__init__(optimizer)
+        # `last_epoch` resumes by argument, as with torch's built-in schedulers: the
+        # groups must then hold `initial_lr`, which a scheduler built earlier set.
+        super().__init__(optimizer, last_epoch)
 
     # ## The closed form
     #
@@ -186,6 +192,31 @@ class NoamLR(LRScheduler):
             g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"]
             for g in self.optimizer.param_groups
         ]
+
+
+# ## torch compatibility
+#
+# The argument checks the schedule chapters share, letter for letter the same in each (a
+# test checks), so that each file still stands alone. A count of steps must be an `int`:
+# `4000.0` or `True` is refused rather than silently used, and so is a hyper-parameter
+# that is not a finite number.
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    """An `int` (not a bool, not a float such as 4000.0) of at least `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
+def _check_real(name: str, value: Any, low: float, high: float | None = None) -> None:
+    """A finite real number (not a bool), at least `low` and at most `high` if given."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if high is None and not value >= low:
+        raise ValueError(f"{name} must be >= {low:g}, got {value}")
+    if high is not None and not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low:g}, {high:g}], got {value}")
 
 
 # ## The figure

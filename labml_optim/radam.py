@@ -343,7 +343,7 @@ class RAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        betas = _check_arguments(
+        betas = _check_adam_arguments(
             lr, betas, eps, weight_decay, foreach=foreach, capturable=capturable,
             differentiable=differentiable,
         )
@@ -371,7 +371,8 @@ class RAdam(Optimizer):
             group.setdefault("capturable", False)
             group.setdefault("rho_threshold", 5.0)
             group.setdefault("degenerated_to_sgd", True)
-            _steps_to_tensors(self, group)
+            for p in group["params"]:
+                _step_as_tensor(self.state.get(p, {}))
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -403,7 +404,7 @@ def _radam_update(
     grad: Tensor,
     state: dict[str, Tensor],
     *,
-    lr: float,
+    lr: float | Tensor,
     beta1: float,
     beta2: float,
     eps: float,
@@ -428,7 +429,7 @@ def _radam_update(
         exp_avg, exp_avg_sq = torch.view_as_real(exp_avg), torch.view_as_real(exp_avg_sq)
 
     state["step"] += 1
-    t = state["step"].item()
+    t = _get_value(state["step"])
 
     # $\rho_t$ and the choice of branch depend only on $t$ and $\beta_2$ (section 2), so
     # they are known before anything is updated.
@@ -436,6 +437,14 @@ def _radam_update(
     rho_inf = 2 / (1 - beta2) - 1
     rho_t = sma_length(t, beta2)
     rectified = rho_t > rho_threshold
+    if torch.compiler.is_compiling():
+        _radam_update_traced(
+            param, grad, exp_avg, exp_avg_sq, t, rectified, rho_t, rho_inf, lr=lr,
+            beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            degenerated_to_sgd=degenerated_to_sgd,
+        )
+        return
     moves = rectified or degenerated_to_sgd
 
     # L2 decay is part of the gradient and so enters $m_t$ and $v_t$ in every step;
@@ -466,6 +475,45 @@ def _radam_update(
         step.mul_(adaptive).mul_(rectification(rho_t, rho_inf))
     # Otherwise `step` is the momentum step $\eta\hat m_t$ of section "Before the threshold".
     param.sub_(step)
+
+
+def _radam_update_traced(
+    param: Tensor,
+    grad: Tensor,
+    exp_avg: Tensor,
+    exp_avg_sq: Tensor,
+    t: Tensor,
+    rectified: Tensor,
+    rho_t: Tensor,
+    rho_inf: float,
+    *,
+    lr: float | Tensor,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    decoupled_weight_decay: bool,
+    degenerated_to_sgd: bool,
+) -> None:
+    r"""The same step under `torch.compile`, where $t$, $\rho_t$ and the branch are tensors.
+
+    A Python `if` on a tensor would split the compiled graph at every step and compile
+    it again whenever the branch flips. So both branches are computed and `torch.where`
+    picks one, as torch's capturable path does; the rejected branch may hold NaN (the
+    rectification below $\rho_t = 4$), which `where` discards.
+    """
+    moves = rectified | degenerated_to_sgd
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param.mul_(torch.where(moves, 1 - lr * weight_decay, 1.0))
+        else:
+            grad = grad.add(param, alpha=weight_decay)
+    exp_avg.lerp_(grad, 1 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    step = torch.div(exp_avg, 1 - beta1**t).mul_(lr)
+    adaptive = exp_avg_sq.sqrt().add_(eps).reciprocal_().mul_((1 - beta2**t) ** 0.5)
+    step.mul_(torch.where(rectified, adaptive * rectification(rho_t, rho_inf), 1.0))
+    param.sub_(torch.where(moves, step, 0.0))
 
 
 #
@@ -540,7 +588,7 @@ class AdamVWarmup(Optimizer):
         differentiable: bool = False,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        betas = _check_arguments(
+        betas = _check_adam_arguments(
             lr, betas, eps, weight_decay, foreach=foreach, capturable=capturable,
             differentiable=differentiable,
         )
@@ -568,7 +616,8 @@ class AdamVWarmup(Optimizer):
                                ("fused", None), ("decoupled_weight_decay", False),
                                ("warmup_v_steps", 0)):
                 group.setdefault(key, value)
-            _steps_to_tensors(self, group)
+            for p in group["params"]:
+                _step_as_tensor(self.state.get(p, {}))
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -587,8 +636,15 @@ class AdamVWarmup(Optimizer):
                 grad = param.grad if not group["maximize"] else -param.grad
                 eps, weight_decay = group["eps"], group["weight_decay"]
                 state["step"] += 1
-                t = state["step"].item()
-                frozen = t <= group["warmup_v_steps"]
+                t = _get_value(state["step"])
+                # `warmup_v_steps` is a Python int, so without a warm-up no comparison
+                # with the (under `torch.compile`, tensor) step count is made at all.
+                frozen = group["warmup_v_steps"] > 0 and t <= group["warmup_v_steps"]
+                if isinstance(frozen, Tensor):
+                    _adam_v_warmup_traced(param, grad, state, t, frozen, lr=lr, beta1=beta1,
+                                          beta2=beta2, eps=eps, weight_decay=weight_decay,
+                                          decoupled=group["decoupled_weight_decay"])
+                    continue
 
                 # Frozen: no decoupled decay either, the parameters must not move.
                 if weight_decay != 0:
@@ -615,6 +671,39 @@ class AdamVWarmup(Optimizer):
                 denom = exp_avg_sq.sqrt().div_((1 - beta2**t) ** 0.5).add_(eps)
                 param.addcdiv_(exp_avg, denom, value=-step_size)
         return loss
+
+
+def _adam_v_warmup_traced(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    t: Tensor,
+    frozen: Tensor,
+    *,
+    lr: float | Tensor,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    decoupled: bool,
+) -> None:
+    """The same step under `torch.compile`, where `frozen` is a tensor: `torch.where`
+    chooses instead of a Python `if`, which would split the compiled graph."""
+    if weight_decay != 0:
+        if not decoupled:
+            grad = grad.add(param, alpha=weight_decay)
+        else:
+            param.mul_(torch.where(frozen, 1.0, 1 - lr * weight_decay))
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    if torch.is_complex(param):
+        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+        exp_avg, exp_avg_sq = torch.view_as_real(exp_avg), torch.view_as_real(exp_avg_sq)
+    exp_avg.copy_(torch.where(frozen, exp_avg, exp_avg.lerp(grad, 1 - beta1)))
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    denom = exp_avg_sq.sqrt().div_((1 - beta2**t) ** 0.5).add_(eps)
+    moved = param.clone()
+    moved.addcdiv_(exp_avg, denom, value=-(lr / (1 - beta1**t)))
+    param.copy_(torch.where(frozen, param, moved))
 
 
 def adam_2k(params: Iterable[Tensor] | Iterable[dict[str, Any]], **kwargs: Any) -> AdamVWarmup:
@@ -670,8 +759,7 @@ class AdamEpsHat(Optimizer):
         maximize: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        betas = _check_arguments(lr, betas, eps, weight_decay, foreach=foreach,
-                                 capturable=False, differentiable=False)
+        betas = _check_adam_arguments(lr, betas, eps, weight_decay, foreach=foreach)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
@@ -682,7 +770,8 @@ class AdamEpsHat(Optimizer):
         for group in self.param_groups:
             group.setdefault("maximize", False)
             group.setdefault("foreach", None)
-            _steps_to_tensors(self, group)
+            for p in group["params"]:
+                _step_as_tensor(self.state.get(p, {}))
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -703,7 +792,7 @@ class AdamEpsHat(Optimizer):
                     exp_avg = torch.view_as_real(exp_avg)
                     exp_avg_sq = torch.view_as_real(exp_avg_sq)
                 state["step"] += 1
-                t = state["step"].item()
+                t = _get_value(state["step"])
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
                 # $\eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)$ and $\sqrt{v_t} + \epsilon$.
@@ -717,76 +806,172 @@ class AdamEpsHat(Optimizer):
 
 # ## Shared plumbing
 #
-# Argument checks, state creation and the step counter, common to both optimizers.
-def _check_arguments(
-    lr: float | Tensor,
-    betas: tuple[float, float],
-    eps: float,
-    weight_decay: float,
-    *,
-    foreach: bool | None,
-    capturable: bool,
-    differentiable: bool,
-) -> tuple[float, float]:
-    """Refuse bad hyper-parameters with a message that starts with the argument's name."""
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError(f"lr must be a float or a 1-element tensor, got shape {tuple(lr.shape)}")
-    if not 0.0 <= _scalar(lr):
-        raise ValueError(f"lr must be >= 0, got {_scalar(lr)}")
-    if not 0.0 <= eps:
-        raise ValueError(f"eps must be >= 0, got {eps}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
-    if len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-    for i, beta in enumerate(betas):
-        if not 0.0 <= beta < 1.0:
-            raise ValueError(f"betas[{i}] must be in [0, 1), got {beta}")
-    # The chapters run torch's single-tensor path only; the other paths' switches are
-    # accepted in their "off" setting and refused otherwise, never silently ignored.
-    if foreach:
-        raise ValueError("foreach=True is not supported: this chapter runs the for-loop path")
-    if capturable:
-        raise ValueError("capturable=True is not supported: this chapter runs the for-loop path")
-    if differentiable:
-        raise ValueError("differentiable=True is not supported")
-    return float(betas[0]), float(betas[1])
-
-
-def _scalar(x: float | Tensor) -> float:
-    # A one-element tensor learning rate is read as a number, as torch's for-loop path does.
-    return x.item() if isinstance(x, Tensor) else x
-
-
-def _step_dtype() -> torch.dtype:
-    # torch keeps the step counter in float64 only when that is the default dtype.
-    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-
-
+# State creation, common to both optimizers.
 def _params_with_grad(opt: Optimizer, group: dict[str, Any]) -> list[Tensor]:
-    """The group's parameters that have a gradient, with their state created if missing."""
-    found = []
-    for p in group["params"]:
-        if p.grad is None:
-            continue
-        if p.grad.is_sparse:
-            raise RuntimeError(f"{type(opt).__name__} does not support sparse gradients")
+    """The group's parameters that have a gradient, with their state created if missing.
+
+    Every gradient is checked first, so a sparse one fails before any state changes.
+    """
+    found = [p for p in group["params"] if p.grad is not None]
+    _check_sparse(type(opt).__name__, found)
+    for p in found:
         state = opt.state[p]
         if len(state) == 0:
             # The moments start at zero: the bias that the corrections remove.
             state["step"] = torch.tensor(0.0, dtype=_step_dtype())
             state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
             state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        found.append(p)
     return found
 
 
-def _steps_to_tensors(opt: Optimizer, group: dict[str, Any]) -> None:
-    # A state dict may store `step` as a plain number (older torch, other libraries).
-    for p in group["params"]:
-        p_state = opt.state.get(p, {})
-        if "step" in p_state and not torch.is_tensor(p_state["step"]):
-            p_state["step"] = torch.tensor(float(p_state["step"]), dtype=_step_dtype())
+# ## torch compatibility
+#
+# Small helpers that make this file behave like `torch.optim`: the step counter's dtype
+# and how it is read, tensor hyper-parameters, argument checks with torch's wording, the
+# switches for torch's other code paths, sparse gradients, and older state dicts. Every
+# chapter that needs one holds the same copy, letter for letter (a test checks), so that
+# each file still stands alone.
+def _step_dtype() -> torch.dtype:
+    """torch keeps `step` in float64 when that is the default dtype, else in float32."""
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def _scalar(x: float | Tensor) -> float | Tensor:
+    """A 1-element tensor hyper-parameter as a 0-d tensor, a number as it is.
+
+    torch's for-loop path computes with the tensor itself (its `_to_scalar`), and so
+    do we: reading it as a Python number would round differently.
+    """
+    return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
+
+
+def _get_value(step: Tensor) -> float | Tensor:
+    """The step count for the update's arithmetic, read as torch's `_get_value` reads it.
+
+    In eager mode it is a Python number: one read of a CPU scalar, and the bias
+    corrections are then computed in double precision. Under `torch.compile` it stays a
+    tensor, so the compiled graph reads the live count at every call (a number read while
+    tracing would become a constant of the graph and go stale). We also make it float64
+    there, unlike torch, so that the corrections keep eager's precision: in float32,
+    $1 - 0.999^t$ loses about four of its seven digits to cancellation.
+    """
+    if torch.compiler.is_compiling():
+        return step.to(torch.float64)
+    return step.item()
+
+
+def _step_as_tensor(state: dict[str, Any]) -> None:
+    """A `step` saved as a plain number (older torch, other libraries) becomes a tensor."""
+    if "step" in state and not torch.is_tensor(state["step"]):
+        state["step"] = torch.tensor(float(state["step"]), dtype=_step_dtype())
+
+
+def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:
+    """`lr` is a number or a 1-element tensor, and not negative; torch's words in brackets."""
+    if isinstance(lr, Tensor):
+        if foreach:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
+        if lr.numel() != 1:
+            raise ValueError(
+                f"lr must be a number or a 1-element tensor, got shape {tuple(lr.shape)} "
+                "(Tensor lr must be 1-element)"
+            )
+    if not 0.0 <= lr:
+        raise ValueError(f"lr must be >= 0, got {lr} (Invalid learning rate: {lr})")
+
+
+def _check_nonnegative(name: str, value: float, torch_words: str) -> None:
+    """`value >= 0` (which also refuses NaN), else a message naming `name` first."""
+    if not 0.0 <= value:
+        raise ValueError(f"{name} must be >= 0, got {value} ({torch_words}: {value})")
+
+
+def _check_betas(
+    betas: tuple[float | Tensor, float | Tensor], foreach: bool | None = None
+) -> tuple[float | Tensor, float | Tensor]:
+    """Two numbers in [0, 1), or two 1-element tensors, which are kept as tensors (0-d).
+
+    A tensor beta stays a tensor, as in torch, because the moments are then updated with
+    tensor arithmetic, which rounds differently from the same update with a number.
+    """
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas):
+        if isinstance(beta, Tensor):
+            if foreach:
+                raise ValueError(
+                    f"betas[{i}] as a Tensor is not supported for capturable=False and "
+                    "foreach=True"
+                )
+            if beta.numel() != 1:
+                raise ValueError(
+                    f"betas[{i}] must be a number or a 1-element tensor, got shape "
+                    f"{tuple(beta.shape)} (Tensor betas[{i}] must be 1-element)"
+                )
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(
+                f"betas[{i}] must be in [0, 1), got {beta} "
+                f"(Invalid beta parameter at index {i}: {beta})"
+            )
+    if isinstance(betas[0], Tensor) != isinstance(betas[1], Tensor):
+        raise ValueError("betas must be either both floats or both Tensors, got "
+                         f"{type(betas[0]).__name__} and {type(betas[1]).__name__}")
+    return _scalar(betas[0]), _scalar(betas[1])
+
+
+def _check_paths(
+    *,
+    foreach: bool | None = None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
+) -> None:
+    """Refuse the switches of torch's other code paths: this file is the for-loop path.
+
+    Their "off" values are accepted, so code written for torch runs unchanged; an "on"
+    value fails here rather than being silently ignored.
+    """
+    for name, value, off in (("foreach", foreach, "None or False"),
+                             ("fused", fused, "None or False"),
+                             ("capturable", capturable, "False"),
+                             ("differentiable", differentiable, "False")):
+        if value:
+            raise ValueError(
+                f"{name}=True is not supported: this file runs torch's single-tensor "
+                f"(for-loop) path; pass {name}={off}"
+            )
+
+
+def _check_sparse(name: str, params: Iterable[Tensor], why: str = "") -> None:
+    """Refuse a sparse gradient anywhere in the group before any parameter moves.
+
+    torch checks the whole group first too, so a step that fails changes nothing.
+    """
+    if any(p.grad is not None and p.grad.is_sparse for p in params):
+        raise RuntimeError(f"{name} does not support sparse gradients{why}")
+
+
+def _check_adam_arguments(
+    lr: float | Tensor,
+    betas: tuple[float | Tensor, float | Tensor],
+    eps: float,
+    weight_decay: float,
+    *,
+    foreach: bool | None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
+) -> tuple[float | Tensor, float | Tensor]:
+    """torch's checks for the Adam family, in torch's order; returns the betas."""
+    _check_lr(lr, foreach)
+    _check_nonnegative("eps", eps, "Invalid epsilon value")
+    betas = _check_betas(betas, foreach)
+    _check_nonnegative("weight_decay", weight_decay, "Invalid weight_decay value")
+    _check_paths(foreach=foreach, fused=fused, capturable=capturable,
+                 differentiable=differentiable)
+    return betas
 
 
 def main(argv: list[str] | None = None) -> None:

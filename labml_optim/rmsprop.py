@@ -193,19 +193,15 @@ class RMSprop(Optimizer):
         differentiable: bool = False,
     ) -> None:
         # A bad argument fails here, with its name first, rather than as a NaN later.
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError(f"lr must be a float or a 1-element tensor, got {lr.numel()} elements")
-        for name, value in (("lr", lr), ("eps", eps), ("momentum", momentum),
-                            ("weight_decay", weight_decay)):
-            if not 0.0 <= value:
-                raise ValueError(f"{name} must be >= 0, got {value}")
+        _check_lr(lr, foreach)
+        _check_nonnegative("eps", eps, "Invalid epsilon value")
+        _check_nonnegative("momentum", momentum, "Invalid momentum value")
+        _check_nonnegative("weight_decay", weight_decay, "Invalid weight_decay value")
         # torch only asks alpha >= 0; above 1 the weight 1 - alpha is negative, $v$ can
         # turn negative and its square root NaN, so we refuse that too.
         if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-        if capturable:
-            raise ValueError("capturable=True is not supported; pass capturable=False")
-        _check_compat_flags(foreach=foreach, differentiable=differentiable)
+            raise ValueError(f"alpha must be in [0, 1], got {alpha} (Invalid alpha value: {alpha})")
+        _check_paths(foreach=foreach, capturable=capturable, differentiable=differentiable)
         defaults = dict(
             lr=lr,
             momentum=momentum,
@@ -232,9 +228,7 @@ class RMSprop(Optimizer):
             group.setdefault("differentiable", False)
             group.setdefault("capturable", False)
         for param_state in self.state.values():
-            if "step" in param_state and not torch.is_tensor(param_state["step"]):
-                param_state["step"] = torch.tensor(float(param_state["step"]),
-                                                   dtype=_scalar_dtype())
+            _step_as_tensor(param_state)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -252,13 +246,10 @@ class RMSprop(Optimizer):
         """The update for the tensors of one group, in torch's order of operations."""
         # As torch does, refuse a sparse gradient before touching any tensor of the group.
         with_grad = [p for p in group["params"] if p.grad is not None]
-        if any(p.grad.is_sparse for p in with_grad):
-            raise RuntimeError(
-                "RMSprop does not support sparse gradients: the leaky average decays "
-                "every coordinate at every step, so the update is dense"
-            )
+        _check_sparse("RMSprop", with_grad, ": the leaky average decays every coordinate "
+                      "at every step, so the update is dense")
         # Hyper-parameters are read once per group, not once per tensor.
-        lr, alpha, eps = _as_scalar(group["lr"]), group["alpha"], group["eps"]
+        lr, alpha, eps = _scalar(group["lr"]), group["alpha"], group["eps"]
         momentum, weight_decay = group["momentum"], group["weight_decay"]
         centered, maximize = group["centered"], group["maximize"]
         for param in with_grad:
@@ -266,7 +257,7 @@ class RMSprop(Optimizer):
             state = self.state[param]
             # State starts at zero: $v_0 = 0$ (and $m_0 = 0$, $b_0 = 0$).
             if len(state) == 0:
-                state["step"] = torch.zeros((), dtype=_scalar_dtype())
+                state["step"] = torch.zeros((), dtype=_step_dtype())
                 state["square_avg"] = torch.zeros_like(param,
                                                        memory_format=torch.preserve_format)
             # The optional buffers are created when first needed, so a group may switch
@@ -313,25 +304,86 @@ def _identity(x: Tensor) -> Tensor:
     return x
 
 
-def _scalar_dtype() -> torch.dtype:
-    """torch keeps `step` in float64 when that is the default dtype, else float32."""
+
+# ## torch compatibility
+#
+# Small helpers that make this file behave like `torch.optim`: the step counter's dtype
+# and how it is read, tensor hyper-parameters, argument checks with torch's wording, the
+# switches for torch's other code paths, sparse gradients, and older state dicts. Every
+# chapter that needs one holds the same copy, letter for letter (a test checks), so that
+# each file still stands alone.
+def _step_dtype() -> torch.dtype:
+    """torch keeps `step` in float64 when that is the default dtype, else in float32."""
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
 
-def _as_scalar(x: float | Tensor) -> float | Tensor:
-    """A 1-element tensor hyper-parameter as a 0-d tensor (torch accepts both)."""
+def _scalar(x: float | Tensor) -> float | Tensor:
+    """A 1-element tensor hyper-parameter as a 0-d tensor, a number as it is.
+
+    torch's for-loop path computes with the tensor itself (its `_to_scalar`), and so
+    do we: reading it as a Python number would round differently.
+    """
     return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
 
 
-def _check_compat_flags(*, foreach: bool | None, differentiable: bool) -> None:
-    """Refuse the torch switches this single-tensor file does not implement."""
-    if foreach:
-        raise ValueError(
-            "foreach=True is not supported: this optimizer runs torch's single-tensor "
-            "(for-loop) path; pass foreach=None or False"
-        )
-    if differentiable:
-        raise ValueError("differentiable=True is not supported; pass differentiable=False")
+def _step_as_tensor(state: dict[str, Any]) -> None:
+    """A `step` saved as a plain number (older torch, other libraries) becomes a tensor."""
+    if "step" in state and not torch.is_tensor(state["step"]):
+        state["step"] = torch.tensor(float(state["step"]), dtype=_step_dtype())
+
+
+def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:
+    """`lr` is a number or a 1-element tensor, and not negative; torch's words in brackets."""
+    if isinstance(lr, Tensor):
+        if foreach:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
+        if lr.numel() != 1:
+            raise ValueError(
+                f"lr must be a number or a 1-element tensor, got shape {tuple(lr.shape)} "
+                "(Tensor lr must be 1-element)"
+            )
+    if not 0.0 <= lr:
+        raise ValueError(f"lr must be >= 0, got {lr} (Invalid learning rate: {lr})")
+
+
+def _check_nonnegative(name: str, value: float, torch_words: str) -> None:
+    """`value >= 0` (which also refuses NaN), else a message naming `name` first."""
+    if not 0.0 <= value:
+        raise ValueError(f"{name} must be >= 0, got {value} ({torch_words}: {value})")
+
+
+def _check_paths(
+    *,
+    foreach: bool | None = None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
+) -> None:
+    """Refuse the switches of torch's other code paths: this file is the for-loop path.
+
+    Their "off" values are accepted, so code written for torch runs unchanged; an "on"
+    value fails here rather than being silently ignored.
+    """
+    for name, value, off in (("foreach", foreach, "None or False"),
+                             ("fused", fused, "None or False"),
+                             ("capturable", capturable, "False"),
+                             ("differentiable", differentiable, "False")):
+        if value:
+            raise ValueError(
+                f"{name}=True is not supported: this file runs torch's single-tensor "
+                f"(for-loop) path; pass {name}={off}"
+            )
+
+
+def _check_sparse(name: str, params: Iterable[Tensor], why: str = "") -> None:
+    """Refuse a sparse gradient anywhere in the group before any parameter moves.
+
+    torch checks the whole group first too, so a step that fails changes nothing.
+    """
+    if any(p.grad is not None and p.grad.is_sparse for p in params):
+        raise RuntimeError(f"{name} does not support sparse gradients{why}")
 
 
 # ## The figure

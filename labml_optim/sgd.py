@@ -303,20 +303,16 @@ class SGD(Optimizer):
         fused: bool | None = None,
     ) -> None:
         # A bad argument fails here, with its name first, rather than as a NaN later.
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError(f"lr must be a float or a 1-element tensor, got {lr.numel()} elements")
-        if not 0.0 <= lr:
-            raise ValueError(f"lr must be >= 0, got {lr}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"momentum must be >= 0, got {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+        _check_lr(lr, foreach)
+        _check_nonnegative("momentum", momentum, "Invalid momentum value")
+        _check_nonnegative("weight_decay", weight_decay, "Invalid weight_decay value")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
                 "nesterov requires momentum > 0 and dampening == 0, "
-                f"got momentum={momentum}, dampening={dampening}"
+                f"got momentum={momentum}, dampening={dampening} "
+                "(Nesterov momentum requires a momentum and zero dampening)"
             )
-        _check_compat_flags(foreach=foreach, differentiable=differentiable, fused=fused)
+        _check_paths(foreach=foreach, differentiable=differentiable, fused=fused)
         # Every hyper-parameter lives in the group, under torch's key, so that
         # `state_dict()` carries it and torch can load it.
         defaults = dict(
@@ -363,35 +359,36 @@ class SGD(Optimizer):
         with torch.)
         """
         # Hyper-parameters are read once per group, not once per tensor.
-        lr, momentum = _as_scalar(group["lr"]), group["momentum"]
+        lr, momentum = _scalar(group["lr"]), group["momentum"]
         weight_decay, dampening = group["weight_decay"], group["dampening"]
         maximize, nesterov = group["maximize"], group["nesterov"]
-        for param in group["params"]:
+        params = [p for p in group["params"] if p.grad is not None]
+        # The L2 term would make a sparse gradient dense: refuse it before any tensor of
+        # the group moves.
+        if weight_decay != 0:
+            _check_sparse("SGD", params, " with weight_decay (it would make the gradient dense)")
+        # The buffers are read for the whole group first and written back at the end,
+        # as torch does: a parameter listed twice then starts two buffers from the same
+        # gradient at its first step, and the second one is kept.
+        buffers = [self.state[p].get("momentum_buffer") for p in params] if momentum else []
+        for i, param in enumerate(params):
             grad = param.grad
-            if grad is None:
-                continue
             # Maximising $f$ is minimising $-f$.
             if maximize:
                 grad = -grad
             # L2 penalty: its gradient $\lambda\theta$ joins the loss gradient, and so
             # goes through the momentum buffer too.
             if weight_decay != 0:
-                if grad.is_sparse:
-                    raise RuntimeError(
-                        "SGD: weight_decay is not supported with sparse gradients "
-                        "(it would make the gradient dense)"
-                    )
                 grad = grad.add(param, alpha=weight_decay)
             # The heavy-ball buffer $b_t = \mu b_{t-1} + (1-\tau) g_t$. With no momentum
             # there is no buffer, and no state at all, as in torch.
             if momentum != 0:
-                state = self.state[param]
-                buf = state.get("momentum_buffer")
+                buf = buffers[i]
                 if buf is None:
                     # $b_1 = g_1$, undamped: with $\tau = \mu$ the buffer is then an
                     # unbiased moving average from the first step.
                     buf = grad.detach().clone()
-                    state["momentum_buffer"] = buf
+                    buffers[i] = buf
                 else:
                     buf.mul_(momentum).add_(grad, alpha=1 - dampening)
                 # Nesterov steps along $g_t + \mu b_t$ (the look-ahead in the variables
@@ -399,26 +396,78 @@ class SGD(Optimizer):
                 grad = grad.add(buf, alpha=momentum) if nesterov else buf
             # $\theta_t = \theta_{t-1} - \eta \cdot \text{direction}$.
             param.add_(grad, alpha=-lr)
+        for param, buf in zip(params, buffers, strict=False):
+            self.state[param]["momentum_buffer"] = buf
 
 
-def _as_scalar(x: float | Tensor) -> float | Tensor:
-    """A 1-element tensor hyper-parameter as a 0-d tensor (torch accepts both)."""
+# ## torch compatibility
+#
+# Small helpers that make this file behave like `torch.optim`: the step counter's dtype
+# and how it is read, tensor hyper-parameters, argument checks with torch's wording, the
+# switches for torch's other code paths, sparse gradients, and older state dicts. Every
+# chapter that needs one holds the same copy, letter for letter (a test checks), so that
+# each file still stands alone.
+def _scalar(x: float | Tensor) -> float | Tensor:
+    """A 1-element tensor hyper-parameter as a 0-d tensor, a number as it is.
+
+    torch's for-loop path computes with the tensor itself (its `_to_scalar`), and so
+    do we: reading it as a Python number would round differently.
+    """
     return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
 
 
-def _check_compat_flags(
-    *, foreach: bool | None, differentiable: bool, fused: bool | None
+def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:
+    """`lr` is a number or a 1-element tensor, and not negative; torch's words in brackets."""
+    if isinstance(lr, Tensor):
+        if foreach:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
+        if lr.numel() != 1:
+            raise ValueError(
+                f"lr must be a number or a 1-element tensor, got shape {tuple(lr.shape)} "
+                "(Tensor lr must be 1-element)"
+            )
+    if not 0.0 <= lr:
+        raise ValueError(f"lr must be >= 0, got {lr} (Invalid learning rate: {lr})")
+
+
+def _check_nonnegative(name: str, value: float, torch_words: str) -> None:
+    """`value >= 0` (which also refuses NaN), else a message naming `name` first."""
+    if not 0.0 <= value:
+        raise ValueError(f"{name} must be >= 0, got {value} ({torch_words}: {value})")
+
+
+def _check_paths(
+    *,
+    foreach: bool | None = None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
 ) -> None:
-    """Refuse the torch switches this single-tensor file does not implement."""
-    if foreach:
-        raise ValueError(
-            "foreach=True is not supported: this optimizer runs torch's single-tensor "
-            "(for-loop) path; pass foreach=None or False"
-        )
-    if differentiable:
-        raise ValueError("differentiable=True is not supported; pass differentiable=False")
-    if fused:
-        raise ValueError("fused=True is not supported; pass fused=None or False")
+    """Refuse the switches of torch's other code paths: this file is the for-loop path.
+
+    Their "off" values are accepted, so code written for torch runs unchanged; an "on"
+    value fails here rather than being silently ignored.
+    """
+    for name, value, off in (("foreach", foreach, "None or False"),
+                             ("fused", fused, "None or False"),
+                             ("capturable", capturable, "False"),
+                             ("differentiable", differentiable, "False")):
+        if value:
+            raise ValueError(
+                f"{name}=True is not supported: this file runs torch's single-tensor "
+                f"(for-loop) path; pass {name}={off}"
+            )
+
+
+def _check_sparse(name: str, params: Iterable[Tensor], why: str = "") -> None:
+    """Refuse a sparse gradient anywhere in the group before any parameter moves.
+
+    torch checks the whole group first too, so a step that fails changes nothing.
+    """
+    if any(p.grad is not None and p.grad.is_sparse for p in params):
+        raise RuntimeError(f"{name} does not support sparse gradients{why}")
 
 
 # ## The figure

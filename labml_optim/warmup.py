@@ -149,16 +149,19 @@ class _ClosedFormLR(LRScheduler):
 # up front, before the base class runs its first `step` (which already evaluates the
 # schedule); `not x >= 1` also rejects NaN. The decay divides by $T + 1 - W \ge 1$.
 class _WarmupThenDecayLR(_ClosedFormLR):
-    def __init__(self, optimizer: Optimizer, warmup_steps: int, total_steps: int) -> None:
-        if not warmup_steps >= 1:
-            raise ValueError(f"warmup_steps must be >= 1, got {warmup_steps}")
+    def __init__(self, optimizer: Optimizer, warmup_steps: int, total_steps: int,
+                 last_epoch: int = -1) -> None:
+        _check_int("warmup_steps", warmup_steps, 1)
+        _check_int("total_steps", total_steps, 1)
         if not total_steps >= warmup_steps:
             raise ValueError(
                 f"total_steps must be >= warmup_steps ({warmup_steps}), got {total_steps}"
             )
+        _check_int("last_epoch", last_epoch, -1)
         self.warmup_steps = warmup_steps
         self.total_steps = total_steps
-        super().__init__(optimizer)
+        # `last_epoch` resumes by argument, as with torch's built-in schedulers.
+        super().__init__(optimizer, last_epoch)
 
     def decay(self, progress: float) -> float:
         raise NotImplementedError
@@ -193,11 +196,11 @@ class WarmupCosineLR(_WarmupThenDecayLR):
         warmup_steps: int,
         total_steps: int,
         min_lr_ratio: float = 0.0,
+        last_epoch: int = -1,
     ) -> None:
-        if not 0.0 <= min_lr_ratio <= 1.0:
-            raise ValueError(f"min_lr_ratio must be in [0, 1], got {min_lr_ratio}")
+        _check_real("min_lr_ratio", min_lr_ratio, 0.0, 1.0)
         self.min_lr_ratio = min_lr_ratio
-        super().__init__(optimizer, warmup_steps, total_steps)
+        super().__init__(optimizer, warmup_steps, total_steps, last_epoch)
 
     def decay(self, progress: float) -> float:
         cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
@@ -232,7 +235,8 @@ class WarmupCosineLR(_WarmupThenDecayLR):
 # missing `betas` (an SGD optimizer, say) is a clear error rather than a `KeyError`
 # mid-run.
 class _UntunedWarmupLR(_ClosedFormLR):
-    def __init__(self, optimizer: Optimizer) -> None:
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        _check_int("last_epoch", last_epoch, -1)
         for index, group in enumerate(optimizer.param_groups):
             if "betas" not in group:
                 raise ValueError(
@@ -242,7 +246,7 @@ class _UntunedWarmupLR(_ClosedFormLR):
             beta2 = float(group["betas"][1])
             if not 0.0 <= beta2 < 1.0:
                 raise ValueError(f"optimizer: betas[1] must be in [0, 1), got {beta2}")
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def multiplier(self, step: int, group: dict[str, Any]) -> float:
         return self.omega(step, float(group["betas"][1]))
@@ -307,6 +311,31 @@ def radam_rectification(step: int, beta2: float) -> float:
     return math.sqrt(
         (rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
     )
+
+
+# ## torch compatibility
+#
+# The argument checks the schedule chapters share, letter for letter the same in each (a
+# test checks), so that each file still stands alone. A count of steps must be an `int`:
+# `4000.0` or `True` is refused rather than silently used, and so is a hyper-parameter
+# that is not a finite number.
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    """An `int` (not a bool, not a float such as 4000.0) of at least `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
+def _check_real(name: str, value: Any, low: float, high: float | None = None) -> None:
+    """A finite real number (not a bool), at least `low` and at most `high` if given."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if high is None and not value >= low:
+        raise ValueError(f"{name} must be >= {low:g}, got {value}")
+    if high is not None and not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low:g}, {high:g}], got {value}")
 
 
 # ## The figure

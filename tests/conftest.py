@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from chapters import ROOT as REPO
-from chapters import chapter_names  # noqa: F401
+from support.chapters import ROOT as REPO
+from support.chapters import chapter_names  # noqa: F401
 
 
 def mkdocs_build(

@@ -8,7 +8,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from optim_harness import (
+from support.optim_harness import (
     apply_step,
     check_complex_matches_real_view,
     check_parity,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from chapters import PACKAGE, chapter_names, optimizer_classes
+from support.chapters import PACKAGE, chapter_names, optimizer_classes
 
 from labml_optim.literate import load_chapter
 
@@ -102,7 +102,9 @@ def test_copied_file_runs_its_main(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_copied_file_imports_and_steps(name: str, tmp_path: Path) -> None:
-    """The copied file's optimizers take a step without the package around."""
+    """The copied file's optimizers and schedulers take steps without the package around.
+
+    Every chapter defines at least one of them, so the check never passes empty."""
     shutil.copy(PACKAGE / f"{name}.py", tmp_path / f"{name}.py")
     code = textwrap.dedent(
         f"""
@@ -122,6 +124,26 @@ def test_copied_file_imports_and_steps(name: str, tmp_path: Path) -> None:
                 opt.step()
                 assert not torch.equal(p.detach(), torch.ones(3)), cls
                 print(cls.__name__)
+        # Schedulers: built with small arguments for their required parameters, they set
+        # a positive lr that changes from step to step during the warmup.
+        small = {{"d_model": 16, "warmup": 4, "warmup_steps": 4, "total_steps": 10}}
+        for cls in vars(chapter).values():
+            if (inspect.isclass(cls)
+                    and issubclass(cls, torch.optim.lr_scheduler.LRScheduler)
+                    and cls.__module__ == chapter.__name__ and not cls.__name__.startswith("_")):
+                p = torch.nn.Parameter(torch.ones(3))
+                opt = torch.optim.Adam([p], lr=1.0, betas=(0.9, 0.9))
+                required = [n for n, q in inspect.signature(cls).parameters.items()
+                            if n != "optimizer" and q.default is inspect.Parameter.empty]
+                sched = cls(opt, **{{n: small[n] for n in required}})
+                lrs = []
+                for _ in range(3):
+                    lrs.append(opt.param_groups[0]["lr"])
+                    p.grad = torch.ones(3)
+                    opt.step()
+                    sched.step()
+                assert all(lr > 0 for lr in lrs) and len(set(lrs)) == 3, (cls, lrs)
+                print(cls.__name__)
         """
     )
     result = subprocess.run(
@@ -129,6 +151,7 @@ def test_copied_file_imports_and_steps(name: str, tmp_path: Path) -> None:
         env={**os.environ, "PYTHONPATH": ""}, timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split(), f"{name}.py: no optimizer or scheduler was stepped"
 
 
 # ## Every chapter is a page

@@ -22,7 +22,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from optim_harness import (
+from support.optim_harness import (
     apply_step,
     assert_same_state,
     check_complex_matches_real_view,
@@ -248,8 +248,8 @@ def test_step_reads_no_tensor_value_on_the_host() -> None:
 
 
 def test_step_calls_no_item_or_bool(monkeypatch) -> None:
-    """The same on CPU: during `step`, `item`, `__bool__`, `__int__` and `tolist` are
-    refused, and `__float__` is allowed only on the step counters."""
+    """The same on CPU: during `step`, `__bool__`, `__int__` and `tolist` are refused, and
+    `item` and `__float__` are allowed only on the step counters (CPU scalars)."""
     params = make_params()
     grads = make_gradients(params, 3)
     opt = LAMB(params, weight_decay=0.1, clamp_value=10.0)
@@ -257,18 +257,19 @@ def test_step_calls_no_item_or_bool(monkeypatch) -> None:
     def refuse(*_args, **_kwargs):
         raise AssertionError("host read of a tensor value during step")
 
-    real_float = torch.Tensor.__float__
-
-    def counter_only(tensor):
-        counters = {id(s["step"]) for s in opt.state.values()}
-        if id(tensor) not in counters:
-            raise AssertionError("float() of a tensor other than a step counter")
-        return real_float(tensor)
+    def counter_only(real):
+        def read(tensor):
+            counters = {id(s["step"]) for s in opt.state.values()}
+            if id(tensor) not in counters:
+                raise AssertionError(f"{real.__name__}() of a tensor other than a step counter")
+            return real(tensor)
+        return read
 
     with monkeypatch.context() as patch:
-        for name in ("item", "__bool__", "__int__", "tolist"):
+        for name in ("__bool__", "__int__", "tolist"):
             patch.setattr(torch.Tensor, name, refuse)
-        patch.setattr(torch.Tensor, "__float__", counter_only)
+        patch.setattr(torch.Tensor, "__float__", counter_only(torch.Tensor.__float__))
+        patch.setattr(torch.Tensor, "item", counter_only(torch.Tensor.item))
         for g in grads:
             apply_step(opt, params, g)
     assert all(torch.isfinite(p.detach()).all() for p in params)

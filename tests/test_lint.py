@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from chapters import ROOT
+from support.chapters import ROOT
 
 
 def test_ruff_is_clean() -> None:

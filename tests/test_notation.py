@@ -13,7 +13,7 @@ import re
 import tokenize
 
 import pytest
-from chapters import PACKAGE, ROOT, chapter_names
+from support.chapters import PACKAGE, ROOT, chapter_names
 
 NOTATION = ROOT / "docs" / "notation.md"
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from optim_harness import (
+from support.optim_harness import (
     apply_step,
     assert_same_state,
     bind,

@@ -246,3 +246,72 @@ def test_module_main_saves_a_png_without_a_display(chapter: str, tmp_path: Path)
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert figure.read_bytes()[:8] == PNG_MAGIC
+
+
+# ## Resuming by argument, and arguments of the wrong kind
+
+SCHEDULE_ARGS: dict[str, tuple[type[LRScheduler], dict]] = {
+    "NoamLR": (NoamLR, {"d_model": 16, "warmup": 8, "factor": 2.0}),
+    "WarmupLinearLR": (WarmupLinearLR, {"warmup_steps": 8, "total_steps": 12}),
+    "WarmupCosineLR": (WarmupCosineLR, {"warmup_steps": 8, "total_steps": 12,
+                                        "min_lr_ratio": 0.2}),
+    "UntunedLinearWarmupLR": (UntunedLinearWarmupLR, {}),
+    "UntunedExponentialWarmupLR": (UntunedExponentialWarmupLR, {}),
+}
+
+
+def test_schedule_args_cover_every_schedule() -> None:
+    assert set(SCHEDULE_ARGS) == set(SCHEDULES)
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_last_epoch_resumes_by_argument(schedule: str) -> None:
+    """As with torch's built-in schedulers: a scheduler built with `last_epoch=k - 1` on
+    groups that hold `initial_lr` continues after step k with the uninterrupted lrs."""
+    cls, kwargs = SCHEDULE_ARGS[schedule]
+    opt = torch.optim.Adam(param_groups(make_params()), betas=BETAS)
+    sched = cls(opt, **kwargs)
+    lrs = []
+    for _ in range(TOTAL):
+        lrs.append([g["lr"] for g in opt.param_groups])
+        opt.step()
+        sched.step()
+    groups = [{**g, "initial_lr": lr} for g, lr in
+              zip(param_groups(make_params()), BASE_LRS, strict=True)]
+    resumed_opt = torch.optim.Adam(groups, betas=BETAS)
+    resumed = cls(resumed_opt, **kwargs, last_epoch=SPLIT - 1)
+    assert resumed.last_epoch == SPLIT
+    for k in range(SPLIT, TOTAL):
+        assert [g["lr"] for g in resumed_opt.param_groups] == lrs[k], f"step {k + 1}"
+        resumed_opt.step()
+        resumed.step()
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_last_epoch_without_initial_lr_fails_like_torch(schedule: str) -> None:
+    cls, kwargs = SCHEDULE_ARGS[schedule]
+    opt = torch.optim.Adam(param_groups(make_params()), betas=BETAS)
+    with pytest.raises(KeyError, match="initial_lr"):
+        cls(opt, **kwargs, last_epoch=3)
+
+
+BAD_ARGUMENTS = [
+    ("NoamLR", "d_model", 512.0), ("NoamLR", "d_model", True), ("NoamLR", "d_model", 0),
+    ("NoamLR", "warmup", 4000.0), ("NoamLR", "warmup", True), ("NoamLR", "warmup", 0),
+    ("NoamLR", "factor", float("inf")), ("NoamLR", "factor", float("nan")),
+    ("NoamLR", "factor", True), ("NoamLR", "factor", -1.0),
+    ("WarmupLinearLR", "warmup_steps", 8.0), ("WarmupLinearLR", "warmup_steps", True),
+    ("WarmupLinearLR", "total_steps", float("inf")), ("WarmupLinearLR", "total_steps", 12.0),
+    ("WarmupCosineLR", "min_lr_ratio", float("inf")), ("WarmupCosineLR", "min_lr_ratio", True),
+    ("WarmupCosineLR", "min_lr_ratio", float("nan")), ("WarmupCosineLR", "min_lr_ratio", 1.5),
+] + [(name, "last_epoch", value) for name in SCHEDULES
+     for value in (1.0, True, -2, float("inf"))]
+
+
+@pytest.mark.parametrize(("schedule", "arg", "value"), BAD_ARGUMENTS,
+                         ids=[f"{s}-{a}={v!r}" for s, a, v in BAD_ARGUMENTS])
+def test_wrong_kind_of_argument_is_refused_by_name(schedule: str, arg: str, value) -> None:
+    cls, kwargs = SCHEDULE_ARGS[schedule]
+    opt = torch.optim.Adam(param_groups(make_params()), betas=BETAS)
+    with pytest.raises(ValueError, match=rf"^{arg} must be"):
+        cls(opt, **{**kwargs, arg: value})

@@ -9,7 +9,7 @@ from types import ModuleType
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 PACKAGE = ROOT / "labml_optim"
 
 

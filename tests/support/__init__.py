@@ -1,0 +1,1 @@
+"""Code the tests share: the chapter catalogue and the two-optimizer parity harness."""
