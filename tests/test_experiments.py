@@ -422,3 +422,59 @@ def test_radam_warmup_rectifier_values_quoted() -> None:
     assert sma_length(5, beta2) < 5 < sma_length(6, beta2)
     assert rectification(sma_length(6, beta2), rho_inf) == pytest.approx(0.12, abs=0.005)
     assert rectification(sma_length(10, beta2), rho_inf) == pytest.approx(0.22, abs=0.005)
+
+
+# ## AdamW: weight decay against learning rate
+
+
+def test_adamw_decay_never_helped() -> None:
+    """The page: the smallest lambda is within 0.5 points of each column's best cell."""
+    module = experiment("adamw_decay")
+    results = committed("adamw_decay")
+    errors = module.final_errors(results)
+    for method, decays in results["config"]["decays"].items():
+        for lr in results["config"]["lrs"]:
+            best = min(errors[(method, lr, d)] for d in decays)
+            assert errors[(method, lr, min(decays))] <= best + 0.005, (method, lr)
+
+
+def test_adamw_decay_numbers_quoted() -> None:
+    module = experiment("adamw_decay")
+    results = committed("adamw_decay")
+    e = {k: round(100 * v, 1) for k, v in module.final_errors(results).items()}
+    paper, torch_, l2 = "AdamW, paper's λ", "AdamW, torch's λ", "Adam + L2"
+    assert min(e.values()) in (2.0, 2.1)
+    assert all(e[(m, 1e-4, d)] > 20 for m, ds in results["config"]["decays"].items()
+               for d in ds)
+    assert (e[(paper, 1e-4, 1e-2)], e[(paper, 1e-2, 1e-2)]) == (80.3, 2.6)
+    assert 14 <= min(e[(torch_, lr, 10.0)] for lr in results["config"]["lrs"])
+    assert max(e[(torch_, lr, 10.0)] for lr in results["config"]["lrs"]) <= 26
+    assert all(81 <= e[(l2, lr, 0.1)] <= 92 for lr in results["config"]["lrs"])
+
+    def cost(method: str, decay: float) -> list[float]:
+        return [e[(method, lr, decay)] - min(e[(method, lr, d)]
+                                             for d in results["config"]["decays"][method])
+                for lr in results["config"]["lrs"]]
+
+    assert 0.3 - 1e-9 <= min(cost(torch_, 1.0)) and max(cost(torch_, 1.0)) <= 0.7 + 1e-9
+    assert 0.9 - 1e-9 <= min(cost(l2, 1e-2)) and max(cost(l2, 1e-2)) <= 11
+    # seeds: the median absolute difference between the two seeds of a cell is 0.8 points
+    finals: dict[tuple, list[float]] = {}
+    for r in results["runs"]:
+        s = r["settings"]
+        finals.setdefault((s["method"], s["lr"], s["weight_decay"]), []).append(
+            _common.series(r, "test_error")[1][-1])
+    diffs = sorted(abs(a - b) for a, b in finals.values())
+    assert round(100 * diffs[len(diffs) // 2], 1) == 0.8
+
+
+def test_adamw_decay_digits_file_is_sklearns() -> None:
+    """The experiment reads scikit-learn's shipped digits file without importing sklearn."""
+    from sklearn.datasets import load_digits
+
+    from labml_optim.experiments.adamw_decay import digits_csv
+
+    rows = torch.tensor(digits_csv(), dtype=torch.float64)
+    data = load_digits()
+    assert torch.equal(rows[:, :64], torch.tensor(data.data))
+    assert torch.equal(rows[:, 64].long(), torch.tensor(data.target))
