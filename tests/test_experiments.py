@@ -478,3 +478,56 @@ def test_adamw_decay_digits_file_is_sklearns() -> None:
     data = load_digits()
     assert torch.equal(rows[:, :64], torch.tensor(data.data))
     assert torch.equal(rows[:, 64].long(), torch.tensor(data.target))
+
+
+# ## Large batches on the noisy quadratic model
+
+
+def test_large_batch_table_is_the_committed_results() -> None:
+    module = experiment("large_batch")
+    results = committed("large_batch")
+    by_power = module.steps_to_target(results)
+    rows = _table_rows(module)
+    header = next(line for line in module.__doc__.splitlines() if line.startswith("| $B$"))
+    batches = [int(b) for b in header.strip().strip("|").split("|")[1:]]
+    powers = {"SGD": 0.0, "$p = \\frac12$": 0.5, "Newton": 1.0}
+    assert [r[0] for r in rows] == list(powers)
+    for row in rows:
+        all_b, steps = by_power[powers[row[0]]]
+        for b, cell in zip(batches, row[1:], strict=True):
+            value = steps[all_b.index(b)]
+            assert (cell == "—" and math.isnan(value)) or float(cell) == value, (row[0], b)
+
+
+def test_large_batch_critical_batch_ratios_quoted() -> None:
+    module = experiment("large_batch")
+    by_power = module.steps_to_target(committed("large_batch"))
+
+    def excess(power: float, batch: int) -> float:
+        b, s = by_power[power]
+        return s[b.index(batch)] * batch / (s[0] * b[0])
+
+    assert excess(0.0, 256) == pytest.approx(1.19, abs=0.005)
+    assert excess(0.0, 1024) == pytest.approx(2.3, abs=0.05)
+    assert excess(0.5, 4096) == pytest.approx(1.24, abs=0.005)
+    assert excess(0.5, 16384) == pytest.approx(3.4, abs=0.05)
+
+
+def test_large_batch_closed_form_matches_sgd_chapter_monte_carlo() -> None:
+    """E[L_t] in closed form against 20 000 noisy runs of the SGD chapter's optimizer."""
+    from labml_optim.experiments.large_batch import curvatures, expected_loss
+    from labml_optim.sgd import SGD
+
+    h, batch, lr, steps, power = curvatures(5), 4, 0.5, 20, 0.5
+    gen = torch.Generator().manual_seed(0)
+    theta = torch.ones(20_000, 5, dtype=torch.float64, requires_grad=True)
+    opt = SGD([theta], lr=lr)
+    for _ in range(steps):
+        noise = torch.randn(theta.shape, generator=gen, dtype=torch.float64) * (h / batch).sqrt()
+        # The preconditioner h^{-p} scales the noisy gradient: SGD on it is the page's step.
+        theta.grad = (h * theta.detach() + noise) * h ** (-power)
+        opt.step()
+    measured = (0.5 * h * theta.detach() ** 2).sum(dim=1).mean().item()
+    predicted = expected_loss(h, power, torch.tensor([lr], dtype=torch.float64), batch,
+                              torch.tensor([float(steps)], dtype=torch.float64)).item()
+    assert measured == pytest.approx(predicted, rel=0.02)

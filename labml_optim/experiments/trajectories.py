@@ -118,7 +118,7 @@ LEFT_OUT = {"radam.AdamVWarmup": "the RAdam chapter's Adam-2k baseline, not an o
 
 FULL = dict(lrs=[1e-3, 1e-2, 1e-1], steps=600, noise=0.1, noise_seeds=[0, 1],
             optimizers=[o[0] for o in OPTIMIZERS])
-QUICK = dict(lrs=[1e-2, 1e-1], steps=30, noise=0.1, noise_seeds=[0],
+QUICK = dict(lrs=[1e-1], steps=20, noise=0.1, noise_seeds=[0],
              optimizers=[o[0] for o in OPTIMIZERS])
 
 
@@ -244,7 +244,7 @@ def draw(results: dict[str, Any]) -> Any:
              "noisy quadratic": ((-1.5, 1.5), (-1.5, 2.5))}
     for block, (problem, spec) in enumerate(PROBLEMS.items()):
         (x0, x1), (y0, y1) = boxes[problem]
-        gx, gy = np.meshgrid(np.linspace(x0, x1, 200), np.linspace(y0, y1, 200))
+        gx, gy = np.meshgrid(np.linspace(x0, x1, 120), np.linspace(y0, y1, 120))
         grid = torch.tensor(np.stack([gx, gy]))
         if problem == "rosenbrock":
             z = rosenbrock(grid).numpy()
