@@ -1,13 +1,18 @@
 """Step time of every chapter against torch.optim and the peers, as ratios from one run.
 
-    python scripts/bench_optim.py [--million 24] [--tensors 150] [--steps 5] [--rounds 5]
+    python scripts/bench_optim.py [--million 24] [--tensors 150] [--small] [--device cuda]
+        [--only Adam RAdam] [--no-compile] [--compile-cost] [--json results.json]
 
 Each algorithm gets a fresh set of parameters (~24 M floats in ~150 tensors, shaped like a
 stack of linear layers with biases) and random gradients. For every implementation we
 time `step()` over a few steps, round-robin across implementations so that a noisy
 machine slows all of them alike, and report the median per-step time and its ratio to
 torch's single-tensor ("for-loop") path of the same algorithm. A ratio of 1.00 is parity;
-below 1 is faster.
+below 1 is faster. It also reports each row's ratio to the memory-bandwidth floor (bytes
+the update must move, from the "Fast optimizers" chapter, over the bandwidth measured in
+the same run), the peak extra memory of a step, and, for `torch.compile(opt.step)`, the
+one-time compile cost. `--small` switches to many small tensors, where per-tensor
+overhead dominates. The same script runs on a GPU with `--device cuda`.
 """
 
 from __future__ import annotations
@@ -98,63 +103,230 @@ def candidates() -> dict[str, dict[str, Factory]]:
     return table
 
 
-def time_steps(opt: torch.optim.Optimizer, steps: int, device: str) -> float:
+def time_steps(step: Callable[[], object], steps: int, device: str) -> float:
     if device == "cuda":
         torch.cuda.synchronize()
     start = time.perf_counter()
     for _ in range(steps):
-        opt.step()
+        step()
     if device == "cuda":
         torch.cuda.synchronize()
     return (time.perf_counter() - start) / steps
 
 
-def bench(args: argparse.Namespace) -> list[tuple[str, str, float, float | None]]:
+# ## Memory bandwidth, the floor's denominator
+#
+# The floor of an elementwise update is the bytes it must move divided by the bandwidth
+# the machine sustains. We measure that bandwidth the same way the update uses memory: a
+# large in-place `add_` (read two arrays, write one), timed in the same run as the
+# optimizers so that a loaded machine lowers both alike.
+def measure_bandwidth(device: str, floats: int = 32_000_000, repeats: int = 7) -> float:
+    """Bytes per second of `x.add_(y)` over two arrays far larger than any cache."""
+    x = torch.zeros(floats, device=device)
+    y = torch.ones(floats, device=device)
+    times = []
+    for _ in range(repeats):
+        times.append(time_steps(lambda: x.add_(y, alpha=0.5), 1, device))
+    return 3 * 4 * floats / statistics.median(times)
+
+
+# ## Extra memory a step allocates
+#
+# On a GPU the caching allocator reports its peak. On the CPU there is no such counter,
+# so for eager optimizers a dispatch mode watches every tensor an operation creates whose
+# storage did not exist before the step (the parameters, gradients and state exist) and
+# keeps the peak of the bytes alive at once. A compiled step runs fused kernels below the
+# dispatcher, where the mode cannot see, so on the CPU it is reported as unknown.
+def peak_extra_bytes(opt: torch.optim.Optimizer, step: Callable[[], object],
+                     device: str, compiled: bool) -> int | None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+        before = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        step()
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - before
+    if compiled:
+        return None
+    import weakref
+
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_leaves
+
+    class LiveBytes(TorchDispatchMode):
+        def __init__(self, existing: list[torch.Tensor]) -> None:
+            super().__init__()
+            self.known = {t.untyped_storage().data_ptr() for t in existing}
+            self.live = self.peak = 0
+
+        def free(self, nbytes: int, ptr: int) -> None:
+            self.live -= nbytes
+            self.known.discard(ptr)
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for t in tree_leaves(out):
+                if isinstance(t, torch.Tensor):
+                    storage = t.untyped_storage()
+                    ptr = storage.data_ptr()
+                    if ptr and ptr not in self.known:
+                        self.known.add(ptr)
+                        self.live += storage.nbytes()
+                        self.peak = max(self.peak, self.live)
+                        weakref.finalize(t, self.free, storage.nbytes(), ptr)
+            return out
+
+    existing = [p for g in opt.param_groups for p in g["params"]]
+    existing += [p.grad for p in existing if p.grad is not None]
+    existing += [v for s in opt.state.values() for v in s.values() if torch.is_tensor(v)]
+    mode = LiveBytes(existing)
+    with mode:
+        step()
+    return mode.peak
+
+
+def compile_cost(factory: Factory, args: argparse.Namespace) -> tuple[float, float]:
+    """Seconds of the first compiled step: cold (empty inductor cache, set by `main`) and
+    again after `torch._dynamo.reset()`, when inductor's on-disk caches are warm."""
+    costs = []
+    for _ in range(2):
+        torch._dynamo.reset()
+        opt = factory(build_params(args.million, args.tensors, args.device))
+        opt.step()  # eager: allocate the state, so the compiled step sees it
+        step = torch.compile(opt.step)
+        start = time.perf_counter()
+        step()
+        if args.device == "cuda":
+            torch.cuda.synchronize()
+        costs.append(time.perf_counter() - start)
+    return costs[0], costs[1]
+
+
+def floor_bytes(algorithm: str) -> int | None:
+    """Bytes per parameter the update must move, from the "Fast optimizers" chapter."""
+    fast = optional("labml_optim.fast", "BYTES_PER_PARAM")
+    return fast.get(algorithm) if fast else None
+
+
+def bench(args: argparse.Namespace) -> dict:
+    """Times every implementation; returns everything the report and the chapter need."""
+    bandwidth = measure_bandwidth(args.device)
+    n_params = sum(p.numel() for p in build_params(args.million, args.tensors, "cpu"))
     rows = []
     for algorithm, impls in candidates().items():
         if args.only and algorithm not in args.only:
             continue
-        optimizers = {}
+        if args.compile:
+            # The compiled step of torch's for-loop path and of ours, the two readable
+            # per-tensor loops that compile is meant to turn into fused kernels.
+            for label in ("torch for-loop", "labml_optim"):
+                if label in impls:
+                    impls[f"{label} compiled"] = impls[label]
+        runners = {}
         for label, factory in impls.items():
             params = build_params(args.million, args.tensors, args.device)
             try:
                 opt = factory(params)
                 opt.step()  # state allocation is not part of a step's cost
+                step = torch.compile(opt.step) if label.endswith("compiled") else opt.step
+                if label.endswith("compiled"):
+                    step()  # compile once, outside the timing
             except (RuntimeError, ValueError, TypeError) as error:
-                print(f"  {algorithm:13} {label:18} skipped: {str(error).splitlines()[0]}")
+                print(f"  {algorithm:13} {label:26} skipped: {str(error).splitlines()[0]}")
                 continue
-            optimizers[label] = opt
-        times: dict[str, list[float]] = {label: [] for label in optimizers}
+            runners[label] = (opt, step)
+        times: dict[str, list[float]] = {label: [] for label in runners}
         for _ in range(args.rounds):
-            for label, opt in optimizers.items():
-                times[label].append(time_steps(opt, args.steps, args.device))
+            for label, (_, step) in runners.items():
+                times[label].append(time_steps(step, args.steps, args.device))
         medians = {label: statistics.median(t) for label, t in times.items()}
-        base = medians.get("torch for-loop") or medians.get("labml_optim")
+        bytes_pp = floor_bytes(algorithm)
+        floor = bytes_pp * n_params / bandwidth if bytes_pp else None
         for label, median in medians.items():
-            rows.append((algorithm, label, median, median / base if base else None))
-        del optimizers
-    return rows
+            opt, step = runners[label]
+            compiled = label.endswith("compiled")
+            rows.append({
+                "algorithm": algorithm, "implementation": label, "ms": median * 1e3,
+                "floor_ms": floor * 1e3 if floor else None,
+                "peak_extra_bytes": peak_extra_bytes(opt, step, args.device, compiled),
+            })
+        if args.compile and args.compile_cost and "labml_optim" in impls:
+            cold, cached = compile_cost(impls["labml_optim"], args)
+            for row in rows:
+                if (row["algorithm"], row["implementation"]) == (algorithm, "labml_optim compiled"):
+                    row["compile_cold_s"], row["compile_cached_s"] = cold, cached
+        del runners
+        torch._dynamo.reset()
+    return {
+        "torch": torch.__version__, "device": args.device, "threads": torch.get_num_threads(),
+        "params": n_params, "tensors": args.tensors, "bandwidth_gbs": bandwidth / 1e9,
+        "steps": args.steps, "rounds": args.rounds, "rows": rows,
+    }
+
+
+def report(result: dict) -> str:
+    """The Markdown table: ms/step, ratio to the floor, to torch's for-loop and to ours."""
+    lines = [
+        f"torch {result['torch']}, {result['device']}, {result['threads']} threads, "
+        f"{result['params'] / 1e6:.1f} M params in {result['tensors']} tensors, "
+        f"bandwidth {result['bandwidth_gbs']:.1f} GB/s, median of {result['rounds']} rounds "
+        f"x {result['steps']} steps",
+        "",
+        "| algorithm | implementation | ms/step | x floor | vs torch for-loop | vs ours "
+        "| extra MB | compile cold/cached s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    by_key = {(r["algorithm"], r["implementation"]): r for r in result["rows"]}
+    for r in result["rows"]:
+        base = by_key.get((r["algorithm"], "torch for-loop"))
+        ours = by_key.get((r["algorithm"], "labml_optim"))
+
+        def ratio(other: dict | None, r: dict = r) -> str:
+            return f"{r['ms'] / other['ms']:.2f}" if other else "-"
+
+        floor = f"{r['ms'] / r['floor_ms']:.2f}" if r["floor_ms"] else "-"
+        extra = r["peak_extra_bytes"]
+        extra_mb = f"{extra / 1e6:.0f}" if extra is not None else "-"
+        cost = (f"{r['compile_cold_s']:.1f} / {r['compile_cached_s']:.1f}"
+                if "compile_cold_s" in r else "-")
+        lines.append(
+            f"| {r['algorithm']} | {r['implementation']} | {r['ms']:.1f} | {floor} "
+            f"| {ratio(base)} | {ratio(ours)} | {extra_mb} | {cost} |"
+        )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--million", type=float, default=24.0, help="parameters, millions")
     parser.add_argument("--tensors", type=int, default=150)
+    parser.add_argument("--small", action="store_true",
+                        help="the many-small-tensors regime: 2000 tensors of 4096 floats")
     parser.add_argument("--steps", type=int, default=5, help="steps per timed round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--only", nargs="*", help="algorithms to run, e.g. Adam RAdam")
+    parser.add_argument("--no-compile", dest="compile", action="store_false",
+                        help="skip the torch.compile(opt.step) rows")
+    parser.add_argument("--compile-cost", action="store_true",
+                        help="also time the first compiled step, cold and cached")
+    parser.add_argument("--json", help="write the results to this file as JSON")
     args = parser.parse_args(argv)
-    n = sum(p.numel() for p in build_params(args.million, args.tensors, "cpu"))
-    print(f"torch {torch.__version__}, {args.device}, {torch.get_num_threads()} threads, "
-          f"{n / 1e6:.1f} M params in {args.tensors} tensors, median of {args.rounds} "
-          f"rounds x {args.steps} steps\n")
-    rows = bench(args)
-    print(f"| {'algorithm':13} | {'implementation':18} | {'ms/step':>8} | {'vs for-loop':>11} |")
-    print(f"|{'-' * 15}|{'-' * 20}|{'-' * 10}|{'-' * 13}|")
-    for algorithm, label, median, ratio in rows:
-        shown = f"{ratio:.2f}" if ratio is not None else "-"
-        print(f"| {algorithm:13} | {label:18} | {median * 1e3:8.1f} | {shown:>11} |")
+    if args.small:
+        args.tensors, args.million = 2000, 2000 * 4096 / 1e6
+    if args.compile_cost:
+        # A fresh inductor cache, so the first compile is cold.
+        import os
+        import tempfile
+
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="inductor-")
+    result = bench(args)
+    print(report(result))
+    if args.json:
+        import json
+        from pathlib import Path
+
+        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
 
 
 if __name__ == "__main__":

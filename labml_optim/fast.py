@@ -1,0 +1,232 @@
+r"""
+---
+title: Fast optimizers
+summary: A step's bandwidth floor, per-tensor overhead, and what foreach, fused and compile buy.
+group: Speed and scale
+order: 400
+---
+
+# Fast optimizers
+
+An optimizer step does almost no arithmetic. Adam spends about a dozen floating-point
+operations on each coordinate, while a modern CPU core does tens of billions a second; a
+step over 24 million parameters would take a few milliseconds if arithmetic were the
+limit. It is not. Each coordinate's parameter, gradient and moments live in main memory,
+and every one of them has to be read, and most written back, once per step. How fast a
+step can be is set by how many bytes it moves and how fast memory moves them.
+
+This chapter derives that floor for every optimizer of the site, explains the second
+cost that appears when a model has many small tensors, and shows where the readable
+per-tensor loops of the chapters stand, eager and under `torch.compile`, next to torch's
+own for-loop, foreach and fused paths. The measurements come from
+`scripts/bench_optim.py`, which writes the results drawn in the figure.
+
+## Bytes per parameter
+
+Count, for one coordinate, the arrays the update must read and the arrays it must write,
+in float32 (4 bytes each), assuming the whole update is done in one pass that keeps every
+intermediate in registers. For Adam,
+
+$$
+\begin{aligned}
+m &\leftarrow \beta_1 m + (1 - \beta_1) g , \\
+v &\leftarrow \beta_2 v + (1 - \beta_2) g^2 , \\
+\theta &\leftarrow \theta - \eta \, \frac{\hat m}{\sqrt{\hat v} + \epsilon} ,
+\end{aligned}
+$$
+
+reads $g, m, v, \theta$ (four arrays) and writes $m, v, \theta$ (three): seven accesses of
+4 bytes, **28 bytes per parameter**. The bias corrections are scalars, computed once per
+tensor, and cost nothing per coordinate. The same count for the other chapters:
+
+| update | reads | writes | bytes |
+|---|---|---|---:|
+| SGD, no momentum | $g, \theta$ | $\theta$ | 12 |
+| SGD with momentum $\mu$ | $g, b, \theta$ | $b, \theta$ | 20 |
+| Adagrad | $g, G, \theta$ | $G, \theta$ | 20 |
+| RMSprop | $g, v, \theta$ | $v, \theta$ | 20 |
+| RMSprop, centered | $g, v, \bar g, \theta$ | $v, \bar g, \theta$ | 28 |
+| Adam, AdamW, RAdam | $g, m, v, \theta$ | $m, v, \theta$ | 28 |
+| AMSGrad | $g, m, v, \hat v_{\max}, \theta$ | $m, v, \hat v_{\max}, \theta$ | 36 |
+| LAMB | two passes, see below | | 40 |
+
+A real step moves more than this whenever it writes an intermediate array and reads it
+back. torch's for-loop Adam computes the denominator $\sqrt{v}/\sqrt{1 - \beta_2^t} +
+\epsilon$ into a temporary (one write, then one read by `addcdiv_`) and runs the moment
+updates as separate kernels that each re-read their inputs; every such round trip adds 8
+bytes per parameter to the 28.
+
+## LAMB needs two passes
+
+LAMB multiplies Adam's direction $u = \hat m / (\sqrt{\hat v} + \epsilon) + \lambda \theta$ by
+a trust ratio $\lVert \theta \rVert / \lVert u \rVert$ of the *whole tensor*. No coordinate of
+$\theta$ may be written before both norms are known, so one pass cannot finish the update.
+The first pass reads $g, m, v, \theta$, writes $m, v$ and accumulates $\lVert \theta
+\rVert^2$ and $\lVert u \rVert^2$ (24 bytes). The second needs $\theta$ again and $u$
+again: either store $u$ in the first pass and read it back (8 bytes) or read $m, v$ again
+and recompute it (8 bytes); both cost the same. With the read and write of $\theta$ (8
+bytes) the second pass costs 16, and LAMB's floor is $24 + 16 = $ **40 bytes per
+parameter**.
+
+## The floor
+
+With $n$ parameters, $B$ bytes per parameter and a sustained memory bandwidth $W$, no
+implementation of the update can take less than
+
+$$
+T_{\text{floor}} = \frac{n B}{W} .
+$$
+
+For $n = 24 \times 10^6$ and Adam's $B = 28$ that is $672$ MB a step; at $W = 40$ GB/s,
+16.8 ms. The bandwidth is not a constant of the machine: it depends on how many cores
+stream at once and on what else runs. The bench measures it in the same run as the
+optimizers, with a large in-place `add_` (two reads, one write per element, the same
+shape of traffic as an update), and reports each implementation's time as a multiple of
+the floor computed from it.
+
+## The second cost: per-tensor overhead
+
+A model is not one tensor. A step over $T$ tensors that launches $k$ kernels per tensor
+pays, besides the bytes, a fixed cost $c$ for each launch: the Python interpreter walking
+the loop, the dispatcher picking a kernel, and on a GPU the launch itself (a few
+microseconds). The step time is then about
+
+$$
+T_{\text{step}} \approx \frac{n B'}{W} + T \, k \, c ,
+$$
+
+with $B' \ge B$ the bytes the implementation really moves. For 24 M parameters in 150
+tensors the first term dominates; for the same parameters in thousands of small tensors
+(norm gains, biases, small heads) the second can be larger than the first. The two
+remedies attack different terms:
+
+* **foreach** (`torch._foreach_*`) applies one operation to a *list* of tensors in one
+  call: $k$ calls per step instead of $T k$. It still writes intermediate lists, so $B'$
+  stays above $B$.
+* **fused** kernels do the whole update of a coordinate in one pass: $B' = B$, and one
+  launch per group of tensors.
+* **`torch.compile(opt.step)`** traces the per-tensor loop once and generates fused
+  kernels for it, so a readable for-loop can reach a fused kernel's traffic. It needs the
+  step to be traceable: a Python number pulled out of a tensor (`.item()`) breaks the
+  graph, and a value that changes every step (the step count) must stay a tensor, or the
+  compiled graph would bake in its first value. Every chapter keeps its step count a
+  tensor under compile for this reason.
+
+## Where the chapters stand
+
+The figure shows, for each algorithm, the step time of every implementation as a
+multiple of its floor, for the large regime (few large tensors) and the small regime
+(2,000 tensors of 4,096 floats), from the committed bench results. A GPU panel appears
+when a run with `--device cuda` has been committed; no GPU has been available to this
+project's runs so far, so the figure says so instead.
+
+## Sharding
+
+An elementwise update is the same on a shard as on the whole tensor, which is why every
+chapter runs unchanged under FSDP2, whose parameters are `DTensor` shards (the scale tests
+train a model with each chapter under DDP, `ZeroRedundancyOptimizer` and FSDP2 on two
+processes and compare with one process). Norms are the exception: LAMB's trust ratio
+needs $\lVert \theta \rVert$ of the whole tensor. On a `DTensor`, `vector_norm` reduces
+across the shards and gives that norm; computing it from the local shard alone (as a
+shard-unaware implementation that calls `to_local()` would) gives a norm smaller by about
+$\sqrt{\text{shards}}$ and a wrong step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+# The table above, as numbers: arrays read and written per coordinate, in float32.
+READS_WRITES: dict[str, tuple[int, int]] = {
+    "SGD": (2, 1),
+    "SGD momentum": (3, 2),
+    "Adagrad": (3, 2),
+    "RMSprop": (3, 2),
+    "RMSprop centered": (4, 3),
+    "Adam": (4, 3),
+    "AdamW": (4, 3),
+    "RAdam": (4, 3),
+    "AMSGrad": (5, 4),
+    # Pass 1 reads g, m, v, theta and writes m, v and u; pass 2 reads theta and u and
+    # writes theta. (Recomputing u from m, v instead moves the same 40 bytes.)
+    "LAMB": (6, 4),
+}
+
+BYTES_PER_PARAM: dict[str, int] = {name: 4 * (r + w) for name, (r, w) in READS_WRITES.items()}
+
+
+def floor_seconds(n_params: int, bytes_per_param: int, bandwidth: float) -> float:
+    r"""$T_{\text{floor}} = n B / W$: the time to move every byte once at bandwidth W (B/s)."""
+    return n_params * bytes_per_param / bandwidth
+
+
+def results_dir() -> Path:
+    """The committed bench results: `labml_optim/fast/<device>-<regime>.json`."""
+    return Path(__file__).with_name("fast")
+
+
+def load_results(device: str, regime: str) -> dict | None:
+    path = results_dir() / f"{device}-{regime}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+# ## The figure
+#
+# One panel per committed run: for each algorithm, each implementation's step time over
+# the floor (1 is the floor; lower is impossible). The bars are drawn from the committed
+# results of `scripts/bench_optim.py --json`, never measured at build time.
+#
+# ![Step time over the bandwidth floor, per algorithm and implementation](fast.png)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Plot the committed optimizer benchmark.")
+    parser.add_argument("--save", metavar="FILE", help="write the figure to FILE (PNG)")
+    args = parser.parse_args(argv)
+
+    import matplotlib
+
+    if args.save:
+        matplotlib.use("Agg")  # no display needed to write a file
+    import matplotlib.pyplot as plt
+
+    panels = [("cpu", "large"), ("cpu", "small"), ("cuda", "large")]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 4 * len(panels)))
+    for ax, (device, regime) in zip(axes, panels, strict=True):
+        result = load_results(device, regime)
+        if result is None:
+            ax.text(0.5, 0.5, f"no {device} run committed ({regime} tensors)",
+                    ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            continue
+        rows = [r for r in result["rows"] if r["floor_ms"]]
+        algorithms = list(dict.fromkeys(r["algorithm"] for r in rows))
+        labels = list(dict.fromkeys(r["implementation"] for r in rows))
+        width = 0.8 / max(1, len(labels))
+        for j, label in enumerate(labels):
+            xs, ys = [], []
+            for i, algorithm in enumerate(algorithms):
+                for r in rows:
+                    if (r["algorithm"], r["implementation"]) == (algorithm, label):
+                        xs.append(i + (j - (len(labels) - 1) / 2) * width)
+                        ys.append(r["ms"] / r["floor_ms"])
+            ax.bar(xs, ys, width=width, label=label)
+        ax.axhline(1.0, color="black", linewidth=1)
+        ax.set_xticks(range(len(algorithms)), algorithms, rotation=20)
+        ax.set_ylabel("step time / floor")
+        ax.set_title(
+            f"{device}, {result['params'] / 1e6:.1f} M params in {result['tensors']} tensors, "
+            f"{result['bandwidth_gbs']:.1f} GB/s measured, torch {result['torch']}"
+        )
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3, axis="y")
+        ax.legend(fontsize=8, ncol=3)
+    fig.tight_layout()
+    if args.save:
+        fig.savefig(args.save, dpi=120)
+    else:
+        plt.show()
+
+
+if __name__ == "__main__":
+    main()

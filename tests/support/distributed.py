@@ -1,0 +1,170 @@
+"""Two-process training runs under torch.distributed (gloo, CPU), for the scale tests.
+
+Each run trains the same small model on the same batches with every optimizer named in
+`OPTIMIZERS`, once per data-parallel engine, and rank 0 saves the final parameters (full
+tensors) to a file the test compares with a single-process run. Workers must be
+importable (module level) because `torch.multiprocessing.spawn` starts fresh interpreters.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+WORLD = 2
+STEPS = 6
+BATCH = 8  # per rank; the single-process run sees both halves
+
+# name -> (module, class, keyword arguments): every chapter optimizer that takes any
+# parameter shape, with a learning rate large enough that six steps move the weights.
+OPTIMIZERS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "sgd": ("sgd", "SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    "adagrad": ("adagrad", "Adagrad", {"lr": 0.1}),
+    "rmsprop": ("rmsprop", "RMSprop", {"lr": 0.01, "centered": True}),
+    "adam": ("adam", "Adam", {"lr": 0.01}),
+    "amsgrad": ("amsgrad", "AMSGrad", {"lr": 0.01}),
+    "adamw": ("adamw", "AdamW", {"lr": 0.01, "weight_decay": 0.1}),
+    "radam": ("radam", "RAdam", {"lr": 0.01}),
+    "lamb": ("lamb", "LAMB", {"lr": 0.01, "weight_decay": 0.01}),
+}
+
+
+def optimizer_class(name: str) -> tuple[type[torch.optim.Optimizer], dict[str, Any]]:
+    module, cls, kwargs = OPTIMIZERS[name]
+    return getattr(importlib.import_module(f"labml_optim.{module}"), cls), kwargs
+
+
+def make_model() -> nn.Module:
+    torch.manual_seed(0)
+    # Widths divisible by the world size, so FSDP2 shards every tensor evenly on dim 0.
+    return nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 4), nn.Tanh(), nn.Linear(4, 2))
+
+
+def batches() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    gen = torch.Generator().manual_seed(1)
+    return [
+        (torch.randn(WORLD * BATCH, 6, generator=gen), torch.randn(WORLD * BATCH, 2, generator=gen))
+        for _ in range(STEPS)
+    ]
+
+
+def loss_fn(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return ((model(x) - y) ** 2).mean()
+
+
+def reference(name: str) -> dict[str, torch.Tensor]:
+    """One process: each rank's half gives a mean gradient; the step uses their average,
+    computed as the data-parallel engines do it (each half divided by the world size,
+    then summed)."""
+    model = make_model()
+    cls, kwargs = optimizer_class(name)
+    opt = cls(model.parameters(), **kwargs)
+    for x, y in batches():
+        halves = []
+        for r in range(WORLD):
+            model.zero_grad()
+            loss_fn(model, x[r * BATCH:(r + 1) * BATCH], y[r * BATCH:(r + 1) * BATCH]).backward()
+            halves.append([p.grad.clone() for p in model.parameters()])
+        for p, *gs in zip(model.parameters(), *halves, strict=True):
+            total = gs[0] / WORLD
+            for g in gs[1:]:
+                total = total + g / WORLD
+            p.grad = total
+        opt.step()
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _train(model: nn.Module, opt: torch.optim.Optimizer, rank: int) -> None:
+    for x, y in batches():
+        opt.zero_grad()
+        half = slice(rank * BATCH, (rank + 1) * BATCH)
+        loss_fn(model, x[half], y[half]).backward()
+        opt.step()
+
+
+def run_ddp(name: str, rank: int) -> dict[str, torch.Tensor]:
+    from torch.nn.parallel import DistributedDataParallel
+
+    model = DistributedDataParallel(make_model())
+    cls, kwargs = optimizer_class(name)
+    _train(model, cls(model.parameters(), **kwargs), rank)
+    return {k: v.detach().clone() for k, v in model.module.state_dict().items()}
+
+
+def run_zero(name: str, rank: int) -> dict[str, torch.Tensor]:
+    from torch.distributed.optim import ZeroRedundancyOptimizer
+    from torch.nn.parallel import DistributedDataParallel
+
+    model = DistributedDataParallel(make_model())
+    cls, kwargs = optimizer_class(name)
+    opt = ZeroRedundancyOptimizer(model.parameters(), optimizer_class=cls, **kwargs)
+    _train(model, opt, rank)
+    return {k: v.detach().clone() for k, v in model.module.state_dict().items()}
+
+
+def run_fsdp2(name: str, rank: int) -> dict[str, torch.Tensor]:
+    from torch.distributed.fsdp import fully_shard
+
+    model = make_model()
+    for layer in model:
+        if isinstance(layer, nn.Linear):
+            fully_shard(layer)
+    fully_shard(model)
+    cls, kwargs = optimizer_class(name)
+    _train(model, cls(model.parameters(), **kwargs), rank)
+    # Gather the shards (DTensors) into full tensors for the comparison.
+    return {k: v.full_tensor().detach().clone() for k, v in model.state_dict().items()}
+
+
+def shard_norms() -> dict[str, torch.Tensor]:
+    """The first layer's weight norm three ways: over the whole DTensor (what LAMB uses),
+    over this rank's shard only (what a shard-local implementation would use), and
+    unsharded. LAMB's trust ratio divides two such norms, so the local one is wrong."""
+    from torch.distributed.fsdp import fully_shard
+
+    full = make_model()[0].weight.detach()
+    model = make_model()
+    fully_shard(model)
+    weight = model[0].weight
+    return {
+        "dtensor": torch.linalg.vector_norm(weight).full_tensor(),
+        "local": torch.linalg.vector_norm(weight.to_local()),
+        "unsharded": torch.linalg.vector_norm(full),
+    }
+
+
+ENGINES: dict[str, Callable[[str, int], dict[str, torch.Tensor]]] = {
+    "ddp": run_ddp,
+    "zero": run_zero,
+    "fsdp2": run_fsdp2,
+}
+
+
+def worker(rank: int, engine: str, names: list[str], out_dir: str) -> None:
+    """Entry point for `torch.multiprocessing.spawn`: one rank of one engine, all optimizers."""
+    torch.set_num_threads(1)
+    dist.init_process_group(
+        "gloo", init_method=f"file://{os.path.join(out_dir, 'store')}", rank=rank,
+        world_size=WORLD,
+    )
+    try:
+        results: dict[str, Any] = {}
+        for name in names:
+            try:
+                results[name] = ENGINES[engine](name, rank)
+            except Exception as exc:  # reported to the test, which fails on it
+                results[name] = f"{type(exc).__name__}: {exc}"
+            dist.barrier()
+        if engine == "fsdp2":
+            results["_norms"] = shard_norms()
+        if rank == 0:
+            torch.save(results, Path(out_dir) / f"{engine}.pt")
+    finally:
+        dist.destroy_process_group()
