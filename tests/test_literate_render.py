@@ -228,3 +228,45 @@ def _chapter(sections: list[Section]):
     from labml_optim.literate import Chapter
 
     return Chapter(name="c", path=Path("c.py"), source="", title="C", summary="", sections=sections)
+
+
+def _cli(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "labml_optim.literate", "render", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+
+
+BAD_FILES = {
+    # name: (bytes, line the message must name, words it must hold)
+    "latin1_byte": (b'"""Doc."""\nx = 1\ny = "caf\xe9"\n', 3, "byte 0xe9"),
+    "bad_cookie": (b"#!/usr/bin/env python\n# -*- coding: klingon -*-\nx = 1\n", 2, "klingon"),
+    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 1, "byte 0x89"),
+    "nul_byte": (b'x = 1\ny = 2\nz = "\x00"\n', 3, "NUL"),
+    "huge_expression": (("x = " + " + ".join(["1"] * 4000) + "\n").encode(), 1, "nested"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_cli_names_the_line_of_bad_bytes_and_never_shows_a_traceback(
+    tmp_path: Path, name: str
+) -> None:
+    data, line, words = BAD_FILES[name]
+    path = tmp_path / f"{name}.py"
+    path.write_bytes(b"\n\n" + data if name == "huge_expression" else data)
+    line += 2 if name == "huge_expression" else 0
+    result = _cli(path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"{path}:{line}: "), result.stderr
+    assert words in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_bom_and_a_latin1_cookie_are_read_as_python_reads_them(tmp_path: Path) -> None:
+    bom = tmp_path / "bom.py"
+    bom.write_bytes(b"\xef\xbb\xbf" + CHAPTER.encode())
+    assert load_chapter(bom).source == CHAPTER
+    latin = tmp_path / "latin.py"
+    latin.write_bytes(b"# coding: latin-1\n" + CHAPTER.replace("toy chapter", "caf\xe9").encode(
+        "latin-1"))
+    assert "caf\u00e9" in load_chapter(latin, strict=False).source

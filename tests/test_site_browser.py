@@ -16,8 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import REPO, chapter_names
-from local_site import LOOPBACK, launch_chromium, serve
+from support.local_site import LOOPBACK, launch_chromium, serve
+from support.site import REPO
+
+from labml_optim.literate.catalogue import discover
 
 pytestmark = pytest.mark.browser
 
@@ -114,10 +116,11 @@ def images_loaded(page: Any) -> list[str]:
 
 def shoot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name.replace('/', '-')}.png"), full_page=True)
 
 
-CHAPTERS = chapter_names()
+# Page paths of the chapters (`sgd`, `experiments/radam_variance`), in reading order.
+CHAPTERS = [e.stem for e in discover(REPO / "labml_optim")]
 
 
 @pytest.mark.parametrize("name", CHAPTERS)

@@ -148,7 +148,22 @@ def _scopes(tree: ast.Module) -> Iterator[ast.AST]:
 
 
 def _normalise(source: str) -> str:
-    return source.replace("\r\n", "\n").replace("\r", "\n")
+    """Newlines as `\n`, and no byte-order mark (Python ignores one at the start)."""
+    return source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _longest_statement(tokens: list[tokenize.TokenInfo]) -> tuple[int, int]:
+    """(first line, token count) of the logical line with the most tokens."""
+    best, count, start = (1, 0), 0, None
+    for tok in tokens:
+        if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+            if start is not None and count > best[1]:
+                best = (start, count)
+            count, start = 0, None
+        elif tok.type not in _LAYOUT:
+            start = tok.start[0] if start is None else start
+            count += 1
+    return best
 
 
 def _char_col(line: str, byte_col: int) -> int:
@@ -229,9 +244,18 @@ class _Parsed:
         if self.lines and self.lines[-1] == "":
             self.lines.pop()
         self._check_nul(source)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes in the parsed file
-            tree = ast.parse(source)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # invalid escapes in the parsed file
+                tree = ast.parse(source)
+        except (RecursionError, MemoryError):
+            # A statement nested too deeply for CPython's parser (thousands of terms).
+            tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+            line, count = _longest_statement(tokens)
+            raise SyntaxError(
+                f"statement too deeply nested for Python's parser ({count} tokens)",
+                ("<string>", line, 1, ""),
+            ) from None
         self.tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
         self.meta: dict[str, str] = {}
         self.meta_line = 1

@@ -35,8 +35,11 @@ Math is left as TeX; see `labml_optim.literate.math` for pre-rendering it.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
+import io
 import json
+import re
 import tokenize
 import warnings
 from collections.abc import Callable
@@ -45,8 +48,11 @@ from pathlib import Path
 
 from .parse import Section, _Parsed
 
+# PEP 263's coding cookie, on line 1 or 2.
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
 __all__ = [
-    "Chapter", "ChapterError", "code_blocks", "load_chapter", "render_page",
+    "Chapter", "ChapterError", "code_blocks", "load_chapter", "read_source", "render_page",
     "split_at_headings",
 ]
 
@@ -66,30 +72,68 @@ class Chapter:
     summary: str
     sections: list[Section]
     meta: dict[str, str] = field(default_factory=dict)
+    meta_line: int = 1  # the line the module docstring (and its front matter) starts on
 
 
-def load_chapter(path: str | Path, *, strict: bool = True) -> Chapter:
+def read_source(path: str | Path, *, label: str | None = None) -> str:
+    """The text of a Python file, decoded as Python would (PEP 263 cookie, BOM).
+
+    Bytes that are not text in the file's encoding, an unknown or misplaced coding cookie
+    and NUL bytes raise `ChapterError("<label>:<line>: ...")` with the line they are on.
+    """
+    label = label or str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ChapterError(f"{label}:1: cannot read the file: {exc.strerror or exc}") from None
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        head = data.split(b"\n", 2)[:2]
+        line = next((i for i, text in enumerate(head, 1) if _COOKIE.match(text)), None)
+        if line is not None:
+            raise ChapterError(f"{label}:{line}: {exc.msg}") from None
+        encoding = "utf-8"  # not a cookie at fault: bytes that are not UTF-8, found below
+    try:
+        text = codecs.decode(data, encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start : exc.start + 1].hex()
+        raise ChapterError(
+            f"{label}:{line}: byte 0x{byte} (column {column}) is not valid {encoding}; "
+            "is this a text file?"
+        ) from None
+    if "\0" in text:
+        line = text[: text.index("\0")].count("\n") + 1
+        raise ChapterError(f"{label}:{line}: NUL byte in the source; is this a binary file?")
+    return text.removeprefix("\ufeff")
+
+
+def load_chapter(path: str | Path, *, strict: bool = True, label: str | None = None) -> Chapter:
     """Read and parse a chapter file.
 
     The module docstring's front matter must give `title` and `summary`; a missing
     one raises `ChapterError("<file>:<line>: ...")`. With `strict=False` the title
     falls back to the module name and the summary to "" (for rendering any module).
-    Invalid Python also raises `ChapterError`, pointing at the offending line.
+    Invalid Python, bytes that are not text and undecodable files also raise
+    `ChapterError`, pointing at the offending line. `label` is how messages name the
+    file (default: `path`).
     """
     path = Path(path)
-    with tokenize.open(path) as handle:  # honours PEP 263 encoding cookies
-        source = handle.read()
+    label = label or str(path)
+    source = read_source(path, label=label)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parsed = _Parsed(source)
     except SyntaxError as exc:
-        raise ChapterError(f"{path}:{exc.lineno or 1}: {exc.msg}") from exc
+        raise ChapterError(f"{label}:{exc.lineno or 1}: {exc.msg}") from None
     meta = parsed.meta
     for key in ("title", "summary"):
         if strict and not meta.get(key):
             raise ChapterError(
-                f"{path}:{parsed.meta_line}: front matter of the module docstring "
+                f"{label}:{parsed.meta_line}: front matter of the module docstring "
                 f"has no '{key}:' line"
             )
     return Chapter(
@@ -100,6 +144,7 @@ def load_chapter(path: str | Path, *, strict: bool = True) -> Chapter:
         summary=meta.get("summary", ""),
         sections=parsed.sections,
         meta=meta,
+        meta_line=parsed.meta_line,
     )
 
 
@@ -196,7 +241,7 @@ def _main_line(section: Section) -> int | None:
     return None
 
 
-def _with_figure(chapter: Chapter, figure: str) -> list[Section]:
+def _with_figure(chapter: Chapter, figure: str, label: str) -> list[Section]:
     sections = list(chapter.sections)
     if any(f"]({figure})" in section.notes for section in sections):
         return sections
@@ -212,7 +257,7 @@ def _with_figure(chapter: Chapter, figure: str) -> list[Section]:
             sections[i] = dataclasses.replace(section, notes=notes, notes_lines=notes_lines)
             return sections
     raise ChapterError(
-        f"{chapter.path}:1: no place for figure {figure}: no notes show it "
+        f"{label}:1: no place for figure {figure}: no notes show it "
         f"as ![...]({figure}) and no section defines main()"
     )
 
@@ -223,15 +268,17 @@ def render_page(
     figure: str | None = None,
     download: str | None = None,
     notes_filter: Callable[[Section], str] | None = None,
+    label: str | None = None,
 ) -> str:
     """Render a chapter as one Markdown page (see the module docstring).
 
     `figure` is an image file name placed beside `def main` unless some notes
     already show it; `download` is the URL of the source file, linked near the top;
     `notes_filter(section)` returns the Markdown to use for a section's notes (the
-    site uses it to swap math for placeholders).
+    site uses it to swap math for placeholders); `label` is how errors name the file.
     """
-    sections = _with_figure(chapter, figure) if figure else chapter.sections
+    label = label or str(chapter.path)
+    sections = _with_figure(chapter, figure, label) if figure else chapter.sections
     out = [
         "---",
         f"title: {json.dumps(chapter.title)}",
