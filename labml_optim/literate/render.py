@@ -20,11 +20,11 @@ section:
     </div>
     </div>
 
-Notes that run over several headings (a module docstring holding the whole derivation)
-are cut at each `##`-or-deeper heading: every part but the last becomes a prose row
-(`<div class="lo-section lo-prose">`, notes only, read at full width), and the last part
-sits beside the code. A long derivation then reads like a book section instead of a
-narrow column beside three import lines.
+Which notes sit beside which code is decided by `layout` (the pairing rules, listed
+above it and in docs/conventions.md): the module docstring and notes that are much taller
+than their code or hold display math become prose rows (`<div class="lo-section
+lo-prose">`, notes only, read at a book's measure) followed by their code in a row of its
+own (`lo-section lo-code-only`); imports never have notes beside them.
 
 A section's id is `s-<first code line>` (`s-n<first notes line>` for a notes-only
 section), so links to a row survive edits elsewhere in the file. Where a section's
@@ -35,6 +35,7 @@ Math is left as TeX; see `labml_optim.literate.math` for pre-rendering it.
 
 from __future__ import annotations
 
+import ast
 import codecs
 import dataclasses
 import io
@@ -42,7 +43,7 @@ import json
 import re
 import tokenize
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +53,8 @@ from .parse import Section, _Parsed
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
 __all__ = [
-    "Chapter", "ChapterError", "code_blocks", "load_chapter", "read_source", "render_page",
+    "Chapter", "ChapterError", "Row", "code_blocks", "has_display_math", "import_lines",
+    "is_tall", "layout", "load_chapter", "notes_height", "read_source", "render_page",
     "split_at_headings",
 ]
 
@@ -216,6 +218,121 @@ def split_at_headings(section: Section) -> list[Section]:
     return parts
 
 
+# -- pairing ----------------------------------------------------------------------------
+#
+# How notes and code share rows (docs/conventions.md, "Notes beside code", says the same):
+#
+# 1. The module docstring is prose: every part of it (cut at `##` headings) is a prose row,
+#    read at a book's measure, and the code after it (the imports) gets a row without notes.
+# 2. Code that starts with an import statement gets no notes beside it: notes written above
+#    imports become a prose row before them.
+# 3. A comment or docstring explaining a def/class sits in the row of that header (the
+#    parser moves a header down to a comment at the top of its body).
+# 4. Notes holding display math, or much taller than their code (see `TALL`), become a prose
+#    row followed by the code, so a derivation never stretches a row of a few code lines.
+# 5. Other notes sit beside their code; notes cut at a heading put every part before the
+#    last in prose rows, and the last part beside the code.
+
+# Characters in a line of the notes column at a desktop width, and how many lines of notes
+# one code line is as tall as (code is set smaller and tighter).
+NOTES_CHARS = 55
+CODE_LINE = 0.75
+# Notes are "much taller" than their code when they need more than TALL_MIN lines and more
+# than TALL_RATIO times the height of the code.
+TALL_MIN = 12
+TALL_RATIO = 2.0
+
+
+@dataclass
+class Row:
+    """One row of a page: `kind` is "prose" (notes only), "pair" or "code" (no notes)."""
+
+    section: Section
+    kind: str
+
+
+def import_lines(source: str) -> set[int]:
+    """The lines of the module's top-level `import` and `from ... import` statements."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source.removeprefix("\ufeff"))
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return set()
+    lines: set[int] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return lines
+
+
+def has_display_math(notes: str) -> bool:
+    """Whether the notes hold `$$` display math outside code."""
+    fence = None
+    for line in notes.split("\n"):
+        marker = line.lstrip()[:3]
+        if marker in ("```", "~~~"):
+            fence = None if fence == marker else (fence or marker)
+        elif fence is None and "$$" in line.replace("\\$", ""):
+            return True
+    return False
+
+
+def notes_height(notes: str) -> float:
+    """The height of notes in lines of the notes column, estimated from the Markdown."""
+    height = 0.0
+    display = False
+    for line in notes.split("\n"):
+        text = line.strip()
+        if text.count("$$") % 2:
+            display = not display
+        if not text:
+            height += 0.5
+        elif text.startswith("#"):
+            height += 2.0
+        elif text.startswith("!["):
+            height += 12.0
+        elif display or text.startswith("$$"):
+            height += 1.5
+        else:
+            height += -(-len(text) // NOTES_CHARS)
+    return height
+
+
+def is_tall(notes: str, code: list[tuple[int, str]]) -> bool:
+    """Notes much taller than the code beside them (rule 4)."""
+    height = notes_height(notes)
+    lines = code[-1][0] - code[0][0] + 1 if code else 0
+    return height > TALL_MIN and height > TALL_RATIO * CODE_LINE * lines
+
+
+def layout(sections: list[Section], imports: Collection[int] = ()) -> list[Row]:
+    """The rows of a page, by the pairing rules above."""
+    rows: list[Row] = []
+    for section in sections:
+        parts = split_at_headings(section)
+        *before, last = parts
+        rows += [Row(dataclasses.replace(p, code=[]), "prose") for p in before]
+        if not last.code:
+            rows.append(Row(last, "prose"))
+            continue
+        first_code = next((n for n, text in last.code if text.strip()), None)
+        alone = (
+            section.module
+            or first_code in imports
+            or has_display_math(last.notes)
+            or is_tall(last.notes, last.code)
+        )
+        if not last.notes.strip():
+            rows.append(Row(last, "code"))
+        elif alone:
+            rows.append(Row(dataclasses.replace(last, code=[]), "prose"))
+            rows.append(Row(Section(code=last.code), "code"))
+        else:
+            rows.append(Row(last, "pair"))
+    return rows
+
+
 def _section_id(section: Section, used: set[str]) -> str:
     if section.code:
         base = f"s-{section.code[0][0]}"
@@ -289,11 +406,12 @@ def render_page(
     if download:
         out += [f"[Download {chapter.path.name}]({download}){{ .lo-download }}", ""]
     used: set[str] = set()
-    rows = [part for section in sections for part in split_at_headings(section)]
-    for section in rows:
+    for row in layout(sections, import_lines(chapter.source)):
+        section = row.section
         notes = notes_filter(section) if notes_filter else section.notes
         blocks = code_blocks(section.code)
-        kind = "lo-section" if blocks else "lo-section lo-prose"
+        kind = {"prose": "lo-section lo-prose", "pair": "lo-section",
+                "code": "lo-section lo-code-only"}[row.kind]
         out += [
             f'<div class="{kind}" id="{_section_id(section, used)}" markdown>',
             '<div class="lo-notes" markdown>',
