@@ -142,3 +142,25 @@ def test_the_catalogue_is_the_real_package_in_reading_order() -> None:
     assert [e.order for e in entries if e.group == "Optimizers"] == sorted(
         e.order for e in entries if e.group == "Optimizers")
     assert entries[0].name == "sgd" and len(set(orders)) == len(orders)
+
+
+def test_headings_with_math_get_ids_spelled_from_their_tex() -> None:
+    from labml_optim.literate.anchors import heading_ids
+
+    used: set[str] = set()
+    text = ("## 3. The law of $\\psi_t^2$\n\n```\n## $x$ in code\n```\n"
+            "## Plain\n## Again $\\psi_t^2$")
+    out = heading_ids(text, used)
+    assert out.split("\n")[0] == "## 3. The law of $\\psi_t^2$ { #3-the-law-of-psi_t2 }"
+    assert "## $x$ in code" in out and "## Plain\n" in out
+    assert heading_ids("## The law of $\\psi_t^2$", used).endswith("{ #the-law-of-psi_t2 }")
+    assert heading_ids("## The law of $\\psi_t^2$", used).endswith("{ #the-law-of-psi_t2-2 }")
+    assert heading_ids("## Own $x$ {#mine}", used) == "## Own $x$ {#mine}"
+
+
+def test_the_404_page_links_work_from_disk() -> None:
+    from labml_optim.literate.site import relative_root_links
+
+    html = '<a href="/index.html"><link href="/css/a.css"><a href="//x.org/">'
+    assert relative_root_links(html) == (
+        '<a href="index.html"><link href="css/a.css"><a href="//x.org/">')

@@ -91,7 +91,7 @@ def open_page(
 
 def boxes(page: Any) -> tuple[dict[str, float], dict[str, float]]:
     # The first row that pairs notes with code (prose rows have no code cell).
-    row = page.locator(".lo-section:has(> .lo-code)").first
+    row = page.locator(".lo-section:not(.lo-code-only):has(> .lo-code)").first
     notes = row.locator("> .lo-notes").bounding_box()
     code = row.locator("> .lo-code").bounding_box()
     assert notes and code, "no notes or code cell"
@@ -212,5 +212,148 @@ def test_line_anchor_scrolls_to_line(browser: Any, site_url: str) -> None:
         top = page.evaluate("id => document.getElementById(id).getBoundingClientRect().top", target)
         assert 0 <= top < WIDE["height"]
         assert watch.blocked == [] and watch.errors == []
+    finally:
+        context.close()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _target_box(page: Any, ident: str) -> dict[str, float]:
+    return page.evaluate(
+        """id => {
+            const r = document.getElementById(id).getBoundingClientRect();
+            const h = document.querySelector('.md-header').getBoundingClientRect();
+            return {top: r.top, bottom: r.bottom, header: h.bottom, height: innerHeight};
+        }""",
+        ident,
+    )
+
+
+def _anchors(page: Any) -> list[str]:
+    """A row in the middle, a line in the middle and the last line of a chapter page."""
+    rows = page.eval_on_selector_all(".lo-section[id]", "els => els.map(e => e.id)")
+    lines = page.eval_on_selector_all(".lo-code .lo-line[id]", "els => els.map(e => e.id)")
+    assert rows and lines
+    return [rows[len(rows) // 2], lines[len(lines) // 2], lines[-1]]
+
+
+@pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["1400", "390"])
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_anchors_land_below_the_header(
+    browser: Any, site_url: str, name: str, viewport: dict[str, int]
+) -> None:
+    context, page, watch = open_page(browser, f"{site_url}{name}.html", viewport)
+    try:
+        for ident in _anchors(page):
+            page.goto(f"{site_url}{name}.html#{ident}", wait_until="load")
+            page.wait_for_timeout(250)
+            box = _target_box(page, ident)
+            assert box["top"] >= box["header"] - 1, f"#{ident} under the header: {box}"
+            assert box["top"] < box["height"] - 10, f"#{ident} not on screen: {box}"
+        assert watch.blocked == [] and watch.errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["1400", "390"])
+def test_row_anchors_are_visible_clickable_and_in_the_tab_order(
+    browser: Any, site_url: str, viewport: dict[str, int]
+) -> None:
+    name = "radam" if "radam" in CHAPTERS else CHAPTERS[0]
+    context, page, _ = open_page(browser, f"{site_url}{name}.html", viewport)
+    try:
+        anchors = page.locator(".lo-section > a.lo-anchor")
+        assert anchors.count() == page.locator(".lo-section").count()
+        anchor = anchors.nth(anchors.count() // 2)
+        anchor.scroll_into_view_if_needed()
+        page.wait_for_timeout(100)
+        box = anchor.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], box
+        hit = page.evaluate(
+            "([x, y]) => document.elementFromPoint(x, y)?.closest('a.lo-anchor') !== null",
+            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+        )
+        assert hit, "the row anchor is covered or clipped"
+        opacity = anchor.evaluate("a => parseFloat(getComputedStyle(a).opacity)")
+        assert opacity >= 0.5
+        assert anchor.evaluate("a => a.tabIndex") == 0
+        href = anchor.get_attribute("href")
+        anchor.click()
+        page.wait_for_timeout(100)
+        assert page.evaluate("() => location.hash") == href
+        numbers = page.locator(".lo-code td.linenos a")
+        assert numbers.count() > 0
+        assert numbers.first.evaluate("a => a.tabIndex") == -1
+        assert numbers.first.get_attribute("href").startswith("#L")
+    finally:
+        context.close()
+
+
+def test_scroll_height_is_stable_while_scrolling(browser: Any, site_url: str) -> None:
+    name = max(CHAPTERS, key=lambda n: len((REPO / "labml_optim" / f"{n}.py").read_text()))
+    context, page, _ = open_page(browser, f"{site_url}{name}.html", WIDE)
+    try:
+        heights = page.evaluate(
+            """async () => {
+                const seen = [];
+                const frame = () => new Promise(r => requestAnimationFrame(r));
+                for (let y = 0; y < document.documentElement.scrollHeight; y += innerHeight / 2) {
+                    scrollTo(0, y);
+                    await frame(); await frame();
+                    seen.push(document.documentElement.scrollHeight);
+                }
+                return seen;
+            }"""
+        )
+        assert len(heights) > 10
+        assert max(heights) - min(heights) <= 1, f"scroll height moved: {sorted(set(heights))}"
+    finally:
+        context.close()
+
+
+def test_prose_reads_at_a_book_measure(browser: Any, site_url: str) -> None:
+    context, page, _ = open_page(browser, f"{site_url}{CHAPTERS[0]}.html", WIDE)
+    try:
+        per_line = page.evaluate(
+            """() => {
+                const p = [...document.querySelectorAll('.lo-prose .lo-notes > p')]
+                    .find(p => p.textContent.length > 250 && !p.querySelector('.katex'));
+                const ctx = document.createElement('canvas').getContext('2d');
+                const cs = getComputedStyle(p);
+                ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+                const text = p.textContent;
+                const perChar = ctx.measureText(text).width / text.length;
+                return p.getBoundingClientRect().width / perChar;
+            }"""
+        )
+        assert 70 <= per_line <= 95, f"{per_line:.0f} characters a line"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["1400", "390"])
+def test_contents_show_the_headings_with_their_math(
+    browser: Any, site_url: str, viewport: dict[str, int]
+) -> None:
+    name = "radam" if "radam" in CHAPTERS else CHAPTERS[0]
+    context, page, watch = open_page(browser, f"{site_url}{name}.html", viewport)
+    try:
+        if viewport is PHONE:
+            page.locator("label.md-header__button[for='__drawer']").click()
+            page.wait_for_timeout(400)
+        toc = page.locator(".md-nav--primary .md-nav--secondary").first
+        links = toc.locator("a.md-nav__link")
+        assert links.count() >= 3
+        visible = [links.nth(i) for i in range(links.count()) if links.nth(i).is_visible()]
+        assert len(visible) >= 3, "the contents are not on screen"
+        text = toc.inner_text()
+        assert "lomath" not in text
+        assert toc.locator(".katex").count() > 0, "no rendered math in the contents"
+        href = visible[-1].get_attribute("href")
+        visible[-1].click()
+        page.wait_for_timeout(300)
+        assert page.evaluate("() => location.hash") == href
+        assert watch.errors == []
     finally:
         context.close()

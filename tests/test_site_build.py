@@ -15,6 +15,7 @@ import pytest
 from support.site import (
     FIXTURE_CHAPTERS,
     REPO,
+    broken_links,
     build_project,
     check_code_lines,
     code_lines,
@@ -134,6 +135,51 @@ def test_no_unrendered_math_and_no_katex_errors(built_site: Path) -> None:
     for entry in CATALOGUE:
         text = (built_site / f"{entry.stem}.html").read_text(encoding="utf-8")
         assert 'class="katex' in text, f"{entry.name}: no rendered math"
+
+
+@pytest.mark.slow
+def test_every_link_in_the_site_leads_to_a_file_and_an_id(built_site: Path) -> None:
+    broken, checked = broken_links(built_site)
+    assert checked > 1000, f"only {checked} links: the checker found too few"
+    assert broken == [], "\n".join(broken[:40])
+
+
+@pytest.mark.slow
+def test_no_math_placeholder_is_left_anywhere(built_site: Path) -> None:
+    files = [*built_site.rglob("*.html"), *built_site.rglob("search_index.json")]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"lomath[di]\d", text), f"{path.name}: a math placeholder is left"
+
+
+@pytest.mark.slow
+def test_contents_render_heading_math_and_ids_follow_the_tex(built_site: Path) -> None:
+    math_headings = 0
+    for entry in CATALOGUE:
+        page = (built_site / f"{entry.stem}.html").read_text(encoding="utf-8")
+        for _level, ident, body in re.findall(r'<h([2-6]) id="([^"]+)">(.*?)</h\1>', page, re.S):
+            if "katex" in body:
+                math_headings += 1
+                assert not ident.endswith("math") and "-math-" not in ident, ident
+                # The contents entry for it shows the rendered formula.
+                link = re.search(rf'<a href="#{re.escape(ident)}" class="md-nav__link">'
+                                 r'(.*?)</a>', page, re.S)
+                assert link and 'class="katex' in link.group(1), f"{entry.name}: #{ident}"
+    assert math_headings > 0
+
+
+@pytest.mark.slow
+def test_previous_and_next_follow_the_reading_order(built_site: Path) -> None:
+    stems = [e.stem for e in CATALOGUE]
+    for i, stem in enumerate(stems):
+        page = (built_site / f"{stem}.html").read_text(encoding="utf-8")
+        footer = page[page.index('class="md-footer"') :]
+        prev = re.search(r'href="([^"]+)" class="md-footer__link md-footer__link--prev"', footer)
+        nxt = re.search(r'href="([^"]+)" class="md-footer__link md-footer__link--next"', footer)
+        if i > 0:
+            assert prev and prev.group(1).endswith(f"{stems[i - 1]}.html"), stem
+        if i + 1 < len(stems):
+            assert nxt and nxt.group(1).endswith(f"{stems[i + 1]}.html"), stem
 
 
 @pytest.mark.slow

@@ -10,14 +10,18 @@
   not one per line. A block of example code inside the notes keeps pymdownx's names.
 - every row gets a visible `§` link to itself as its first child, in the tab order.
 
+`heading_ids(markdown, used)`, run on the Markdown before the math is taken out, gives each
+heading with math an id spelled from its TeX.
+
 A line shown twice raises `AnchorError`, naming `where`.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-__all__ = ["AnchorError", "anchor_page"]
+__all__ = ["AnchorError", "anchor_page", "heading_ids"]
 
 _SECTION_OPEN = re.compile(r'<div(?=[^>]*\bclass="lo-section[^"]*")(?=[^>]*\bid="([^"]+)")[^>]*>')
 _NUMBERED_BLOCK = re.compile(r'<td class="linenos">.*?href="#__codelineno-(\d+)-', re.S)
@@ -68,3 +72,42 @@ def anchor_page(html: str, where: str) -> tuple[str, set[str]]:
         html,
     )
     return html, lines
+
+
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
+
+
+def _slug(text: str) -> str:
+    """Python-Markdown's default slug of a heading's text with its TeX spelled out."""
+    text = re.sub(r"\$+([^$]*)\$+", lambda m: m.group(1), text)
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", text)  # \psi -> psi
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^\w\s-]", "", text).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+def heading_ids(markdown: str, used: set[str]) -> str:
+    """Gives every ATX heading that holds `$` math an id made from its TeX text.
+
+    `## 3. The law of $\\psi_t^2$` gets `{ #3-the-law-of-psi_t2 }` (attr_list), so links and
+    the contents name the heading by what it says, not by a placeholder. Ids already in
+    `used` get `-2`, `-3`, ...; `used` collects the ids given. Fenced code is left alone, and
+    so is a heading that sets its own attributes.
+    """
+    out: list[str] = []
+    fence: str | None = None
+    for line in markdown.split("\n"):
+        marker = line.lstrip()[:3]
+        if marker in ("```", "~~~"):
+            fence = None if fence == marker else (fence or marker)
+        found = _HEADING.match(line) if fence is None else None
+        if found and "$" in found.group(2) and not found.group(2).rstrip().endswith("}"):
+            base = _slug(found.group(2)) or "section"
+            ident, n = base, 1
+            while ident in used:
+                n += 1
+                ident = f"{base}-{n}"
+            used.add(ident)
+            line = f"{found.group(1)} {found.group(2)} {{ #{ident} }}"
+        out.append(line)
+    return "\n".join(out)

@@ -26,7 +26,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from .site import KATEX_DIR, Site, SiteError, SiteOptions
+from .site import KATEX_DIR, Site, SiteError, SiteOptions, relative_root_links
 
 log = logging.getLogger("mkdocs.plugins.literate")
 
@@ -163,10 +163,17 @@ class LiteratePlugin(BasePlugin):
             raise PluginError(str(exc)) from None
         if page.present_anchor_ids is not None:
             page.present_anchor_ids |= anchors
+        site.retitle(list(page.toc))
         return html
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         return self._site().post_page(output, page.url)
+
+    def on_post_template(self, output_content: str, template_name: str,
+                         config: MkDocsConfig) -> str:
+        if template_name == "404.html":
+            return relative_root_links(output_content)
+        return output_content
 
 
 class _NameChapterFiles(logging.Filter):

@@ -18,6 +18,7 @@ Every failure raises `SiteError` with `file:line: message` lines.
 from __future__ import annotations
 
 import posixpath
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .anchors import AnchorError, anchor_page
+from .anchors import AnchorError, anchor_page, heading_ids
 from .catalogue import CatalogueError, Entry, discover, groups, listing
 from .figures import FigureError, draw_figure, figure_path
 from .katex_assets import KatexAssetError, KatexAssets, katex_assets, preload_links
@@ -33,7 +34,8 @@ from .math import MathError, MathItem, extract_math, find_katex, render_math, su
 from .parse import Section, split_front_matter
 from .render import ChapterError, render_page
 
-__all__ = ["INDEX_MARKER", "KATEX_DIR", "Site", "SiteError", "SiteOptions"]
+__all__ = ["INDEX_MARKER", "KATEX_DIR", "Site", "SiteError", "SiteOptions",
+           "relative_root_links"]
 
 INDEX_MARKER = "<!-- chapters -->"
 KATEX_DIR = "css/katex"
@@ -115,10 +117,11 @@ class Site:
         """The Markdown of one chapter page, its math swapped for placeholders."""
         entry = page.entry
         base = posixpath.basename(entry.stem)
+        used: set[str] = set()
 
         def notes_filter(section: Section) -> str:
-            markdown, found = extract_math(section.notes, file=page.rel,
-                                           lines=section.notes_lines)
+            notes = heading_ids(section.notes, used)
+            markdown, found = extract_math(notes, file=page.rel, lines=section.notes_lines)
             self.items.extend(found)
             return markdown
 
@@ -152,6 +155,7 @@ class Site:
             row = markdown[:at].count("\n")
             lines = lines[:row] + [marker_line] * chapters.count("\n") + lines[row + 1 :]
             markdown = markdown.replace(INDEX_MARKER, chapters.rstrip("\n"), 1)
+        markdown = heading_ids(markdown, set())
         try:
             new, found = extract_math(markdown, file=rel, lines=lines)
         except MathError as exc:
@@ -234,12 +238,14 @@ class Site:
         except AnchorError as exc:
             raise SiteError(str(exc)) from None
 
-    def math_html(self, text: str) -> str:
-        """`text` (a heading title) with its math placeholders rendered."""
-        try:
-            return substitute_math(text, self.rendered)
-        except MathError:
-            return text
+    def retitle(self, items: list[Any]) -> None:
+        """Renders the math in contents entries (objects with `title` and `children`)."""
+        for item in items:
+            try:
+                item.title = substitute_math(item.title, self.rendered)
+            except MathError:
+                pass  # a title without a rendering stays as it is; the page check reports it
+            self.retitle(list(getattr(item, "children", []) or []))
 
     def post_page(self, html: str, page_url: str) -> str:
         """Preloads for the KaTeX fonts the page's formulas use."""
@@ -252,3 +258,9 @@ class Site:
             return posixpath.relpath(f"{KATEX_DIR}/{font}", base or ".")
 
         return preload_links(html, fonts, href)
+
+
+def relative_root_links(html: str) -> str:
+    """Links of a page at the site's root written `/x` (mkdocs' 404 page without a
+    `site_url`) as `x`, so they also work when the site is opened from disk."""
+    return re.sub(r'\b(href|src)="/(?!/)', r'\1="', html)
