@@ -164,3 +164,13 @@ def test_the_404_page_links_work_from_disk() -> None:
     html = '<a href="/index.html"><link href="/css/a.css"><a href="//x.org/">'
     assert relative_root_links(html) == (
         '<a href="index.html"><link href="css/a.css"><a href="//x.org/">')
+
+
+def test_the_search_index_is_also_written_as_a_script(tmp_path: Path) -> None:
+    from labml_optim.literate.site import write_search_script
+
+    assert write_search_script(tmp_path) is False
+    (tmp_path / "search").mkdir()
+    (tmp_path / "search" / "search_index.json").write_text('{"docs": []}')
+    assert write_search_script(tmp_path) is True
+    assert (tmp_path / "search" / "search_index.js").read_text() == 'var __index = {"docs": []}'

@@ -8,6 +8,7 @@ Screenshots go to `artifacts/screenshots/`.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -355,5 +356,51 @@ def test_contents_show_the_headings_with_their_math(
         page.wait_for_timeout(300)
         assert page.evaluate("() => location.hash") == href
         assert watch.errors == []
+    finally:
+        context.close()
+
+
+def test_search_and_navigation_work_from_disk(browser: Any, built_site: Path) -> None:
+    """Opened as file://, the site searches and navigates, and asks for nothing else."""
+    context = browser.new_context(viewport=WIDE)
+    outside: list[str] = []
+    errors: list[str] = []
+
+    def route(route: Any) -> None:
+        if urlsplit(route.request.url).scheme in ("file", "data", "blob", "about"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto((built_site / "index.html").as_uri(), wait_until="load")
+        box = page.locator("input.md-search__input")
+        box.click()
+        box.press_sequentially("learning rate", delay=20)
+        result = page.locator(".md-search-result__item").first
+        result.wait_for(timeout=15000)
+        href = result.locator("a").first.get_attribute("href")
+        assert href and href.startswith("file://"), href
+        result.locator("a").first.click()
+        page.wait_for_load_state("load")
+        assert page.locator(".lo-section").count() > 0, page.url
+        name = CHAPTERS[-1]
+        page.locator(f".md-nav--primary a.md-nav__link[href$='{name}.html']").first.click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith(f"{name}.html") and page.locator(".lo-section").count() > 0
+        assert page.locator(".katex").count() > 0
+        assert outside == [], f"requests outside the site: {outside}"
+        # Chromium refuses web fonts to file:// pages (CORS), so from disk KaTeX falls back to
+        # local fonts: the math is there, in plainer type. Any other error fails.
+        blocked_fonts = [e for e in errors if re.search(r"Access to font at 'file:.*CORS", e)]
+        failed = [e for e in errors if e == "Failed to load resource: net::ERR_FAILED"]
+        assert len(failed) <= len(blocked_fonts), f"console errors: {errors}"
+        others = [e for e in errors if e not in blocked_fonts and e not in failed]
+        assert others == [], f"console errors: {others}"
     finally:
         context.close()

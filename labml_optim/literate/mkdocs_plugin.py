@@ -8,6 +8,7 @@
           figure_timeout: 600       # seconds before a `main` fails the build (and is killed)
           cache_dir: .cache/figures # figures, keyed by a hash of the chapter's source
           node_modules: null        # where `katex` is installed (default: looked up)
+          offline: true             # search works when the site is opened from disk
 
 This is the only module that imports mkdocs; what it does lives in `site.Site`.
 """
@@ -22,15 +23,24 @@ from typing import Any
 from mkdocs.config import config_options as opt
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from .site import KATEX_DIR, Site, SiteError, SiteOptions, relative_root_links
+from .site import (
+    KATEX_DIR,
+    Site,
+    SiteError,
+    SiteOptions,
+    relative_root_links,
+    write_search_script,
+)
 
 log = logging.getLogger("mkdocs.plugins.literate")
 
 STYLESHEET = Path(__file__).with_name("literate.css")
+FILE_WORKER = Path(__file__).with_name("file_worker.js")
+FILE_WORKER_URI = "js/literate-file-worker.js"
 # What chapter pages need from Markdown; added when mkdocs.yml does not name them.
 EXTENSIONS: dict[str, dict[str, Any]] = {
     "attr_list": {},
@@ -61,6 +71,7 @@ class LiteratePlugin(BasePlugin):
         ("figure_timeout", _Positive((int, float), default=600)),
         ("cache_dir", opt.Type(str, default=".cache/figures")),
         ("node_modules", opt.Optional(opt.Type(str))),
+        ("offline", opt.Type(bool, default=True)),
     )
 
     site: Site | None = None
@@ -108,6 +119,11 @@ class LiteratePlugin(BasePlugin):
         for css in (f"{KATEX_DIR}/katex.css", "css/literate.css"):
             if css not in config.extra_css:
                 config.extra_css.append(css)
+        if self.config["offline"]:
+            # Read by mkdocs-material's base template into <head>, before its own scripts.
+            polyfills = list(config.extra.get("polyfills") or [])
+            if FILE_WORKER_URI not in polyfills:
+                config.extra["polyfills"] = [*polyfills, FILE_WORKER_URI]
         return config
 
     def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
@@ -142,6 +158,9 @@ class LiteratePlugin(BasePlugin):
             if files.get_file_from_path("css/literate.css") is None:
                 files.append(File.generated(config, "css/literate.css",
                                             abs_src_path=str(STYLESHEET)))
+            if self.config["offline"]:
+                files.append(File.generated(config, FILE_WORKER_URI,
+                                            abs_src_path=str(FILE_WORKER)))
             site.draw_figures()
         except SiteError as exc:
             raise PluginError(str(exc)) from None
@@ -168,6 +187,11 @@ class LiteratePlugin(BasePlugin):
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         return self._site().post_page(output, page.url)
+
+    @event_priority(-100)  # after the search plugin has written its index
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.config["offline"]:
+            write_search_script(Path(config.site_dir))
 
     def on_post_template(self, output_content: str, template_name: str,
                          config: MkDocsConfig) -> str:

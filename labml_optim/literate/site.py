@@ -35,7 +35,7 @@ from .parse import Section, split_front_matter
 from .render import ChapterError, render_page
 
 __all__ = ["INDEX_MARKER", "KATEX_DIR", "Site", "SiteError", "SiteOptions",
-           "relative_root_links"]
+           "relative_root_links", "write_search_script"]
 
 INDEX_MARKER = "<!-- chapters -->"
 KATEX_DIR = "css/katex"
@@ -264,3 +264,18 @@ def relative_root_links(html: str) -> str:
     """Links of a page at the site's root written `/x` (mkdocs' 404 page without a
     `site_url`) as `x`, so they also work when the site is opened from disk."""
     return re.sub(r'\b(href|src)="/(?!/)', r'\1="', html)
+
+
+def write_search_script(site_dir: Path) -> bool:
+    """Copies the search index into `search/search_index.js` (`var __index = ...`).
+
+    mkdocs-material reads that script instead of fetching the JSON when the site is opened
+    from disk, where a page may not fetch files. Returns False when there is no index.
+    """
+    index = site_dir / "search" / "search_index.json"
+    if not index.is_file():
+        return False
+    data = index.read_text(encoding="utf-8")
+    (site_dir / "search" / "search_index.js").write_text(f"var __index = {data}",
+                                                         encoding="utf-8")
+    return True
