@@ -29,8 +29,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
-from local_site import LOOPBACK, launch_chromium, serve  # noqa: E402
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+from support.local_site import LOOPBACK, launch_chromium, serve  # noqa: E402
+
+from labml_optim.literate.catalogue import discover  # noqa: E402
 
 WARM_TARGET_S = 10.0
 MATH_TARGET_MS = 300.0
@@ -72,8 +74,8 @@ def build(out: Path) -> float:
 
 
 def largest_chapter_page(site: Path) -> Path:
-    chapters = {p.stem for p in (REPO / "labml_optim").glob("*.py") if not p.name.startswith("_")}
-    pages = [site / f"{name}.html" for name in chapters if (site / f"{name}.html").is_file()]
+    chapters = [e.stem for e in discover(REPO / "labml_optim")]
+    pages = [site / f"{stem}.html" for stem in chapters if (site / f"{stem}.html").is_file()]
     if not pages:
         sys.exit("no chapter pages in the built site")
     return max(pages, key=lambda p: p.stat().st_size)

@@ -2,32 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from support.chapters import ROOT as REPO
-from support.chapters import chapter_names  # noqa: F401
-
-
-def mkdocs_build(
-    project: Path, out: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`mkdocs build --strict -d OUT` in PROJECT, as a subprocess; never raises on failure."""
-    run_env = dict(os.environ)
-    run_env.pop("LABML_OPTIM_CHAPTERS", None)
-    run_env.setdefault("NO_MKDOCS_2_WARNING", "1")
-    run_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],
-        cwd=project,
-        env=run_env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+from support.site import REPO, mkdocs_build
 
 
 @pytest.fixture(scope="session")

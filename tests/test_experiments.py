@@ -16,7 +16,7 @@ from types import ModuleType
 
 import pytest
 import torch
-from chapters import PACKAGE, chapter_names
+from support.chapters import PACKAGE, chapter_names
 
 from labml_optim.experiments import _common
 from labml_optim.literate import read_front_matter

@@ -88,3 +88,55 @@ def test_a_main_that_draws_nothing_is_an_error(tmp_path: Path) -> None:
     """)
     with pytest.raises(FigureError, match="wrote no figure"):
         draw_figure(chapter, tmp_path / "cache" / "silent-x.png")
+
+
+def test_a_hanging_main_is_killed_with_its_whole_process_group(tmp_path: Path) -> None:
+    import os
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    chapter = make_chapter(tmp_path, "hangs", f"""
+        import subprocess, sys, time
+
+        def main(argv=None):
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+            with open({str(pid_file)!r}, "w") as f:
+                f.write(str(child.pid))
+            time.sleep(120)
+
+        if __name__ == "__main__":
+            main()
+    """)
+    start = time.monotonic()
+    with pytest.raises(FigureError, match=r"hangs\.py: .*figure timeout of 3 s"):
+        draw_figure(chapter, tmp_path / "cache" / "hangs-x.png", timeout=3)
+    assert time.monotonic() - start < 30
+    pid = int(pid_file.read_text())
+
+    def alive() -> bool:
+        try:
+            status = (Path("/proc") / str(pid) / "status").read_text()
+        except FileNotFoundError:
+            return False
+        state = next(line for line in status.splitlines() if line.startswith("State:"))
+        return "Z" not in state.split()[1]
+
+    deadline = time.monotonic() + 5
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(), "a process started by main outlived the timeout"
+    assert not os.path.exists(tmp_path / "cache" / "hangs-x.png")
+
+
+def test_a_chapter_in_a_subpackage_runs_as_its_module(tmp_path: Path) -> None:
+    package = tmp_path / "toypkg"
+    chapter = make_chapter(tmp_path, "top", DRAWS)
+    sub = package / "experiments"
+    sub.mkdir()
+    (sub / "__init__.py").write_text("")
+    nested = sub / "deep.py"
+    nested.write_text(textwrap.dedent(DRAWS))
+    target = tmp_path / "cache" / "experiments.deep-x.png"
+    assert draw_figure(nested, target, module="toypkg.experiments.deep", root=tmp_path)
+    assert target.read_bytes()[:8] == PNG_MAGIC
+    assert chapter.is_file()

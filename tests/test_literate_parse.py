@@ -356,3 +356,15 @@ def test_syntax_error_carries_line() -> None:
 
 def test_empty_source() -> None:
     assert parse("") == []
+
+
+def test_a_leading_bom_in_a_str_is_ignored() -> None:
+    source = '"""Doc."""\nimport os\n'
+    assert parse("\ufeff" + source) == parse(source)
+
+
+def test_a_statement_too_deep_for_the_parser_is_a_syntax_error_with_its_line() -> None:
+    source = "import os\n\nx = " + " + ".join(["1"] * 4000) + "\n"
+    with pytest.raises(SyntaxError, match="too deeply nested") as raised:
+        parse(source)
+    assert raised.value.lineno == 3

@@ -65,13 +65,14 @@ def test_front_matter_and_rows(chapter_file: Path) -> None:
     assert chapter.title == 'Toy "SGD"'
     page = render_page(chapter)
     assert page.startswith('---\ntitle: "Toy \\"SGD\\""\ndescription: "A toy chapter."\n---\n')
-    rows = page.count('<div class="lo-section"')
-    assert rows == len(chapter.sections) == 5
+    rows = page.count('<div class="lo-section')
+    assert len(chapter.sections) == 5
+    assert rows == 6  # the module docstring is a prose row, the imports a row of their own
     assert page.count('<div class="lo-notes" markdown>') == rows
-    assert page.count('<div class="lo-code" markdown>') == rows
-    assert page.count("</div>") == 3 * rows
-    ids = re.findall(r'class="lo-section" id="([^"]+)"', page)
-    assert ids == ["s-9", "s-12", "s-15", "s-18", "s-22"]
+    assert page.count('<div class="lo-code" markdown>') == 5
+    assert page.count("</div>") == 2 * rows + 5
+    ids = re.findall(r'class="lo-section[^"]*" id="([^"]+)"', page)
+    assert ids == ["s-n7", "s-9", "s-12", "s-15", "s-18", "s-22"]
 
 
 def test_linenums_are_real_line_numbers(chapter_file: Path) -> None:
@@ -132,9 +133,11 @@ def test_download_link(chapter_file: Path) -> None:
 
 def test_figure_goes_beside_main(chapter_file: Path) -> None:
     page = render_page(load_chapter(chapter_file), figure="toy.png")
-    row = page[page.index('id="s-22"') :]
-    notes = row[: row.index('<div class="lo-code"')]
+    # Notes with a figure are taller than main's two lines: a prose row, then main's code.
+    row = page[page.index('id="s-n23"') :]
+    notes = row[: row.index('id="s-22"')]
     assert "Draw.\n\n![Figure from main](toy.png)" in notes
+    assert '<div class="lo-code"' not in notes
     assert page.count("](toy.png)") == 1
 
 
@@ -192,7 +195,7 @@ def test_page_renders_with_markdown_extensions(chapter_file: Path) -> None:
         extensions=["md_in_html", "attr_list", "pymdownx.highlight", "pymdownx.superfences"],
         extension_configs={"pymdownx.highlight": {"anchor_linenums": False}},
     )
-    assert html.count('class="lo-section"') == 5
+    assert html.count('class="lo-section') == 6
     assert '<a class="lo-download" href="toy.py">' in html
     assert "<h1" in html and "```" not in html
     assert "linenos" in html or "linenums" in html
@@ -228,3 +231,45 @@ def _chapter(sections: list[Section]):
     from labml_optim.literate import Chapter
 
     return Chapter(name="c", path=Path("c.py"), source="", title="C", summary="", sections=sections)
+
+
+def _cli(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "labml_optim.literate", "render", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+
+
+BAD_FILES = {
+    # name: (bytes, line the message must name, words it must hold)
+    "latin1_byte": (b'"""Doc."""\nx = 1\ny = "caf\xe9"\n', 3, "byte 0xe9"),
+    "bad_cookie": (b"#!/usr/bin/env python\n# -*- coding: klingon -*-\nx = 1\n", 2, "klingon"),
+    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 1, "byte 0x89"),
+    "nul_byte": (b'x = 1\ny = 2\nz = "\x00"\n', 3, "NUL"),
+    "huge_expression": (("x = " + " + ".join(["1"] * 4000) + "\n").encode(), 1, "nested"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_cli_names_the_line_of_bad_bytes_and_never_shows_a_traceback(
+    tmp_path: Path, name: str
+) -> None:
+    data, line, words = BAD_FILES[name]
+    path = tmp_path / f"{name}.py"
+    path.write_bytes(b"\n\n" + data if name == "huge_expression" else data)
+    line += 2 if name == "huge_expression" else 0
+    result = _cli(path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"{path}:{line}: "), result.stderr
+    assert words in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_bom_and_a_latin1_cookie_are_read_as_python_reads_them(tmp_path: Path) -> None:
+    bom = tmp_path / "bom.py"
+    bom.write_bytes(b"\xef\xbb\xbf" + CHAPTER.encode())
+    assert load_chapter(bom).source == CHAPTER
+    latin = tmp_path / "latin.py"
+    latin.write_bytes(b"# coding: latin-1\n" + CHAPTER.replace("toy chapter", "caf\xe9").encode(
+        "latin-1"))
+    assert "caf\u00e9" in load_chapter(latin, strict=False).source

@@ -8,30 +8,33 @@ check that the build fails with a message that names the file (and line).
 
 from __future__ import annotations
 
-import html
-import importlib.util
 import re
-import shutil
-import sys
-from html.parser import HTMLParser
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import pytest
-import yaml
-from conftest import REPO, chapter_names, mkdocs_build
+from support.site import (
+    FIXTURE_CHAPTERS,
+    REPO,
+    broken_links,
+    build_project,
+    check_code_lines,
+    code_lines,
+    external_references,
+    line_of,
+    make_project,
+    mkdocs_build,
+    notes_text,
+)
 
-from labml_optim.literate import parse
-
-FIXTURES = REPO / "tests" / "fixtures" / "site"
-FIXTURE_CHAPTERS = FIXTURES / "fixture_chapters"
+from labml_optim.literate.catalogue import discover
 
 # A chapter whose `main` needs nothing but the standard library: builds stay fast.
 PLAIN_CHAPTER = r'''r"""
 ---
 title: Plain
 summary: A chapter with a figure drawn by the standard library alone.
+group: Optimizers
+order: 1
 ---
 
 # Plain
@@ -71,166 +74,10 @@ if __name__ == "__main__":
 '''
 
 
-# ------------------------------------------------------------------------- helpers
-
-
-class _CodeLines(HTMLParser):
-    """Collects the text of every `<span class="lo-line" id="L42">` of a page."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: dict[int, str] = {}
-        self.duplicates: list[int] = []
-        self._current: int | None = None
-        self._depth = 0
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._current is not None:
-            if tag == "span":
-                self._depth += 1
-            return
-        found = dict(attrs)
-        if tag == "span" and "lo-line" in (found.get("class") or "").split():
-            self._current = int((found.get("id") or "L0")[1:])
-            self._depth = 0
-            self._text = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._current is None or tag != "span":
-            return
-        if self._depth:
-            self._depth -= 1
-            return
-        if self._current in self.lines:
-            self.duplicates.append(self._current)
-        self.lines[self._current] = "".join(self._text)
-        self._current = None
-
-    def handle_data(self, data: str) -> None:
-        if self._current is not None:
-            self._text.append(data)
-
-
-def code_lines(page: str) -> tuple[dict[int, str], list[int]]:
-    parser = _CodeLines()
-    parser.feed(page)
-    parser.close()
-    return parser.lines, parser.duplicates
-
-
-def without_code(page: str) -> str:
-    """The page with every `<pre>` and `<code>` element cut out."""
-    page = re.sub(r"<pre\b.*?</pre>", "", page, flags=re.S)
-    return re.sub(r"<code\b.*?</code>", "", page, flags=re.S)
-
-
-def notes_text(page: str) -> str:
-    """The text of the notes cells, code cut out, math (KaTeX's HTML) cut out."""
-    page = re.sub(r'<span class="katex(?:-display)?".*?</math></span>', "", page, flags=re.S)
-    return html.unescape(re.sub(r"<[^>]+>", " ", without_code(page)))
-
-
-_RESOURCE = re.compile(
-    r"<(script|link|img|source|iframe|embed|video|audio|track|object|image|use)\b([^>]*)>",
-    re.I,
-)
-_ATTR = re.compile(r"""\b(src|href|srcset|data|poster|xlink:href)\s*=\s*(["'])(.*?)\2""", re.I)
-
-
-def external_references(site: Path) -> list[str]:
-    """Every reference that would make a browser fetch from outside the site."""
-    found: list[str] = []
-
-    def external(url: str) -> bool:
-        url = url.strip().lower()
-        return url.startswith(("http:", "https:", "//", "ftp:", "ws:", "wss:"))
-
-    for path in sorted(site.rglob("*.html")):
-        text = path.read_text(encoding="utf-8")
-        for tag, attrs in _RESOURCE.findall(text):
-            for _name, _q, value in _ATTR.findall(attrs):
-                urls = [part.split()[0] for part in value.split(",") if part.strip()]
-                for url in urls:
-                    if external(url):
-                        found.append(f"{path.relative_to(site)}: <{tag}> {url}")
-        for url in re.findall(r"""url\(\s*["']?([^"')]+)""", text):
-            if external(url):
-                found.append(f"{path.relative_to(site)}: url({url})")
-    for path in sorted(site.rglob("*.css")):
-        text = path.read_text(encoding="utf-8")
-        for url in re.findall(r"""url\(\s*["']?([^"')]+)""", text):
-            if external(url):
-                found.append(f"{path.relative_to(site)}: url({url})")
-        for url in re.findall(r"""@import\s+["']([^"']+)""", text):
-            if external(url):
-                found.append(f"{path.relative_to(site)}: @import {url}")
-    return found
-
-
-def make_project(
-    root: Path,
-    chapters: dict[str, str] | None = None,
-    docs: dict[str, str] | None = None,
-) -> Path:
-    """A throw-away mkdocs project: the repo's config and docs, fixture chapters.
-
-    `chapters` maps a module name to its source (None: the fixture chapters); `docs`
-    adds or replaces hand-written pages.
-    """
-    project = root / "project"
-    shutil.copytree(REPO / "docs", project / "docs")
-    chapter_dir = project / "fixture_chapters"
-    chapter_dir.mkdir()
-    if chapters is None:
-        for path in FIXTURE_CHAPTERS.glob("*.py"):
-            shutil.copy(path, chapter_dir / path.name)
-    else:
-        for name, source in chapters.items():
-            (chapter_dir / f"{name}.py").write_text(source, encoding="utf-8")
-    for name, text in (docs or {}).items():
-        (project / "docs" / name).write_text(text, encoding="utf-8")
-    config = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))
-    config["hooks"] = [str(REPO / "scripts" / "hooks.py")]
-    config["extra"]["chapters_dir"] = "fixture_chapters"
-    config.pop("nav", None)
-    (project / "mkdocs.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    return project
-
-
-def build_project(tmp_path: Path, **kwargs: Any) -> tuple[int, str, Path]:
-    project = make_project(tmp_path, **kwargs)
-    out = tmp_path / "site"
-    proc = mkdocs_build(project, out)
-    return proc.returncode, proc.stdout + proc.stderr, out
-
-
-def check_code_lines(name: str, source: str, shown: dict[int, str]) -> None:
-    """Every non-blank code line `parse` finds is on the page, under its real number,
-    and every line the page shows is the file's line of that number."""
-    expected = {n: line for section in parse(source) for n, line in section.code}
-    missing = sorted(n for n, line in expected.items() if line.strip() and n not in shown)
-    assert not missing, f"{name}: code lines missing from the page: {missing[:20]}"
-    file_lines = source.splitlines()
-    for number, text in shown.items():
-        assert number in expected, f"{name}.py:{number}: not a code line of the file"
-        assert text.rstrip() == file_lines[number - 1].rstrip(), (
-            f"{name}.py:{number}: page shows {text!r}, file has {file_lines[number - 1]!r}"
-        )
-
-
-def line_of(source: str, needle: str) -> int:
-    """The 1-based line of the first line of SOURCE containing NEEDLE."""
-    for number, line in enumerate(source.splitlines(), 1):
-        if needle in line:
-            return number
-    raise AssertionError(f"{needle!r} not in source")
-
-
 # ------------------------------------------------------------------------ real site
 
-CHAPTERS = chapter_names()
-READING_ORDER = "sgd adagrad rmsprop adam amsgrad adamw radam lamb noam warmup".split()
+CATALOGUE = discover(REPO / "labml_optim")
+CHAPTERS = [e.name for e in CATALOGUE]
 
 
 def test_there_are_chapters() -> None:
@@ -240,39 +87,44 @@ def test_there_are_chapters() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_chapter_page_has_every_code_line(built_site: Path, name: str) -> None:
-    page = built_site / f"{name}.html"
+    entry = next(e for e in CATALOGUE if e.name == name)
+    page = built_site / f"{entry.stem}.html"
     assert page.is_file(), f"no page for chapter {name}"
     text = page.read_text(encoding="utf-8")
     shown, duplicates = code_lines(text)
     assert not duplicates, f"{name}: lines shown twice: {duplicates}"
-    source = (REPO / "labml_optim" / f"{name}.py").read_text(encoding="utf-8")
+    source = entry.path.read_text(encoding="utf-8")
     check_code_lines(name, source, shown)
-    assert f'href="{name}.py"' in text and "lo-download" in text
-    assert (built_site / f"{name}.py").read_text(encoding="utf-8") == source
-    assert (built_site / f"{name}.png").stat().st_size > 0
-    assert f'src="{name}.png"' in text
+    base = entry.stem.rsplit("/", 1)[-1]
+    assert f'href="{base}.py"' in text and "lo-download" in text
+    assert (built_site / f"{entry.stem}.py").read_text(encoding="utf-8") == source
+    assert (built_site / f"{entry.stem}.png").stat().st_size > 0
+    assert f'src="{base}.png"' in text
 
 
 @pytest.mark.slow
-def test_index_lists_every_chapter_in_reading_order(built_site: Path) -> None:
+def test_index_and_nav_list_every_chapter_in_reading_order(built_site: Path) -> None:
     index = (built_site / "index.html").read_text(encoding="utf-8")
     article = index[index.index("<article") :]
-    positions = []
-    for name in CHAPTERS:
-        link = f'href="{name}.html"'
-        assert link in article, f"index does not link {name}"
-        positions.append((article.index(link), name))
-    order = [name for _, name in sorted(positions)]
-    known = [n for n in READING_ORDER if n in CHAPTERS]
-    assert [n for n in order if n in known] == known
     nav = index[: index.index("<article")]
-    for label in ("Home", "Optimizers", "Schedules", "Conventions"):
-        assert re.search(rf">\s*{label}\s*<", nav), f"nav has no {label}"
+    for where, text in (("index", article), ("nav", nav)):
+        positions = []
+        for entry in CATALOGUE:
+            link = f'href="{entry.stem}.html"'
+            assert link in text, f"{where} does not link {entry.name}"
+            positions.append(text.index(link))
+        assert positions == sorted(positions), f"{where}: chapters out of reading order"
+    groups = list(dict.fromkeys(e.group for e in CATALOGUE))
+    labels = [re.search(rf">\s*{re.escape(g)}\s*<", nav) for g in ["Home", *groups]]
+    assert all(labels), f"nav lacks a group: {groups}"
+    starts = [m.start() for m in labels if m]
+    assert starts == sorted(starts), "nav groups out of order"
+    assert re.search(r">\s*Conventions\s*<", nav)
 
 
 @pytest.mark.slow
 def test_no_unrendered_math_and_no_katex_errors(built_site: Path) -> None:
-    for page in sorted(built_site.glob("*.html")):
+    for page in sorted(built_site.rglob("*.html")):
         text = page.read_text(encoding="utf-8")
         assert "katex-error" not in text, f"{page.name}: KaTeX error"
         notes = notes_text(text)
@@ -280,9 +132,54 @@ def test_no_unrendered_math_and_no_katex_errors(built_site: Path) -> None:
         assert "\\begin{" not in notes, f"{page.name}: raw \\begin{{ left in the notes"
         scripts = re.findall(r"<script\b[^>]*>", text)
         assert not [s for s in scripts if "katex" in s.lower()], f"{page.name}: math script"
-    for name in CHAPTERS:
-        text = (built_site / f"{name}.html").read_text(encoding="utf-8")
-        assert 'class="katex' in text, f"{name}: no rendered math"
+    for entry in CATALOGUE:
+        text = (built_site / f"{entry.stem}.html").read_text(encoding="utf-8")
+        assert 'class="katex' in text, f"{entry.name}: no rendered math"
+
+
+@pytest.mark.slow
+def test_every_link_in_the_site_leads_to_a_file_and_an_id(built_site: Path) -> None:
+    broken, checked = broken_links(built_site)
+    assert checked > 1000, f"only {checked} links: the checker found too few"
+    assert broken == [], "\n".join(broken[:40])
+
+
+@pytest.mark.slow
+def test_no_math_placeholder_is_left_anywhere(built_site: Path) -> None:
+    files = [*built_site.rglob("*.html"), *built_site.rglob("search_index.json")]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"lomath[di]\d", text), f"{path.name}: a math placeholder is left"
+
+
+@pytest.mark.slow
+def test_contents_render_heading_math_and_ids_follow_the_tex(built_site: Path) -> None:
+    math_headings = 0
+    for entry in CATALOGUE:
+        page = (built_site / f"{entry.stem}.html").read_text(encoding="utf-8")
+        for _level, ident, body in re.findall(r'<h([2-6]) id="([^"]+)">(.*?)</h\1>', page, re.S):
+            if "katex" in body:
+                math_headings += 1
+                assert not ident.endswith("math") and "-math-" not in ident, ident
+                # The contents entry for it shows the rendered formula.
+                link = re.search(rf'<a href="#{re.escape(ident)}" class="md-nav__link">'
+                                 r'(.*?)</a>', page, re.S)
+                assert link and 'class="katex' in link.group(1), f"{entry.name}: #{ident}"
+    assert math_headings > 0
+
+
+@pytest.mark.slow
+def test_previous_and_next_follow_the_reading_order(built_site: Path) -> None:
+    stems = [e.stem for e in CATALOGUE]
+    for i, stem in enumerate(stems):
+        page = (built_site / f"{stem}.html").read_text(encoding="utf-8")
+        footer = page[page.index('class="md-footer"') :]
+        prev = re.search(r'href="([^"]+)" class="md-footer__link md-footer__link--prev"', footer)
+        nxt = re.search(r'href="([^"]+)" class="md-footer__link md-footer__link--next"', footer)
+        if i > 0:
+            assert prev and prev.group(1).endswith(f"{stems[i - 1]}.html"), stem
+        if i + 1 < len(stems):
+            assert nxt and nxt.group(1).endswith(f"{stems[i + 1]}.html"), stem
 
 
 @pytest.mark.slow
@@ -300,8 +197,14 @@ def test_site_requests_nothing_outside_itself(built_site: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    code, output, out = build_project(tmp_path_factory.mktemp("fixture"))
+def figure_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One figure cache for the fixture builds: each fixture chapter is drawn once."""
+    return tmp_path_factory.mktemp("figures")
+
+
+@pytest.fixture(scope="module")
+def fixture_site(tmp_path_factory: pytest.TempPathFactory, figure_cache: Path) -> Path:
+    code, output, out = build_project(tmp_path_factory.mktemp("fixture"), cache=figure_cache)
     assert code == 0, output
     return out
 
@@ -329,7 +232,7 @@ def test_fixture_site_pages(fixture_site: Path) -> None:
 
 def test_link_to_a_code_line(fixture_site: Path) -> None:
     page = (fixture_site / "toy_schedule.html").read_text(encoding="utf-8")
-    assert 'href="toy_descent.html#L51"' in page
+    assert 'href="toy_descent.html#L53"' in page
 
 
 def test_broken_line_anchor_fails(tmp_path: Path) -> None:
@@ -349,29 +252,6 @@ def test_fixture_index_and_nav(fixture_site: Path) -> None:
     nav = index[: index.index("<article")]
     for label in ("Home", "Optimizers", "Schedules", "Conventions"):
         assert re.search(rf">\s*{label}\s*<", nav), f"nav has no {label}"
-
-
-def test_hook_watches_chapters_when_serving(monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = importlib.util.spec_from_file_location("lo_hooks", REPO / "scripts" / "hooks.py")
-    assert spec and spec.loader
-    hooks: ModuleType = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "lo_hooks", hooks)
-    spec.loader.exec_module(hooks)
-
-    from mkdocs.config import load_config
-
-    config = load_config(str(REPO / "mkdocs.yml"))
-    hooks.on_config(config)
-
-    class Server:
-        watched: list[str] = []
-
-        def watch(self, path: str) -> None:
-            self.watched.append(path)
-
-    server = Server()
-    hooks.on_serve(server, config=config, builder=None)
-    assert str(REPO / "labml_optim") in server.watched
 
 
 # ------------------------------------------------------------ failures, by design
@@ -446,3 +326,76 @@ def test_bad_front_matter_fails(tmp_path: Path) -> None:
 def test_fixture_chapters_are_valid_python() -> None:
     for path in FIXTURE_CHAPTERS.glob("*.py"):
         compile(path.read_text(encoding="utf-8"), str(path), "exec")
+
+
+def test_bytes_that_are_not_utf8_name_their_line(tmp_path: Path) -> None:
+    source = PLAIN_CHAPTER.replace("def scale(x, eta=0.5):", "def scale(x, eta=0.5):  # \udcff")
+    data = source.encode("utf-8", "surrogateescape")
+    line = line_of(source, "def scale(")
+    project = make_project(tmp_path, chapters={"plain": PLAIN_CHAPTER})
+    (project / "fixture_chapters" / "plain.py").write_bytes(data)
+    proc = mkdocs_build(project, tmp_path / "out")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert f"fixture_chapters/plain.py:{line}: byte 0xff" in output, output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    "where", ["python", "tex"], ids=["4000-term Python expression", "4000-term TeX"]
+)
+def test_a_huge_expression_fails_naming_the_chapter(tmp_path: Path, where: str) -> None:
+    terms = " + ".join(["x"] * 4000)
+    if where == "python":
+        source = PLAIN_CHAPTER.replace("    return eta * x\n", f"    return {terms}\n")
+        needle = "    return x + x"
+    else:
+        tex = "{" * 4000 + "x" + "}" * 4000
+        source = PLAIN_CHAPTER.replace("The step is $\\eta$.", f"The step is ${tex}$.")
+        needle = "The step is"
+    code, output, _ = build_project(tmp_path, chapters={"plain": source})
+    assert code != 0
+    assert f"fixture_chapters/plain.py:{line_of(source, needle)}: " in output, output
+    assert "Traceback" not in output
+
+
+HANGING_MAIN = '''
+    import os, subprocess
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.pid"), "w") as f:
+        f.write(str(child.pid))
+    import time
+    time.sleep(120)
+'''
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead but not yet reaped, counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            state = next(line for line in f if line.startswith("State:"))
+    except (FileNotFoundError, StopIteration):
+        return False
+    return "Z" not in state.split()[1]
+
+
+def test_a_hanging_main_fails_after_the_figure_timeout_and_its_group_is_killed(
+    tmp_path: Path,
+) -> None:
+    import time
+
+    source = PLAIN_CHAPTER.replace(
+        "    argv = sys.argv[1:] if argv is None else argv\n",
+        "    argv = sys.argv[1:] if argv is None else argv\n" + HANGING_MAIN,
+    )
+    start = time.monotonic()
+    code, output, _ = build_project(tmp_path, chapters={"plain": source},
+                                    options={"figure_timeout": 4})
+    assert code != 0
+    assert time.monotonic() - start < 100
+    assert "fixture_chapters/plain.py" in output and "timeout of 4 s" in output, output
+    pid = int((tmp_path / "project" / "fixture_chapters" / "child.pid").read_text())
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid), "the process main started outlived the build"

@@ -84,6 +84,7 @@ class Section:
     notes: str = ""
     code: list[tuple[int, str]] = field(default_factory=list)
     notes_lines: list[int] = field(default_factory=list)
+    module: bool = False  # the notes are (or start with) the module docstring
 
 
 def split_front_matter(text: str) -> tuple[dict[str, str], str, int]:
@@ -148,7 +149,22 @@ def _scopes(tree: ast.Module) -> Iterator[ast.AST]:
 
 
 def _normalise(source: str) -> str:
-    return source.replace("\r\n", "\n").replace("\r", "\n")
+    """Newlines as `\n`, and no byte-order mark (Python ignores one at the start)."""
+    return source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _longest_statement(tokens: list[tokenize.TokenInfo]) -> tuple[int, int]:
+    """(first line, token count) of the logical line with the most tokens."""
+    best, count, start = (1, 0), 0, None
+    for tok in tokens:
+        if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+            if start is not None and count > best[1]:
+                best = (start, count)
+            count, start = 0, None
+        elif tok.type not in _LAYOUT:
+            start = tok.start[0] if start is None else start
+            count += 1
+    return best
 
 
 def _char_col(line: str, byte_col: int) -> int:
@@ -199,6 +215,7 @@ class _Builder:
     def __init__(self) -> None:
         self.notes: list[tuple[int, str]] = []
         self.code: list[tuple[int, str]] = []
+        self.module = False
 
     def add_notes(self, lines: list[tuple[int, str]]) -> None:
         lines = _trim(lines)
@@ -217,6 +234,7 @@ class _Builder:
             notes="\n".join(_clean_notes(text) for _, text in notes),
             code=_trim(self.code),
             notes_lines=[line for line, _ in notes],
+            module=self.module,
         )
 
 
@@ -229,9 +247,18 @@ class _Parsed:
         if self.lines and self.lines[-1] == "":
             self.lines.pop()
         self._check_nul(source)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes in the parsed file
-            tree = ast.parse(source)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # invalid escapes in the parsed file
+                tree = ast.parse(source)
+        except (RecursionError, MemoryError):
+            # A statement nested too deeply for CPython's parser (thousands of terms).
+            tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+            line, count = _longest_statement(tokens)
+            raise SyntaxError(
+                f"statement too deeply nested for Python's parser ({count} tokens)",
+                ("<string>", line, 1, ""),
+            ) from None
         self.tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
         self.meta: dict[str, str] = {}
         self.meta_line = 1
@@ -239,6 +266,8 @@ class _Parsed:
         self.notes_at: dict[int, tuple[str, list[tuple[int, str]]]] = {}
         self.docstring_lines: set[int] = set()
         self.header_lines: set[int] = set()
+        # (first line of a header, first line of its body) for every class and def
+        self.bodies: list[tuple[int, int]] = []
         self._find_docstrings(tree)
         self.comment_lines: dict[int, str] = self._find_comment_lines()
         self.sections = self._walk()
@@ -256,6 +285,8 @@ class _Parsed:
             if isinstance(node, _DEFS) and node.decorator_list:
                 # Comments between a decorator and its `def` stay in the code.
                 self.header_lines.update(range(self._header_start(node), node.lineno))
+            if isinstance(node, _DEFS) and node.body:
+                self.bodies.append((self._header_start(node), node.body[0].lineno))
             if not isinstance(node, (ast.Module, *_DEFS)) or not node.body:
                 continue
             first = node.body[0]
@@ -365,6 +396,27 @@ class _Parsed:
             return tail[:1] in (":", "=")
         return False
 
+    def _header_above(self, row: int) -> int | None:
+        """The first line of the header whose body a comment run at `row` opens, if any.
+
+        A comment at the top of a function's (or class's) body explains that function, so
+        its header moves down into the comment's section.
+        """
+        for start, body in self.bodies:
+            if start < row < body and all(
+                line in self.comment_lines or not self.lines[line - 1].strip()
+                for line in range(row, body)
+            ):
+                header_end = row - 1
+                while header_end > start and (
+                    header_end in self.comment_lines or not self.lines[header_end - 1].strip()
+                ):
+                    header_end -= 1
+                if all(line not in self.comment_lines for line in range(start, header_end + 1)
+                       if line not in self.header_lines):
+                    return start
+        return None
+
     # -- the walk -------------------------------------------------------------
 
     def _walk(self) -> list[Section]:
@@ -385,6 +437,7 @@ class _Parsed:
                 if kind == "def":
                     current = fresh(current)
                 current.add_notes(notes)
+                current.module = current.module or kind == "module"
             if row in self.docstring_lines:
                 row += 1
                 continue
@@ -399,7 +452,11 @@ class _Parsed:
                         sections.append(current.build())
                     current = _Builder()
                 else:
+                    header = self._header_above(run[0][0])
+                    moved = [c for c in current.code if header is not None and c[0] >= header]
+                    current.code = [c for c in current.code if c not in moved]
                     current = fresh(current)
+                    current.code.extend(moved)
                     current.add_notes(run)
                 continue
             current.code.append((row, self.lines[row - 1]))

@@ -20,11 +20,11 @@ section:
     </div>
     </div>
 
-Notes that run over several headings (a module docstring holding the whole derivation)
-are cut at each `##`-or-deeper heading: every part but the last becomes a prose row
-(`<div class="lo-section lo-prose">`, notes only, read at full width), and the last part
-sits beside the code. A long derivation then reads like a book section instead of a
-narrow column beside three import lines.
+Which notes sit beside which code is decided by `layout` (the pairing rules, listed
+above it and in docs/conventions.md): the module docstring and notes that are much taller
+than their code or hold display math become prose rows (`<div class="lo-section
+lo-prose">`, notes only, read at a book's measure) followed by their code in a row of its
+own (`lo-section lo-code-only`); imports never have notes beside them.
 
 A section's id is `s-<first code line>` (`s-n<first notes line>` for a notes-only
 section), so links to a row survive edits elsewhere in the file. Where a section's
@@ -35,18 +35,26 @@ Math is left as TeX; see `labml_optim.literate.math` for pre-rendering it.
 
 from __future__ import annotations
 
+import ast
+import codecs
 import dataclasses
+import io
 import json
+import re
 import tokenize
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .parse import Section, _Parsed
 
+# PEP 263's coding cookie, on line 1 or 2.
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
 __all__ = [
-    "Chapter", "ChapterError", "code_blocks", "load_chapter", "render_page",
+    "Chapter", "ChapterError", "Row", "code_blocks", "has_display_math", "import_lines",
+    "is_tall", "layout", "load_chapter", "notes_height", "read_source", "render_page",
     "split_at_headings",
 ]
 
@@ -66,30 +74,68 @@ class Chapter:
     summary: str
     sections: list[Section]
     meta: dict[str, str] = field(default_factory=dict)
+    meta_line: int = 1  # the line the module docstring (and its front matter) starts on
 
 
-def load_chapter(path: str | Path, *, strict: bool = True) -> Chapter:
+def read_source(path: str | Path, *, label: str | None = None) -> str:
+    """The text of a Python file, decoded as Python would (PEP 263 cookie, BOM).
+
+    Bytes that are not text in the file's encoding, an unknown or misplaced coding cookie
+    and NUL bytes raise `ChapterError("<label>:<line>: ...")` with the line they are on.
+    """
+    label = label or str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ChapterError(f"{label}:1: cannot read the file: {exc.strerror or exc}") from None
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        head = data.split(b"\n", 2)[:2]
+        line = next((i for i, text in enumerate(head, 1) if _COOKIE.match(text)), None)
+        if line is not None:
+            raise ChapterError(f"{label}:{line}: {exc.msg}") from None
+        encoding = "utf-8"  # not a cookie at fault: bytes that are not UTF-8, found below
+    try:
+        text = codecs.decode(data, encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start : exc.start + 1].hex()
+        raise ChapterError(
+            f"{label}:{line}: byte 0x{byte} (column {column}) is not valid {encoding}; "
+            "is this a text file?"
+        ) from None
+    if "\0" in text:
+        line = text[: text.index("\0")].count("\n") + 1
+        raise ChapterError(f"{label}:{line}: NUL byte in the source; is this a binary file?")
+    return text.removeprefix("\ufeff")
+
+
+def load_chapter(path: str | Path, *, strict: bool = True, label: str | None = None) -> Chapter:
     """Read and parse a chapter file.
 
     The module docstring's front matter must give `title` and `summary`; a missing
     one raises `ChapterError("<file>:<line>: ...")`. With `strict=False` the title
     falls back to the module name and the summary to "" (for rendering any module).
-    Invalid Python also raises `ChapterError`, pointing at the offending line.
+    Invalid Python, bytes that are not text and undecodable files also raise
+    `ChapterError`, pointing at the offending line. `label` is how messages name the
+    file (default: `path`).
     """
     path = Path(path)
-    with tokenize.open(path) as handle:  # honours PEP 263 encoding cookies
-        source = handle.read()
+    label = label or str(path)
+    source = read_source(path, label=label)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parsed = _Parsed(source)
     except SyntaxError as exc:
-        raise ChapterError(f"{path}:{exc.lineno or 1}: {exc.msg}") from exc
+        raise ChapterError(f"{label}:{exc.lineno or 1}: {exc.msg}") from None
     meta = parsed.meta
     for key in ("title", "summary"):
         if strict and not meta.get(key):
             raise ChapterError(
-                f"{path}:{parsed.meta_line}: front matter of the module docstring "
+                f"{label}:{parsed.meta_line}: front matter of the module docstring "
                 f"has no '{key}:' line"
             )
     return Chapter(
@@ -100,6 +146,7 @@ def load_chapter(path: str | Path, *, strict: bool = True) -> Chapter:
         summary=meta.get("summary", ""),
         sections=parsed.sections,
         meta=meta,
+        meta_line=parsed.meta_line,
     )
 
 
@@ -171,6 +218,121 @@ def split_at_headings(section: Section) -> list[Section]:
     return parts
 
 
+# -- pairing ----------------------------------------------------------------------------
+#
+# How notes and code share rows (docs/conventions.md, "Notes beside code", says the same):
+#
+# 1. The module docstring is prose: every part of it (cut at `##` headings) is a prose row,
+#    read at a book's measure, and the code after it (the imports) gets a row without notes.
+# 2. Code that starts with an import statement gets no notes beside it: notes written above
+#    imports become a prose row before them.
+# 3. A comment or docstring explaining a def/class sits in the row of that header (the
+#    parser moves a header down to a comment at the top of its body).
+# 4. Notes holding display math, or much taller than their code (see `TALL`), become a prose
+#    row followed by the code, so a derivation never stretches a row of a few code lines.
+# 5. Other notes sit beside their code; notes cut at a heading put every part before the
+#    last in prose rows, and the last part beside the code.
+
+# Characters in a line of the notes column at a desktop width, and how many lines of notes
+# one code line is as tall as (code is set smaller and tighter).
+NOTES_CHARS = 55
+CODE_LINE = 0.75
+# Notes are "much taller" than their code when they need more than TALL_MIN lines and more
+# than TALL_RATIO times the height of the code.
+TALL_MIN = 12
+TALL_RATIO = 2.0
+
+
+@dataclass
+class Row:
+    """One row of a page: `kind` is "prose" (notes only), "pair" or "code" (no notes)."""
+
+    section: Section
+    kind: str
+
+
+def import_lines(source: str) -> set[int]:
+    """The lines of the module's top-level `import` and `from ... import` statements."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source.removeprefix("\ufeff"))
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return set()
+    lines: set[int] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return lines
+
+
+def has_display_math(notes: str) -> bool:
+    """Whether the notes hold `$$` display math outside code."""
+    fence = None
+    for line in notes.split("\n"):
+        marker = line.lstrip()[:3]
+        if marker in ("```", "~~~"):
+            fence = None if fence == marker else (fence or marker)
+        elif fence is None and "$$" in line.replace("\\$", ""):
+            return True
+    return False
+
+
+def notes_height(notes: str) -> float:
+    """The height of notes in lines of the notes column, estimated from the Markdown."""
+    height = 0.0
+    display = False
+    for line in notes.split("\n"):
+        text = line.strip()
+        if text.count("$$") % 2:
+            display = not display
+        if not text:
+            height += 0.5
+        elif text.startswith("#"):
+            height += 2.0
+        elif text.startswith("!["):
+            height += 12.0
+        elif display or text.startswith("$$"):
+            height += 1.5
+        else:
+            height += -(-len(text) // NOTES_CHARS)
+    return height
+
+
+def is_tall(notes: str, code: list[tuple[int, str]]) -> bool:
+    """Notes much taller than the code beside them (rule 4)."""
+    height = notes_height(notes)
+    lines = code[-1][0] - code[0][0] + 1 if code else 0
+    return height > TALL_MIN and height > TALL_RATIO * CODE_LINE * lines
+
+
+def layout(sections: list[Section], imports: Collection[int] = ()) -> list[Row]:
+    """The rows of a page, by the pairing rules above."""
+    rows: list[Row] = []
+    for section in sections:
+        parts = split_at_headings(section)
+        *before, last = parts
+        rows += [Row(dataclasses.replace(p, code=[]), "prose") for p in before]
+        if not last.code:
+            rows.append(Row(last, "prose"))
+            continue
+        first_code = next((n for n, text in last.code if text.strip()), None)
+        alone = (
+            section.module
+            or first_code in imports
+            or has_display_math(last.notes)
+            or is_tall(last.notes, last.code)
+        )
+        if not last.notes.strip():
+            rows.append(Row(last, "code"))
+        elif alone:
+            rows.append(Row(dataclasses.replace(last, code=[]), "prose"))
+            rows.append(Row(Section(code=last.code), "code"))
+        else:
+            rows.append(Row(last, "pair"))
+    return rows
+
+
 def _section_id(section: Section, used: set[str]) -> str:
     if section.code:
         base = f"s-{section.code[0][0]}"
@@ -196,7 +358,7 @@ def _main_line(section: Section) -> int | None:
     return None
 
 
-def _with_figure(chapter: Chapter, figure: str) -> list[Section]:
+def _with_figure(chapter: Chapter, figure: str, label: str) -> list[Section]:
     sections = list(chapter.sections)
     if any(f"]({figure})" in section.notes for section in sections):
         return sections
@@ -212,7 +374,7 @@ def _with_figure(chapter: Chapter, figure: str) -> list[Section]:
             sections[i] = dataclasses.replace(section, notes=notes, notes_lines=notes_lines)
             return sections
     raise ChapterError(
-        f"{chapter.path}:1: no place for figure {figure}: no notes show it "
+        f"{label}:1: no place for figure {figure}: no notes show it "
         f"as ![...]({figure}) and no section defines main()"
     )
 
@@ -223,15 +385,17 @@ def render_page(
     figure: str | None = None,
     download: str | None = None,
     notes_filter: Callable[[Section], str] | None = None,
+    label: str | None = None,
 ) -> str:
     """Render a chapter as one Markdown page (see the module docstring).
 
     `figure` is an image file name placed beside `def main` unless some notes
     already show it; `download` is the URL of the source file, linked near the top;
     `notes_filter(section)` returns the Markdown to use for a section's notes (the
-    site uses it to swap math for placeholders).
+    site uses it to swap math for placeholders); `label` is how errors name the file.
     """
-    sections = _with_figure(chapter, figure) if figure else chapter.sections
+    label = label or str(chapter.path)
+    sections = _with_figure(chapter, figure, label) if figure else chapter.sections
     out = [
         "---",
         f"title: {json.dumps(chapter.title)}",
@@ -242,11 +406,12 @@ def render_page(
     if download:
         out += [f"[Download {chapter.path.name}]({download}){{ .lo-download }}", ""]
     used: set[str] = set()
-    rows = [part for section in sections for part in split_at_headings(section)]
-    for section in rows:
+    for row in layout(sections, import_lines(chapter.source)):
+        section = row.section
         notes = notes_filter(section) if notes_filter else section.notes
         blocks = code_blocks(section.code)
-        kind = "lo-section" if blocks else "lo-section lo-prose"
+        kind = {"prose": "lo-section lo-prose", "pair": "lo-section",
+                "code": "lo-section lo-code-only"}[row.kind]
         out += [
             f'<div class="{kind}" id="{_section_id(section, used)}" markdown>',
             '<div class="lo-notes" markdown>',

@@ -1,1 +1,2 @@
-"""Code the tests share: the chapter catalogue and the two-optimizer parity harness."""
+"""Code the tests share, imported as `support.<module>` (`tests/` is on pytest's path):
+the chapter catalogue, the parity harness, the local site, distributed workers."""

@@ -1,5 +1,5 @@
 """Serve a built site on loopback and open it in Debian's chromium: shared by the browser
-tests and the site benchmark."""
+tests and the site benchmark (scripts/bench_site.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,226 @@
+"""The `literate` mkdocs plugin: a package of chapter modules becomes a site.
+
+    plugins:
+      - search
+      - literate:
+          chapters: labml_optim     # the chapter package, relative to mkdocs.yml
+          figure_workers: 2         # chapters' `main` run at once
+          figure_timeout: 600       # seconds before a `main` fails the build (and is killed)
+          cache_dir: .cache/figures # figures, keyed by a hash of the chapter's source
+          node_modules: null        # where `katex` is installed (default: looked up)
+          offline: true             # search works when the site is opened from disk
+
+This is the only module that imports mkdocs; what it does lives in `site.Site`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import config_options as opt
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from .site import (
+    KATEX_DIR,
+    Site,
+    SiteError,
+    SiteOptions,
+    relative_root_links,
+    write_search_script,
+)
+
+log = logging.getLogger("mkdocs.plugins.literate")
+
+STYLESHEET = Path(__file__).with_name("literate.css")
+FILE_WORKER = Path(__file__).with_name("file_worker.js")
+FILE_WORKER_URI = "js/literate-file-worker.js"
+# What chapter pages need from Markdown; added when mkdocs.yml does not name them.
+EXTENSIONS: dict[str, dict[str, Any]] = {
+    "attr_list": {},
+    "md_in_html": {},
+    "toc": {"permalink": True},
+    "pymdownx.superfences": {},
+}
+# Line anchors named after each line (`anchor_linenums`, `line_spans`), numbers in a gutter.
+HIGHLIGHT = {"anchor_linenums": True, "line_spans": "__span", "linenums_style": "table"}
+
+
+class _Positive(opt.Type):
+    """A number above zero (an int when `kind` is int)."""
+
+    def run_validation(self, value: object) -> Any:
+        if isinstance(value, bool):
+            raise opt.ValidationError(f"Expected a number above zero but received: {value!r}")
+        value = super().run_validation(value)
+        if not value > 0:
+            raise opt.ValidationError(f"Expected a number above zero but received: {value!r}")
+        return value
+
+
+class LiteratePlugin(BasePlugin):
+    config_scheme = (
+        ("chapters", opt.Type(str, default="labml_optim")),
+        ("figure_workers", _Positive(int, default=2)),
+        ("figure_timeout", _Positive((int, float), default=600)),
+        ("cache_dir", opt.Type(str, default=".cache/figures")),
+        ("node_modules", opt.Optional(opt.Type(str))),
+        ("offline", opt.Type(bool, default=True)),
+    )
+
+    site: Site | None = None
+
+    def _site(self) -> Site:
+        if self.site is None:
+            raise PluginError("literate: on_config has not run")
+        return self.site
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        project = Path(config.config_file_path).resolve().parent
+        chapters = (project / self.config["chapters"]).resolve()
+        if not chapters.is_dir():
+            raise PluginError(f"literate: option 'chapters': directory not found: {chapters}")
+        own = Path(__file__).resolve().parent
+        theirs = chapters / "literate"
+        if (theirs / "mkdocs_plugin.py").is_file() and theirs.resolve() != own:
+            raise PluginError(
+                f"literate: the plugin was imported from {own}, but the chapters have their own "
+                f"engine in {theirs}; run `python -m mkdocs` in {project} (or put it first on "
+                "PYTHONPATH) so the build renders the checkout it runs from"
+            )
+        modules = self.config["node_modules"]
+        self.site = Site(
+            SiteOptions(
+                project_dir=project,
+                chapters_dir=chapters,
+                docs_dir=Path(config.docs_dir).resolve(),
+                cache_dir=(project / self.config["cache_dir"]).resolve(),
+                node_modules=(project / modules).resolve() if modules else None,
+                figure_workers=self.config["figure_workers"],
+                figure_timeout=float(self.config["figure_timeout"]),
+            ),
+            log=log.info,
+        )
+        _install_log_filter(self.site)
+        for name, settings in EXTENSIONS.items():
+            if name not in config.markdown_extensions:
+                config.markdown_extensions.append(name)
+            for key, value in settings.items():
+                config.mdx_configs.setdefault(name, {}).setdefault(key, value)
+        if "pymdownx.highlight" not in config.markdown_extensions:
+            config.markdown_extensions.append("pymdownx.highlight")
+        config.mdx_configs.setdefault("pymdownx.highlight", {}).update(HIGHLIGHT)
+        for css in (f"{KATEX_DIR}/katex.css", "css/literate.css"):
+            if css not in config.extra_css:
+                config.extra_css.append(css)
+        if self.config["offline"]:
+            # Read by mkdocs-material's base template into <head>, before its own scripts.
+            polyfills = list(config.extra.get("polyfills") or [])
+            if FILE_WORKER_URI not in polyfills:
+                config.extra["polyfills"] = [*polyfills, FILE_WORKER_URI]
+        return config
+
+    def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
+        server.watch(str(self._site().options.chapters_dir))
+        return server
+
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        site = self._site()
+        try:
+            site.load(lambda name: files.get_file_from_path(name) is not None)
+            for page in site.chapters:
+                stem = page.entry.stem
+                content = site.chapter_page(page)
+                files.append(File.generated(config, f"{stem}.md", content=content))
+                files.append(File.generated(config, f"{stem}.py",
+                                            abs_src_path=str(page.entry.path)))
+                files.append(File.generated(config, f"{stem}.png",
+                                            abs_src_path=str(page.figure)))
+            docs = [f for f in files.documentation_pages() if f.generated_by is None]
+            for file in docs:
+                new = site.docs_page(file.src_uri, file.content_string)
+                if new is not None:
+                    file.content_string = new
+            config.nav = site.nav([f.src_uri for f in docs])
+            # Math first: a TeX error is reported in a second, before any figure is drawn.
+            site.render_math()
+            for path, source in site.katex_files():
+                if isinstance(source, str):
+                    files.append(File.generated(config, path, content=source))
+                else:
+                    files.append(File.generated(config, path, abs_src_path=str(source)))
+            if files.get_file_from_path("css/literate.css") is None:
+                files.append(File.generated(config, "css/literate.css",
+                                            abs_src_path=str(STYLESHEET)))
+            if self.config["offline"]:
+                files.append(File.generated(config, FILE_WORKER_URI,
+                                            abs_src_path=str(FILE_WORKER)))
+            site.draw_figures()
+        except SiteError as exc:
+            raise PluginError(str(exc)) from None
+        return files
+
+    def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig,
+                         files: Files) -> str:
+        chapter = self._site().chapter_for(page.file.src_uri)
+        if chapter is not None and page.file.generated_by is not None:
+            page.meta.setdefault("title", chapter.entry.title)
+        return markdown
+
+    def on_page_content(self, html: str, page: Page, config: MkDocsConfig,
+                        files: Files) -> str:
+        site = self._site()
+        try:
+            html, anchors = site.page_html(page.file.src_uri, html)
+        except SiteError as exc:
+            raise PluginError(str(exc)) from None
+        if page.present_anchor_ids is not None:
+            page.present_anchor_ids |= anchors
+        site.retitle(list(page.toc))
+        return html
+
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        return self._site().post_page(output, page.url)
+
+    @event_priority(-100)  # after the search plugin has written its index
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.config["offline"]:
+            write_search_script(Path(config.site_dir))
+
+    def on_post_template(self, output_content: str, template_name: str,
+                         config: MkDocsConfig) -> str:
+        if template_name == "404.html":
+            return relative_root_links(output_content)
+        return output_content
+
+
+class _NameChapterFiles(logging.Filter):
+    """Adds the chapter file to mkdocs' warnings about a generated chapter page."""
+
+    def __init__(self, site: Site) -> None:
+        super().__init__()
+        self.site = site
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        found = re.match(r"Doc file '([^']+\.md)'", message)
+        chapter = self.site.chapter_for(found.group(1)) if found else None
+        if found is not None and chapter is not None:
+            record.msg = message.replace(found.group(0), f"{found.group(0)} (from {chapter.rel})",
+                                         1)
+            record.args = ()
+        return True
+
+
+def _install_log_filter(site: Site) -> None:
+    pages_log = logging.getLogger("mkdocs.structure.pages")
+    for old in list(pages_log.filters):
+        if isinstance(old, _NameChapterFiles):
+            pages_log.removeFilter(old)  # one left by an earlier build under `mkdocs serve`
+    pages_log.addFilter(_NameChapterFiles(site))
