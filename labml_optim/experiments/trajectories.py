@@ -129,7 +129,7 @@ def rosenbrock(p: torch.Tensor) -> torch.Tensor:
 
 
 def quadratic_matrix() -> torch.Tensor:
-    """$H = R\\,\\mathrm{diag}(1, 0.02)\\,R^\\top$, $R$ a rotation by 30 degrees."""
+    r"""$H = R\,\mathrm{diag}(1, 0.02)\,R^\top$, $R$ a rotation by 30 degrees."""
     a = math.radians(30)
     rot = torch.tensor([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]],
                        dtype=torch.float64)
