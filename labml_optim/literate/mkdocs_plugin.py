@@ -186,7 +186,7 @@ class LiteratePlugin(BasePlugin):
         return html
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
-        return self._site().post_page(output, page.url)
+        return self._site().post_page(output, page.url, page.file.src_uri)
 
     @event_priority(-100)  # after the search plugin has written its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:

@@ -247,8 +247,10 @@ class Site:
                 pass  # a title without a rendering stays as it is; the page check reports it
             self.retitle(list(getattr(item, "children", []) or []))
 
-    def post_page(self, html: str, page_url: str) -> str:
-        """Preloads for the KaTeX fonts the page's formulas use."""
+    def post_page(self, html: str, page_url: str, src_uri: str | None = None) -> str:
+        """Marks chapter pages on `<body>` and preloads the KaTeX fonts their math uses."""
+        if src_uri is not None and src_uri in self.by_page:
+            html = html.replace("<body ", "<body data-lo-chapter ", 1)
         if self.katex is None:
             return html
         fonts = self.katex.plan.fonts_for(html)
