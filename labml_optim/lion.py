@@ -89,7 +89,8 @@ $$
 and a Monte Carlo run of `torch.optim.Adam` with $\beta_2 = 0.999$ gives the same numbers
 to within 1 % (the tests). Lion's step has root mean square exactly $1$ per unit learning
 rate, so at equal $\eta$ Lion moves $1/r_A \approx 4.4$ to $10$ times farther per step
-than AdamW does in the noise-dominated regime where most of training happens. To take
+than AdamW does wherever the gradient is mostly noise, the usual state of a coordinate's
+minibatch gradient once the loss has stopped falling fast. To take
 steps of the same size, Lion's learning rate has to be smaller by that factor,
 
 $$
@@ -115,10 +116,13 @@ a fixed point of the recursion (the tests check it by Monte Carlo with Lion itse
 $\beta_1 = 0$ where its steps are i.i.d. signs). The weights settle at a root mean square
 of about $r \sqrt{\eta / (2\lambda)}$, and the relative size of a step there,
 $\eta r / \sqrt{\mathbb{E}[\theta^2]} = \sqrt{\eta\lambda (2 - \eta\lambda)}$, depends on
-$\eta\lambda$ alone. With $\eta_L = r_A \eta_A$ and $\lambda_L = \lambda_A / r_A$, Lion
-($r = 1$) settles at $\sqrt{\eta_L / \lambda_L} = r_A \sqrt{\eta_A / \lambda_A}$, exactly
-where AdamW ($r = r_A$) settles. Momentum correlates successive steps and changes the
-constant, not the way it scales with $\eta$ and $\lambda$.
+$\eta\lambda$ alone. With $\eta_L = r_A \eta_A$ and $\lambda_L = \lambda_A / r_A$ the product
+$\eta\lambda$ is unchanged, and Lion ($r = 1$) settles at the mean square
+$\eta_L / (\lambda_L (2 - \eta_L\lambda_L)) = r_A^2\, \eta_A / (\lambda_A (2 - \eta_A\lambda_A))$,
+exactly where AdamW ($r = r_A$) settles. Momentum correlates successive steps and changes
+the constant, not the scaling: on pure noise Lion's signs do not depend on $\theta$, so
+$\theta_t = -\eta \sum_k (1 - \eta\lambda)^k u_{t-k}$ and at a fixed product
+$\eta\lambda$ the whole trajectory is proportional to $\eta$ (tested).
 
 The conversion is a statement about the noise-dominated regime. Where gradients are
 consistent, Adam's step is close to $\eta_A$ too, and Lion with the smaller $\eta_L$ is
@@ -156,7 +160,9 @@ update, in that order. Where its flags differ from the paper's pseudocode:
 * It refuses `lr=0` (an `assert`), accepts $\beta = 1$, has no `maximize`, and takes
   `sgn` of a complex parameter's $c_t$ ($c / |c|$). This chapter, like torch, treats a
   complex parameter as its real and imaginary parts, so each moves by $\pm\eta$.
-* `use_triton=True` swaps in a fused GPU kernel; the arithmetic is the same.
+* `use_triton=True` swaps in a fused GPU kernel that computes $c_t$ as
+  $g_t + \beta_1 (m_{t-1} - g_t)$ and $m_t$ likewise: the same formulas, rounded
+  differently again (not tested here; it needs a GPU with Triton).
 """
 
 from __future__ import annotations

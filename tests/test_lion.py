@@ -157,6 +157,17 @@ def test_bad_arguments_name_themselves(kw: dict, pattern: str) -> None:
         Lion([torch.nn.Parameter(torch.ones(2))], **kw)
 
 
+def test_lion_pytorch_argument_checks_quoted_in_the_chapter() -> None:
+    # It asserts lr > 0 and accepts beta = 1; ours takes lr = 0 and refuses beta = 1.
+    p = [torch.nn.Parameter(torch.ones(2))]
+    with pytest.raises(AssertionError):
+        lion_pytorch.Lion(p, lr=0.0)
+    lion_pytorch.Lion(p, betas=(1.0, 1.0))
+    Lion(p, lr=0.0)
+    with pytest.raises(ValueError):
+        Lion(p, betas=(1.0, 0.99))
+
+
 def test_lr_zero_is_allowed_and_changes_nothing_but_momentum() -> None:
     p = torch.nn.Parameter(torch.ones(3))
     opt = Lion([p], lr=0.0, weight_decay=0.5)
@@ -316,6 +327,22 @@ def test_weight_decay_equilibrium_by_monte_carlo() -> None:
     # Stationary theta^2 has standard deviation about sqrt(2) * target (theta ~ normal);
     # neighbouring samples are independent coordinates: 5 standard errors.
     assert abs(mean_square - target) < 5 * math.sqrt(2) * target / math.sqrt(n)
+
+
+def test_with_momentum_the_trajectory_scales_with_lr_at_fixed_product() -> None:
+    # Pure noise: the signs do not depend on theta, so (eta, lambda) and (2 eta, lambda / 2)
+    # give trajectories in the ratio 2 exactly (powers of two: no rounding).
+    gen = torch.Generator().manual_seed(5)
+    grads = torch.randn(300, 64, generator=gen, dtype=torch.float64)
+    runs = []
+    for lr, wd in ((2.0**-7, 2.0), (2.0**-6, 1.0)):
+        p = torch.zeros(64, dtype=torch.float64, requires_grad=True)
+        opt = Lion([p], lr=lr, weight_decay=wd)
+        for g in grads:
+            p.grad = g.clone()
+            opt.step()
+        runs.append(p.detach().clone())
+    assert torch.equal(2 * runs[0], runs[1])
 
 
 def test_lr_and_decay_conversion_keeps_the_equilibrium() -> None:
