@@ -119,10 +119,49 @@ $\eta r / \sqrt{\mathbb{E}[\theta^2]} = \sqrt{\eta\lambda (2 - \eta\lambda)}$, d
 $\eta\lambda$ alone. With $\eta_L = r_A \eta_A$ and $\lambda_L = \lambda_A / r_A$ the product
 $\eta\lambda$ is unchanged, and Lion ($r = 1$) settles at the mean square
 $\eta_L / (\lambda_L (2 - \eta_L\lambda_L)) = r_A^2\, \eta_A / (\lambda_A (2 - \eta_A\lambda_A))$,
-exactly where AdamW ($r = r_A$) settles. Momentum correlates successive steps and changes
-the constant, not the scaling: on pure noise Lion's signs do not depend on $\theta$, so
-$\theta_t = -\eta \sum_k (1 - \eta\lambda)^k u_{t-k}$ and at a fixed product
-$\eta\lambda$ the whole trajectory is proportional to $\eta$ (tested).
+exactly where AdamW ($r = r_A$) settles, as long as the steps are uncorrelated.
+
+They are not: momentum correlates successive steps, Lion's as well as AdamW's (Lion's are
+uncorrelated only at $\beta_1 = 0$). On pure noise neither optimizer's steps depend on
+$\theta$ (the decay is decoupled), so from $\theta_0 = 0$, with $a = 1 - \eta\lambda$,
+$\theta_t = -\eta \sum_{j=0}^{t-1} a^j u_{t-j}$. Let $\rho_k$ be the steady-state
+correlation of steps $k$ apart, $\mathbb{E}[u_s u_{s+k}] = r^2 \rho_k$. Grouping the
+double sum by the gap $k = |j - l|$,
+
+$$
+\mathbb{E}[\theta_t^2] = \eta^2 r^2 \sum_{j, l} a^{j + l} \rho_{|j - l|}
+\;\longrightarrow\; \frac{\eta^2 r^2}{1 - a^2}\, F(a), \qquad
+F(a) = 1 + 2 \sum_{k \ge 1} a^k \rho_k .
+$$
+
+At a fixed product $\eta\lambda$ the whole trajectory is still proportional to $\eta$
+(tested bit for bit), so each optimizer's relative step depends on $\eta\lambda$ alone;
+what momentum changes is the factor $F$, and it is not the same for the two. AdamW's
+step is $m_t / \sigma$, an AR(1) sequence with $\rho_k = \beta_1^k$, so
+$F_A(a) = (1 + a\beta_1) / (1 - a\beta_1)$, $19$ as $\eta\lambda \to 0$ at
+$\beta_1 = 0.9$. Lion's step is a sign. With Gaussian gradients of variance $\sigma^2$,
+$c_{t+k} = (1 - \beta_1) g_{t+k} + \beta_1 m_{t+k-1}$ and
+$m_{t+k-1} = \beta_2^{k-1} m_t + {}$(gradients after $t$), so
+$\operatorname{Cov}[c_t, c_{t+k}] = \beta_1 \beta_2^{k-1} \operatorname{Cov}[c_t, m_t]$
+with $\operatorname{Cov}[c_t, m_t] = (1 - \beta_1)(1 - \beta_2)\sigma^2 + \beta_1\beta_2
+\operatorname{Var}[m]$, $\operatorname{Var}[m] = \frac{1 - \beta_2}{1 + \beta_2}\sigma^2$
+and $\operatorname{Var}[c_t] = (1 - \beta_1)^2\sigma^2 + \beta_1^2 \operatorname{Var}[m]$.
+For jointly Gaussian variables of correlation $\rho$,
+$\mathbb{E}[\operatorname{sign} X \operatorname{sign} Y] = \frac{2}{\pi}\arcsin\rho$, so
+
+$$
+\rho_k = \frac{2}{\pi} \arcsin\!\left(\kappa\, \beta_2^{\,k-1}\right), \qquad
+\kappa = \frac{\beta_1 \operatorname{Cov}[c_t, m_t]}{\operatorname{Var}[c_t]}
+= 0.350 \text{ at } (\beta_1, \beta_2) = (0.9, 0.99),
+$$
+
+and $F_L \to 45.9$ as $\eta\lambda \to 0$. At $\eta\lambda = 0.02$ the two factors
+happen to agree ($F_L = 15.9$, $F_A = 15.9$); at a typical $\eta\lambda = 10^{-4}$
+they are $45.5$ and $19.0$, so after the conversion Lion settles at $2.4$ times AdamW's
+mean square ($1.55$ times its root mean square). The tests check $F_L$ and $F_A$ by Monte
+Carlo with Lion and `torch.optim.AdamW`. Keeping $\eta\lambda$ is therefore still what
+keeps each optimizer's own equilibrium in place, and the $r_A$ conversion matches the two
+up to a factor of order one that the betas set.
 
 The conversion is a statement about the noise-dominated regime. Where gradients are
 consistent, Adam's step is close to $\eta_A$ too, and Lion with the smaller $\eta_L$ is

@@ -345,8 +345,62 @@ def test_with_momentum_the_trajectory_scales_with_lr_at_fixed_product() -> None:
     assert torch.equal(2 * runs[0], runs[1])
 
 
+def lion_momentum_factor(a: float, beta1: float = 0.9, beta2: float = 0.99) -> float:
+    # F_L(a) = 1 + 2 sum_k a^k (2/pi) asin(kappa beta2^(k-1)), from the chapter's derivation.
+    var_m = (1 - beta2) / (1 + beta2)
+    var_c = (1 - beta1) ** 2 + beta1**2 * var_m
+    kappa = beta1 * ((1 - beta1) * (1 - beta2) + beta1 * beta2 * var_m) / var_c
+    return 1 + 2 * sum(a**k * 2 / math.pi * math.asin(kappa * beta2 ** (k - 1))
+                       for k in range(1, 20000))
+
+
+def adamw_momentum_factor(a: float, beta1: float = 0.9) -> float:
+    return (1 + a * beta1) / (1 - a * beta1)
+
+
+def test_momentum_factors_quoted_in_the_chapter() -> None:
+    var_m = 0.01 / 1.99
+    assert 0.9 * (0.1 * 0.01 + 0.9 * 0.99 * var_m) / (0.01 + 0.81 * var_m) == pytest.approx(
+        0.350, abs=5e-4)
+    assert lion_momentum_factor(1.0) == pytest.approx(45.9, abs=0.05)
+    assert adamw_momentum_factor(1.0) == pytest.approx(19.0, abs=1e-9)
+    assert lion_momentum_factor(0.98) == pytest.approx(15.9, abs=0.05)
+    assert adamw_momentum_factor(0.98) == pytest.approx(15.9, abs=0.06)
+    a = 1 - 1e-4
+    assert lion_momentum_factor(a) == pytest.approx(45.5, abs=0.05)
+    assert adamw_momentum_factor(a) == pytest.approx(19.0, abs=0.05)
+    ratio = lion_momentum_factor(a) / adamw_momentum_factor(a)
+    assert ratio == pytest.approx(2.4, abs=0.05)
+    assert math.sqrt(ratio) == pytest.approx(1.55, abs=0.005)
+
+
+@pytest.mark.parametrize("which", ["lion", "adamw"])
+def test_momentum_multiplies_the_equilibrium_by_its_factor(which: str) -> None:
+    # Pure noise, default betas, eta lambda = 0.02: E[theta^2] -> eta^2 r^2 F(a) / (1 - a^2).
+    # Without the factor (the uncorrelated model) the measurement would be ~16 times smaller.
+    lr, wd, n = 0.01, 2.0, 20000
+    a = 1 - lr * wd
+    gen = torch.Generator().manual_seed(6)
+    p = torch.zeros(n, dtype=torch.float64, requires_grad=True)
+    if which == "lion":
+        opt = Lion([p], lr=lr, weight_decay=wd)
+        target = lr * lr * lion_momentum_factor(a) / (1 - a * a)
+    else:
+        opt = torch.optim.AdamW([p], lr=lr, weight_decay=wd, eps=0.0)
+        r_a = adam_rms_noise_only(0.9)
+        target = lr * lr * r_a * r_a * adamw_momentum_factor(a) / (1 - a * a)
+    for _ in range(3000):  # 0.98^3000 and 0.999^3000: start and warm-up forgotten
+        p.grad = torch.randn(n, generator=gen, dtype=torch.float64)
+        opt.step()
+    mean_square = p.detach().pow(2).mean().item()
+    # theta is close to normal: 5 standard errors of the mean of theta^2, plus 1 % for
+    # AdamW's fluctuating v_t.
+    assert abs(mean_square - target) < (5 * math.sqrt(2 / n) + 0.01) * target
+
+
 def test_lr_and_decay_conversion_keeps_the_equilibrium() -> None:
-    # Lion (r = 1) at eta r_A, lambda / r_A settles where AdamW (r = r_A) settles at eta, lambda.
+    # Uncorrelated steps: Lion (r = 1) at eta r_A, lambda / r_A settles where AdamW
+    # (r = r_A) settles at eta, lambda.
     r_a, lr, wd = adam_rms_noise_only(0.9), 1e-3, 0.1
     lion = equilibrium_mean_square(lr * r_a, wd / r_a, 1.0)
     adamw = equilibrium_mean_square(lr, wd, r_a)
