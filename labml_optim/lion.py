@@ -30,7 +30,7 @@ step scale-free, Lion makes it scale-free by keeping only the sign.
 ## Two betas, two jobs
 
 The interpolation $c_t$ that picks the direction and the average $m_t$ that is carried to
-the next step use different coefficients. Unroll $m_{t-1} = (1 - \beta_2) \sum_{k \ge 1}
+the next step use different coefficients. Unroll $m_{t-1} = (1 - \beta_2) \sum_{k=1}^{t-1}
 \beta_2^{k-1} g_{t-k}$ (from $m_0 = 0$) into $c_t$:
 
 $$
@@ -61,8 +61,10 @@ $$
 \lVert \Delta_t \rVert_2 = \eta \sqrt{n_t}, \qquad \lVert \Delta_t \rVert_\infty = \eta ,
 $$
 
-with $n_t$ the number of non-zero coordinates of $c_t$: all of them, unless a gradient is
-exactly zero. This holds at every step, whatever the scale of the gradient (multiplying
+with $n_t$ the number of non-zero coordinates of $c_t$: all of them, except where
+$\beta_1 m_{t-1} + (1 - \beta_1) g_t$ is exactly zero, as at a coordinate whose gradients
+have all been zero so far (a zero gradient alone is not enough once $m_{t-1} \ne 0$).
+This holds at every step, whatever the scale of the gradient (multiplying
 the loss by $10^6$ changes nothing) and whether the gradient is signal or noise. The
 tests check it exactly.
 
@@ -78,8 +80,9 @@ $$
 = \frac{(1 - \beta_1)^2}{1 - \beta_1^2}\, \sigma^2 = \frac{1 - \beta_1}{1 + \beta_1}\, \sigma^2 ,
 $$
 
-while $v_t$, an average over $\approx 1/(1 - \beta_2) = 1000$ squared gradients, is close
-to $\sigma^2$. The root mean square of Adam's step per unit learning rate is then
+while $v_t$, an average over $\approx 1/(1 - \beta_2) = 1000$ squared gradients (Adam's
+default $\beta_2 = 0.999$, not Lion's $0.99$), is close to $\sigma^2$.
+The root mean square of Adam's step per unit learning rate is then
 
 $$
 r_A \approx \sqrt{\frac{1 - \beta_1}{1 + \beta_1}} =

@@ -225,6 +225,8 @@ def test_update_norm_is_exactly_lr_sqrt_n() -> None:
         for step in range(5):
             g = torch.randn(1000, generator=gen, dtype=torch.float64) * scale
             g[:37] = 0.0 if step == 0 else g[:37]  # zero gradients: c_1 = 0 there
+            if step == 2:
+                g[37:80] = 0.0  # zero gradients, but m_2 != 0: c_3 = beta1 m_2 moves them
             before = p.detach().clone()
             p.grad = g
             opt.step()
