@@ -111,10 +111,14 @@ $$
 \beta_1^{2i} + \frac{\epsilon}{1 - \beta_2} .
 $$
 
-The sum is dominated by its first terms, weighted by $\beta_2^{t-i} \approx \beta_2^t$,
-so it decays like $\beta_2^t$ and the step, $\alpha\,|g| / (\sqrt{\hat s_t} + \epsilon)$,
-keeps growing (about 5 at $t = 100$, 20 at $t = 1000$ per unit $\alpha$) until the
-$\epsilon$ floor stops it at $|g| / \sqrt{\epsilon / (1 - \beta_2)}$. The right panel
+The sum is $\beta_2^t \sum_{i=1}^{t} (\beta_1^2 / \beta_2)^i$, a geometric series whose
+ratio $\beta_1^2 / \beta_2$ is below $1$ whenever $\beta_1^2 < \beta_2$ (as for the
+defaults), so it is dominated by its first terms and decays like $\beta_2^t$. (With
+$\beta_1^2 > \beta_2$ the last terms dominate and it decays like $\beta_1^{2t}$, faster
+still.) The step, $\alpha\,|g| / (\sqrt{\hat s_t} + \epsilon)$ since $\hat m_t = g$
+exactly, keeps growing (about 5 at $t = 100$, 20 at $t = 1000$ per unit $\alpha$) until
+the $\epsilon$ floor stops it at $\alpha\,|g| / (\sqrt{\epsilon / (1 - \beta_2)} +
+\epsilon)$. The right panel
 shows this against the closed form, and the tests check it to rounding. In practice a
 little noise, or the curvature that changes the gradient as $\theta$ moves, keeps
 $\hat s_t$ away from zero; the paper's point is that in a flat, consistent direction
@@ -141,10 +145,13 @@ defaults:
 
 With the same choices the two are equal bit for bit (tested for every combination of
 `decoupled_weight_decay`, `amsgrad` and weight decay on or off, in float32 and float64).
-The flags left out: `fixed_decay=True` decays by $1 - \lambda$ per step, not
-$1 - \alpha\lambda$ (for a fixed learning rate, `weight_decay=wd / lr` gives the same);
-`rectify=True` multiplies the step by RAdam's $r_t$ and takes a momentum-SGD step while
-$\rho_t < 5$ (see [RAdam](radam.md), whose derivation carries over unchanged). Its default
+The flags left out: `fixed_decay=True` (which acts only with `weight_decouple=True`)
+decays by $1 - \lambda$ per step, not $1 - \alpha\lambda$ (for a fixed learning rate,
+`weight_decay=wd / lr` with `decoupled_weight_decay=True` gives the same, bit for bit when
+`lr` is a power of two: tested); `rectify=True` multiplies the step by RAdam's $r_t$ and,
+while $\rho_t < 5$, takes a momentum-SGD step (with its default
+`degenerated_to_sgd=True`) or no step at all (with `False`)
+(see [RAdam](radam.md), whose derivation carries over unchanged). Its default
 `True` means that `AdaBelief(params)` from the reference is *not* this chapter's
 `AdaBelief(params)`: pass `rectify=False` and `weight_decouple=False` to compare. With
 `amsgrad=True` it keeps `max_exp_avg_var`, the running maximum of $s_t$ (after

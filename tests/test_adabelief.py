@@ -50,6 +50,7 @@ CASES = [
     dict(lr=1e-3),
     dict(lr=0.01, weight_decay=0.1),
     dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True),
+    dict(lr=0.01, decoupled_weight_decay=True),
     dict(lr=0.01, amsgrad=True),
     dict(lr=0.01, amsgrad=True, weight_decay=0.05, decoupled_weight_decay=True),
     dict(lr=0.05, betas=(0.5, 0.9), eps=1e-8, weight_decay=0.2, amsgrad=True),
@@ -107,11 +108,34 @@ def test_reference_defaults_are_not_ours() -> None:
     mine = AdaBelief(p)
     assert mine.defaults["eps"] == 1e-16 and mine.defaults["amsgrad"] is False
     assert mine.defaults["decoupled_weight_decay"] is False
-    # ... and with its defaults the reference takes other steps (rectified: none at first).
+    # ... and with its defaults the reference takes other steps (rectified: momentum-SGD
+    # steps while rho_t < 5, then r_t times ours).
     with contextlib.redirect_stdout(io.StringIO()):
         factory = lambda q: adabelief_pytorch.AdaBelief(q, lr=0.01)  # noqa: E731
         with pytest.raises(AssertionError):
             check_parity(ours(lr=0.01), factory, steps=3, state_keys=["exp_avg"])
+
+
+def test_reference_fixed_decay_is_decoupled_decay_divided_by_lr() -> None:
+    # fixed_decay=True multiplies by 1 - wd; ours with wd / lr, lr a power of two, is exact.
+    lr, wd = 2.0**-6, 0.1
+    fixed = reference(lr=lr, weight_decay=wd, decoupled_weight_decay=True, fixed_decay=True)
+    check_parity(ours(lr=lr, weight_decay=wd / lr, decoupled_weight_decay=True), fixed,
+                 steps=20, state_keys=["exp_avg", "exp_avg_var"])
+    # ... and it does differ from the unfixed decay.
+    with pytest.raises(AssertionError):
+        check_parity(ours(lr=lr, weight_decay=wd, decoupled_weight_decay=True), fixed,
+                     steps=5, state_keys=["exp_avg", "exp_avg_var"])
+
+
+def test_rectified_reference_without_sgd_takes_no_step_at_first() -> None:
+    p = [torch.nn.Parameter(torch.ones(3))]
+    p[0].grad = torch.full((3,), 0.5)
+    with contextlib.redirect_stdout(io.StringIO()):
+        opt = adabelief_pytorch.AdaBelief(p, lr=0.1, degenerated_to_sgd=False,
+                                          print_change_log=False)
+    opt.step()
+    assert torch.equal(p[0].detach(), torch.ones(3))
 
 
 def test_l2_mode_leaves_the_callers_gradient_alone() -> None:
