@@ -114,8 +114,8 @@ $$
 The sum is $\beta_2^t \sum_{i=1}^{t} (\beta_1^2 / \beta_2)^i$, a geometric series whose
 ratio $\beta_1^2 / \beta_2$ is below $1$ whenever $\beta_1^2 < \beta_2$ (as for the
 defaults), so it is dominated by its first terms and decays like $\beta_2^t$. (With
-$\beta_1^2 > \beta_2$ the last terms dominate and it decays like $\beta_1^{2t}$, faster
-still.) The step, $\alpha\,|g| / (\sqrt{\hat s_t} + \epsilon)$ since $\hat m_t = g$
+$\beta_1^2 > \beta_2$ the last terms dominate and it decays like $\beta_1^{2t}$, more
+slowly.) The step, $\alpha\,|g| / (\sqrt{\hat s_t} + \epsilon)$ since $\hat m_t = g$
 exactly, keeps growing (about 5 at $t = 100$, 20 at $t = 1000$ per unit $\alpha$) until
 the $\epsilon$ floor stops it at $\alpha\,|g| / (\sqrt{\epsilon / (1 - \beta_2)} +
 \epsilon)$. The right panel
