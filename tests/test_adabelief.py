@@ -355,6 +355,22 @@ def test_constant_gradient_step_matches_the_closed_form() -> None:
         assert far == pytest.approx(1 / (epsilon_floor(eps, 0.999) + eps), rel=1e-3)
 
 
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.99, 0.95)], ids=str)
+def test_constant_gradient_s_decays_like_the_larger_of_beta2_and_beta1_squared(betas) -> None:
+    # s_t = (1 - beta2) g^2 sum_i beta2^(t-i) beta1^(2i): over 200 more steps it shrinks by
+    # beta2^200 when beta1^2 < beta2 and by beta1^400 when beta1^2 > beta2.
+    beta1, beta2 = betas
+    p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = AdaBelief([p], lr=1.0, betas=betas, eps=0.0)
+    s = {}
+    for t in range(1, 401):
+        p.grad = torch.ones(1, dtype=torch.float64)
+        opt.step()
+        s[t] = opt.state[p]["exp_avg_var"].item()
+    expected = max(beta2, beta1**2) ** 200
+    assert s[400] / s[200] == pytest.approx(expected, rel=0.01)
+
+
 # ## labml_nn's AdaBelief
 
 
