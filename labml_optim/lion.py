@@ -58,7 +58,8 @@ Without weight decay the update $\Delta_t = \theta_t - \theta_{t-1} = -\eta\,
 $c_{t,i} \ne 0$, and
 
 $$
-\lVert \Delta_t \rVert_2 = \eta \sqrt{n_t}, \qquad \lVert \Delta_t \rVert_\infty = \eta ,
+\lVert \Delta_t \rVert_2 = \eta \sqrt{n_t}, \qquad \lVert \Delta_t \rVert_\infty = \eta
+\quad (n_t > 0) ,
 $$
 
 with $n_t$ the number of non-zero coordinates of $c_t$: all of them, except where
@@ -193,9 +194,10 @@ update, in that order. Where its flags differ from the paper's pseudocode:
 * Its `decoupled_weight_decay=False` (the default) *is* the paper's decay, $\eta_t\lambda$
   per step. Its `decoupled_weight_decay=True` divides $\lambda$ by the learning rate given
   to the constructor, so the decay per step is $\eta_t \lambda / \eta_0$: it follows the
-  schedule's shape but not the learning rate's size. torch's AdamW flag of the same name
-  means the paper's form, so the names disagree; here `weight_decay` is always the paper's
-  $\lambda$, and `weight_decay=wd / lr` reproduces the other form for a fixed `lr`.
+  schedule's shape but not the learning rate's size. torch's flag of the same name (an
+  argument of `torch.optim.Adam`, always on in AdamW) means the paper's form, so the
+  names disagree; here `weight_decay` is always the paper's $\lambda$, and
+  `weight_decay=wd / lr` reproduces the other form for a fixed `lr`.
 * Its package also ships `lion_pytorch.foreach.Lion`, which computes $c_t$ and $m_t$ with
   `lerp`: the same formula rounded differently, so it agrees with this chapter only to
   within a few units in the last place of $m_t$ (tested).
