@@ -13,8 +13,8 @@ $g_t^2$. AdaBelief (Zhuang et al., "AdaBelief Optimizer: Adapting Stepsizes by t
 in Observed Gradients", NeurIPS 2020, arXiv 2010.07468) divides by the root of an average
 of $(g_t - m_t)^2$ instead: how far each new gradient lands from the average that
 predicted it. With gradient $g_t$, learning rate $\alpha$ (the name [Adam](adam.md)
-uses; `lr`), $\beta_1, \beta_2 \in [0, 1)$, $\epsilon \ge 0$ and $m_0 = s_0 = 0$
-(weight decay $\lambda$, below, aside):
+uses; `lr`), $\beta_1, \beta_2 \in [0, 1)$, $\epsilon \ge 0$ and $m_0 = s_0 = 0$, and
+without weight decay (its coefficient $\lambda$ enters only in the last section):
 
 $$
 \begin{aligned}
