@@ -14,7 +14,7 @@ in Observed Gradients", NeurIPS 2020, arXiv 2010.07468) divides by the root of a
 of $(g_t - m_t)^2$ instead: how far each new gradient lands from the average that
 predicted it. With gradient $g_t$, learning rate $\alpha$ (the name [Adam](adam.md)
 uses; `lr`), $\beta_1, \beta_2 \in [0, 1)$, $\epsilon \ge 0$ and $m_0 = s_0 = 0$, and
-without weight decay (its coefficient $\lambda$ enters only in the last section):
+without weight decay (its coefficient $\lambda$ enters with the reference's flags, below):
 
 $$
 \begin{aligned}
