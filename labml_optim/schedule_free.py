@@ -9,7 +9,8 @@ order: 120
 # Schedule-Free AdamW
 
 The best learning-rate schedules know when training ends. Linear decay to zero at step $T$,
-or a cosine that reaches its floor at $T$, beat every schedule that does not know $T$; but a
+or a cosine that reaches its floor at $T$, clearly beat the schedules that do not need $T$
+(the paper's starting observation); but a
 run planned for $T$ steps and stopped at $T/2$ has spent its first half at a learning rate
 that was too large for a result at $T/2$, and a run continued past $T$ has nothing left to
 decay. Schedule-Free AdamW (Defazio, Yang, Mehta, Mishchenko, Khaled and Cutkosky, "The
@@ -21,8 +22,9 @@ Schedule-Free AdamW was the core of the winning entry of the self-tuning track o
 
 ## Three sequences
 
-The optimizer runs three sequences. $z_t$ is a plain AdamW run without momentum (an
-RMSprop-like step). $x_t$ is a weighted average of the $z$'s: the model one evaluates.
+The optimizer runs three sequences. $z_t$ takes AdamW steps without momentum (an
+RMSprop-like step) with the gradients taken at $y_t$. $x_t$ is a weighted average of the
+$z$'s: the model one evaluates.
 $y_t$, an interpolation of the two, is where the gradient is taken. With
 $\beta_1 \in [0, 1)$, learning rate $\gamma_t$, decoupled weight decay $\lambda$, and all
 three starting at the initial parameters, step $t = 1, 2, \dots$ is
@@ -63,9 +65,10 @@ training will stop. The tests rebuild $x$ from the stored $z$'s and check this.
 
 For SGD on a convex $G$-Lipschitz function, with $D$ the distance from the start to a
 minimizer, the last iterate of a constant step size does not reach the optimal
-$DG/\sqrt{T}$ rate; decaying schedules that end at $T$ do, at $T$. The paper proves
-(its Theorem 1) that the schedule-free average reaches it with a *constant* step: for
-every $\beta_1 \in [0, 1]$, with $c_{t+1} = 1/(t+1)$ and $\gamma = D/(G\sqrt{T})$,
+$DG/\sqrt{T}$ rate; decaying schedules that end at $T$ do, at $T$. The paper proves that
+the schedule-free average reaches it with a *constant* step: for every
+$\beta_1 \in [0, 1]$, with equal weights ($c_{t+1} = 1/(t+1)$ in the paper's indexing,
+where the starting point is part of the average) and $\gamma = D/(G\sqrt{T})$,
 $\mathbb{E}[f(x_T)] - f_\star \le DG/\sqrt{T}$. The step size is a constant set by the
 scale of the horizon, not a decay that must hit zero at $T$, and the averaging weights do
 not involve $T$ at all, so the same run can be read off at any step.
@@ -149,15 +152,15 @@ $$
 since $-(1 - c)(1 - \beta_1) + \beta_1 c + 1 - \beta_1 = c$. That is what its loop
 computes: `y.lerp_(z, c)` then `y.add_(u, alpha=lr * (beta1 * (1 - c) - 1))`, then the
 $z$ step. It differs from the reference (and from this chapter) only in rounding: the tests
-hold it to $10^{-5}$ relative over 50 steps, because $x$ is rebuilt by a division by
-$\beta_1$ that amplifies rounding, while this chapter matches the reference bitwise. It also
-divides `p.grad` in place by the denominator (the caller's gradient is changed after the
-step), `eval()` uses the formula above and so needs $\beta_1 > 0$, and it starts in eval
-mode.
+hold it to $10^{-5}$ relative over 50 steps, because the same sums are formed in another
+order and the differences accumulate, while this chapter matches the reference bitwise. It
+also divides `p.grad` in place by the denominator (the caller's gradient is changed by the
+step), and its `eval()` uses the formula above, so it needs $\beta_1 > 0$.
 
 ## Warmup and the weights $w_t$
 
-Adam-type methods need a warmup, and `warmup_steps` $= W$ raises the rate linearly,
+Adam-type methods are usually run with a warmup; `warmup_steps` $= W$ raises the rate
+linearly,
 $\gamma_t = \gamma \min(1, t/W)$. Averaging with equal weights would then give the poor
 warmup iterates as much say as later ones. The weights are instead
 
