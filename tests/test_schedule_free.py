@@ -438,3 +438,31 @@ def test_compiled_step_equals_eager() -> None:
         eager.step()
         step()
         assert_same_state(eager, a, compiled, b, exact=False, atol=1e-6)
+
+
+def test_a_checkpoint_taken_in_eval_mode_resumes_exactly() -> None:
+    # Save the model (holding x) and the optimizer (x, y, z, mode) after eval(); a fresh
+    # model and optimizer load both, train() puts y back, and training continues the same.
+    gen = torch.Generator().manual_seed(4)
+    grads = [torch.randn(5, dtype=torch.float64, generator=gen) for _ in range(20)]
+    p = torch.nn.Parameter(torch.randn(5, dtype=torch.float64, generator=gen))
+    opt = AdamWScheduleFree([p], lr=0.05, warmup_steps=3, weight_decay=0.01)
+    for g in grads[:10]:
+        p.grad = g.clone()
+        opt.step()
+    opt.eval()
+    buffer = io.BytesIO()
+    torch.save({"model": p.detach().clone(), "opt": opt.state_dict()}, buffer)
+    buffer.seek(0)
+    saved = torch.load(buffer, weights_only=True)
+    q = torch.nn.Parameter(saved["model"].clone())
+    fresh = AdamWScheduleFree([q])
+    fresh.load_state_dict(saved["opt"])
+    assert torch.equal(q.detach(), opt.state[p]["x"])
+    for o in (opt, fresh):
+        o.train()
+    for g in grads[10:]:
+        p.grad, q.grad = g.clone(), g.clone()
+        opt.step()
+        fresh.step()
+        assert_same_state(opt, [p], fresh, [q])
