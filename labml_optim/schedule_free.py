@@ -221,6 +221,10 @@ class AdamWScheduleFree(Optimizer):
     `weight_lr_power`, `decay_at_z`, the counters `k` (steps taken), `weight_sum`,
     `lr_max`, `scheduled_lr`, and `train_mode`; state keys `z`, `x`, `y`, `exp_avg_sq`.
     Call `train()` before training and `eval()` before evaluating or saving.
+
+    `torch.compile(opt.step)` traces without a graph break and matches eager to rounding,
+    but recompiles at every step: the counters are Python numbers in the group (the
+    reference's state-dict format), and dynamo specializes on their values.
     """
 
     def __init__(
