@@ -222,7 +222,8 @@ right thing). With $\beta_2 = 0.999$: $r_6 = 0.0258$, $r_{100} = 0.2153$, $r_{10
 and $r_t \to 1$.
 
 ![The rectification term r_t against the step t for several β2: for β2 near 1, a warmup reaching
-0.65 at t = 1/(1 − β2), 0.98 at five times that; with β2 ≤ 0.6, ρ_t never exceeds 5](radam.png)
+0.65 at t = 1/(1 − β2), 0.98 at five times that; with β2 ≤ 0.6,
+ρ_t never exceeds 5](radam.png){ .lo-rt-chart }
 
 ## 8. How good is the first-order approximation?
 

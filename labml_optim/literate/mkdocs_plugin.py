@@ -16,6 +16,7 @@ This is the only module that imports mkdocs; what it does lives in `site.Site`.
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,9 @@ log = logging.getLogger("mkdocs.plugins.literate")
 STYLESHEET = Path(__file__).with_name("literate.css")
 FILE_WORKER = Path(__file__).with_name("file_worker.js")
 FILE_WORKER_URI = "js/literate-file-worker.js"
+# The interactive r_t chart, loaded only by pages that show an `img.lo-rt-chart`.
+RT_CHART = Path(__file__).with_name("rt_chart.js")
+RT_CHART_URI = "js/literate-rt-chart.js"
 # What chapter pages need from Markdown; added when mkdocs.yml does not name them.
 EXTENSIONS: dict[str, dict[str, Any]] = {
     "attr_list": {},
@@ -158,6 +162,7 @@ class LiteratePlugin(BasePlugin):
             if files.get_file_from_path("css/literate.css") is None:
                 files.append(File.generated(config, "css/literate.css",
                                             abs_src_path=str(STYLESHEET)))
+            files.append(File.generated(config, RT_CHART_URI, abs_src_path=str(RT_CHART)))
             if self.config["offline"]:
                 files.append(File.generated(config, FILE_WORKER_URI,
                                             abs_src_path=str(FILE_WORKER)))
@@ -186,7 +191,8 @@ class LiteratePlugin(BasePlugin):
         return html
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
-        return self._site().post_page(output, page.url)
+        output = self._site().post_page(output, page.url)
+        return add_script_if(output, page.url, 'class="lo-rt-chart"', RT_CHART_URI)
 
     @event_priority(-100)  # after the search plugin has written its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
@@ -198,6 +204,15 @@ class LiteratePlugin(BasePlugin):
         if template_name == "404.html":
             return relative_root_links(output_content)
         return output_content
+
+
+def add_script_if(html: str, page_url: str, marker: str, uri: str) -> str:
+    """Adds `<script src=uri defer>` (relative to the page) when `marker` is in the page."""
+    if marker not in html or "</body>" not in html:
+        return html
+    src = posixpath.relpath(uri, posixpath.dirname(page_url) or ".")
+    at = html.rindex("</body>")
+    return f'{html[:at]}<script src="{src}" defer></script>\n{html[at:]}'
 
 
 class _NameChapterFiles(logging.Filter):
