@@ -231,7 +231,8 @@ With $\beta_2 = 0.999$: $r_6 = 0.0258$, $r_{100} = 0.2153$, $r_{1000} = 0.6453$,
 and $r_t \to 1$.
 
 ![The rectification term r_t against the step t for several β2: for β2 near 1, a warmup reaching
-0.65 at t = 1/(1 − β2), 0.98 at five times that; with β2 ≤ 2/3, ρ_t never exceeds 5](radam.png)
+0.65 at t = 1/(1 − β2), 0.98 at five times that; with β2 ≤ 2/3,
+ρ_t never exceeds 5](radam.png){ .lo-rt-chart }
 
 The caption's bound: $\rho_t$ increases towards $\rho_\infty$ from below, so it ever exceeds
 $5$ exactly when $\rho_\infty = 2/(1 - \beta_2) - 1 > 5$, that is $\beta_2 > 2/3$. At

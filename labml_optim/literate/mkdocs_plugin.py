@@ -16,6 +16,7 @@ This is the only module that imports mkdocs; what it does lives in `site.Site`.
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,11 @@ from typing import Any
 from mkdocs.config import config_options as opt
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from .search import search_text
 from .site import (
     KATEX_DIR,
     Site,
@@ -41,6 +43,9 @@ log = logging.getLogger("mkdocs.plugins.literate")
 STYLESHEET = Path(__file__).with_name("literate.css")
 FILE_WORKER = Path(__file__).with_name("file_worker.js")
 FILE_WORKER_URI = "js/literate-file-worker.js"
+# The interactive r_t chart, loaded only by pages that show an `img.lo-rt-chart`.
+RT_CHART = Path(__file__).with_name("rt_chart.js")
+RT_CHART_URI = "js/literate-rt-chart.js"
 # What chapter pages need from Markdown; added when mkdocs.yml does not name them.
 EXTENSIONS: dict[str, dict[str, Any]] = {
     "attr_list": {},
@@ -75,6 +80,11 @@ class LiteratePlugin(BasePlugin):
     )
 
     site: Site | None = None
+    _served: dict[str, str]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._served = {}
 
     def _site(self) -> Site:
         if self.site is None:
@@ -158,6 +168,7 @@ class LiteratePlugin(BasePlugin):
             if files.get_file_from_path("css/literate.css") is None:
                 files.append(File.generated(config, "css/literate.css",
                                             abs_src_path=str(STYLESHEET)))
+            files.append(File.generated(config, RT_CHART_URI, abs_src_path=str(RT_CHART)))
             if self.config["offline"]:
                 files.append(File.generated(config, FILE_WORKER_URI,
                                             abs_src_path=str(FILE_WORKER)))
@@ -171,6 +182,10 @@ class LiteratePlugin(BasePlugin):
         chapter = self._site().chapter_for(page.file.src_uri)
         if chapter is not None and page.file.generated_by is not None:
             page.meta.setdefault("title", chapter.entry.title)
+            titles = [c.entry.title for c in self._site().chapters]
+            boost = prefix_boost(chapter.entry.title, titles)
+            if boost > 1:
+                page.meta.setdefault("search", {}).setdefault("boost", boost)
         return markdown
 
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig,
@@ -185,8 +200,29 @@ class LiteratePlugin(BasePlugin):
         site.retitle(list(page.toc))
         return html
 
+    # The search plugin indexes `page.content` in its on_page_context (priority 0): it sees
+    # the page without glyph HTML, code cells, § and download link, then the page is back.
+    @event_priority(100)
+    def _search_content(self, context: Any, *, page: Page, config: MkDocsConfig,
+                        nav: Any) -> Any:
+        if page.content is not None:
+            self._served[page.file.src_uri] = page.content
+            page.content = search_text(page.content)
+        return context
+
+    @event_priority(-100)
+    def _restore_content(self, context: Any, *, page: Page, config: MkDocsConfig,
+                         nav: Any) -> Any:
+        served = self._served.pop(page.file.src_uri, None)
+        if served is not None:
+            page.content = served
+        return context
+
+    on_page_context = CombinedEvent(_search_content, _restore_content)
+
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
-        return self._site().post_page(output, page.url, page.file.src_uri)
+        output = self._site().post_page(output, page.url, page.file.src_uri)
+        return add_script_if(output, page.url, 'class="lo-rt-chart"', RT_CHART_URI)
 
     @event_priority(-100)  # after the search plugin has written its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
@@ -198,6 +234,33 @@ class LiteratePlugin(BasePlugin):
         if template_name == "404.html":
             return relative_root_links(output_content)
         return output_content
+
+
+def prefix_boost(title: str, titles: list[str]) -> int:
+    """The search boost of a chapter: 1 + 2 for each other chapter whose title starts with
+    its name and goes on (AdamW and Adamax for Adam).
+
+    The search matches a typed word also as a prefix, and a longer, rarer name (AdamW)
+    scores above the common word it extends (Adam, which every later chapter mentions);
+    the boost puts the chapter named by the word first (measured on this site: 2 leaves
+    AdamW above Adam for "Adam", 3 does not). A query for the longer name does not match
+    the shorter one, so it is unaffected. The boost counts for every section of the page.
+    """
+    name = title.split()[0].lower() if title.split() else ""
+    if not name:
+        return 1
+    longer = [t for t in titles if t.split() and t.split()[0].lower() != name
+              and t.split()[0].lower().startswith(name)]
+    return 1 + 2 * len(longer)
+
+
+def add_script_if(html: str, page_url: str, marker: str, uri: str) -> str:
+    """Adds `<script src=uri defer>` (relative to the page) when `marker` is in the page."""
+    if marker not in html or "</body>" not in html:
+        return html
+    src = posixpath.relpath(uri, posixpath.dirname(page_url) or ".")
+    at = html.rindex("</body>")
+    return f'{html[:at]}<script src="{src}" defer></script>\n{html[at:]}'
 
 
 class _NameChapterFiles(logging.Filter):
