@@ -86,6 +86,21 @@ def candidates() -> dict[str, dict[str, Factory]]:
             ("torch-optimizer", "torch_optimizer", "Lamb", {"lr": 1e-3, "weight_decay": 1e-2}),
         ],
     }
+    # No torch twin: Lion and AdaBelief run beside their authors' packages (and labml_nn's
+    # AdaBelief, its argument order undone); their ratios are to ours.
+    table.update({"Lion": {}, "AdaBelief": {}})
+    ours.update({"Lion": ("labml_optim.lion", "Lion", {"lr": 1e-4}),
+                 "AdaBelief": ("labml_optim.adabelief", "AdaBelief", {"lr": 1e-3})})
+    peers.update({
+        "Lion": [("lion-pytorch", "lion_pytorch", "Lion", {"lr": 1e-4}),
+                 ("lion-pytorch foreach", "lion_pytorch.foreach", "Lion", {"lr": 1e-4})],
+        "AdaBelief": [
+            ("adabelief-pytorch", "adabelief_pytorch", "AdaBelief",
+             {"lr": 1e-3, "rectify": False, "weight_decouple": False, "print_change_log": False}),
+            ("labml_nn", "labml_nn.optimizers.ada_belief", "AdaBelief",
+             {"lr": 1e-3, "rectify": False, "amsgrad": False, "degenerate_to_sgd": False}),
+        ],
+    })
     for algorithm, (module, name, kwargs) in ours.items():
         cls = optional(module, name)
         if cls is not None:

@@ -30,8 +30,8 @@ OPTIMIZER_IDS = [f"{c.__module__.rsplit('.', 1)[-1]}.{c.__name__}" for c in OPTI
 
 # Optimizers that accept sparse gradients, as torch's counterparts do.
 SPARSE_SUPPORTED = {"Adagrad", "SGD"}
-# Optimizers that, like torch.optim.SGD, count no steps.
-STEPLESS = {"SGD"}
+# Optimizers that, like torch.optim.SGD, count no steps (Lion: its update needs no count).
+STEPLESS = {"SGD", "Lion"}
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
