@@ -110,6 +110,37 @@ def candidates() -> dict[str, dict[str, Factory]]:
             cls = optional(module, name)
             if cls is not None:
                 table[algorithm][label] = lambda p, c=cls, k=kwargs: c(p, **k)
+    # No torch twin: ours is the baseline, beside the authors' implementations. Schedule-free
+    # optimizers are put in train mode first (the package's refuse to step otherwise).
+    no_twin = {
+        "SF AdamW": [
+            ("labml_optim", "labml_optim.schedule_free", "AdamWScheduleFree", {}),
+            ("sf Reference", "schedulefree", "AdamWScheduleFreeReference", {}),
+            ("sf default loop", "schedulefree", "AdamWScheduleFree", {"foreach": False}),
+            ("sf default foreach", "schedulefree", "AdamWScheduleFree", {"foreach": True}),
+        ],
+        "Sophia-G": [
+            ("labml_optim", "labml_optim.sophia", "SophiaG", {}),
+            ("sophia-opt", "sophia_opt", "SophiaG", {}),
+            ("labml_nn", "labml_nn.optimizers.sophia", "Sophia", {}),
+        ],
+    }
+
+    def built(cls: type, kwargs: dict) -> Factory:
+        def build(p: list[torch.Tensor]) -> torch.optim.Optimizer:
+            opt = cls(p, **kwargs)
+            if hasattr(opt, "train"):
+                opt.train()
+            return opt
+
+        return build
+
+    for algorithm, entries in no_twin.items():
+        table[algorithm] = {}
+        for label, module, name, kwargs in entries:
+            cls = optional(module, name)
+            if cls is not None:
+                table[algorithm][label] = built(cls, kwargs)
     return table
 
 

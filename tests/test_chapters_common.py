@@ -32,6 +32,12 @@ OPTIMIZER_IDS = [f"{c.__module__.rsplit('.', 1)[-1]}.{c.__name__}" for c in OPTI
 SPARSE_SUPPORTED = {"Adagrad", "SGD"}
 # Optimizers that, like torch.optim.SGD, count no steps (Lion: its update needs no count).
 STEPLESS = {"SGD", "Lion"}
+# Optimizers that count steps in the param group (one counter per group, as their reference
+# implementation does), not in a per-parameter `step`: name -> the group key.
+GROUP_COUNTED = {"AdamWScheduleFree": "k"}
+# Optimizers whose update is exactly zero for a zero gradient but whose interpolations
+# ((1 - c) x + c x, as the reference computes them) round: compared to 1 ulp-ish.
+ROUNDS_AT_REST = {"AdamWScheduleFree"}
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -253,7 +259,10 @@ def test_zero_gradient_without_decay_changes_nothing(cls) -> None:
     for _ in range(3):
         p.grad = torch.zeros_like(p)
         opt.step()
-    assert torch.equal(p.detach(), before)
+    if cls.__name__ in ROUNDS_AT_REST:
+        torch.testing.assert_close(p.detach(), before, rtol=1e-6, atol=0)
+    else:
+        assert torch.equal(p.detach(), before)
 
 
 @pytest.mark.parametrize("cls", OPTIMIZERS, ids=OPTIMIZER_IDS)
@@ -291,6 +300,9 @@ def test_step_counter_is_a_cpu_scalar_of_the_default_dtype(cls, default_dtype) -
     step = opt.state[p].get("step")
     if cls.__name__ in STEPLESS:
         assert step is None
+        return
+    if cls.__name__ in GROUP_COUNTED:
+        assert step is None and opt.param_groups[0][GROUP_COUNTED[cls.__name__]] == 1
         return
     assert isinstance(step, torch.Tensor) and step.dim() == 0
     assert step.dtype == default_dtype and step.device.type == "cpu"

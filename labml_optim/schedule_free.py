@@ -1,0 +1,590 @@
+r"""
+---
+title: Schedule-Free AdamW
+summary: Averaging and interpolation replace momentum and the schedule: no stopping time to choose.
+group: Optimizers
+order: 120
+---
+
+# Schedule-Free AdamW
+
+The best learning-rate schedules know when training ends. Linear decay to zero at step $T$,
+or a cosine that reaches its floor at $T$, clearly beat the schedules that do not need $T$
+(the paper's starting observation); but a
+run planned for $T$ steps and stopped at $T/2$ has spent its first half at a learning rate
+that was too large for a result at $T/2$, and a run continued past $T$ has nothing left to
+decay. Schedule-Free AdamW (Defazio, Yang, Mehta, Mishchenko, Khaled and Cutkosky, "The
+Road Less Scheduled", NeurIPS 2024) keeps a constant learning rate (after an optional
+warmup) and replaces both the schedule and the momentum of [AdamW](adamw.md) by an
+*average* of the iterates, taken so that the average is a good model at every step.
+Schedule-Free AdamW was the core of the winning entry of the self-tuning track of the
+2024 AlgoPerf competition (see the last section for what that benchmark measures).
+
+## Three sequences
+
+The optimizer runs three sequences. $z_t$ takes AdamW steps without momentum (an
+RMSprop-like step) with the gradients taken at $y_t$. $x_t$ is a weighted average of the
+$z$'s: the model one evaluates.
+$y_t$, an interpolation of the two, is where the gradient is taken. With
+$\beta_1 \in [0, 1)$, learning rate $\gamma_t$, decoupled weight decay $\lambda$, and all
+three starting at the initial parameters, step $t = 1, 2, \dots$ is
+
+$$
+\begin{aligned}
+g_t &= \nabla f(y_t) \quad\text{(a stochastic gradient at } y_t\text{)},\\
+v_t &= \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2 ,\\
+z_{t+1} &= z_t - \gamma_t \Big( \frac{g_t}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
+  + \lambda y_t \Big),\\
+x_{t+1} &= (1 - c_{t+1})\, x_t + c_{t+1}\, z_{t+1},
+  \qquad c_{t+1} = \frac{w_t}{\sum_{i=1}^{t} w_i},\\
+y_{t+1} &= (1 - \beta_1)\, z_{t+1} + \beta_1\, x_{t+1} .
+\end{aligned}
+$$
+
+There is no first moment $m_t$: $\beta_1$, which was AdamW's momentum, is now the
+interpolation weight. Its two ends are two classical methods. With $\beta_1 = 0$ the
+gradient is taken at $y_t = z_t$, so $z$ is an ordinary run and $x$ its Polyak–Ruppert
+average, which is optimal in theory and poor in practice (the average drags along the early
+iterates). With $\beta_1 \to 1$ the gradient is taken at the average itself, $y_t = x_t$:
+*primal averaging*, a form of momentum. The default $\beta_1 = 0.9$ sits near the second.
+
+*The average, unrolled.* Write $W_t = \sum_{i \le t} w_i$. The first step has
+$c_2 = w_1 / W_1 = 1$, so $x_2 = z_2$ and the starting point carries no weight. If
+$W_{t-1} x_t = \sum_{i=1}^{t-1} w_i z_{i+1}$, then
+
+$$
+W_t\, x_{t+1} = W_t \Big(1 - \frac{w_t}{W_t}\Big) x_t + w_t z_{t+1}
+= W_{t-1}\, x_t + w_t z_{t+1} = \sum_{i=1}^{t} w_i\, z_{i+1},
+$$
+
+so by induction $x_{t+1}$ is exactly the $w$-weighted mean of $z_2, \dots, z_{t+1}$. With
+constant weights it is the running mean, $c_{t+1} = 1/t$. Nothing in it depends on when
+training will stop. The tests rebuild $x$ from the stored $z$'s and check this.
+
+## Why no stopping time is needed
+
+For SGD on a convex $G$-Lipschitz function, with $D$ the distance from the start to a
+minimizer, the last iterate of a constant step size does not reach the optimal
+$DG/\sqrt{T}$ rate; decaying schedules that end at $T$ do, at $T$. The paper proves that
+the schedule-free average reaches it with a *constant* step: for every
+$\beta_1 \in [0, 1]$, with equal weights ($c_{t+1} = 1/(t+1)$ in the paper's indexing,
+where the starting point is part of the average) and $\gamma = D/(G\sqrt{T})$,
+$\mathbb{E}[f(x_T)] - f_\star \le DG/\sqrt{T}$. The step size is a constant set by the
+scale of the horizon, not a decay that must hit zero at $T$, and the averaging weights do
+not involve $T$ at all, so the same run can be read off at any step.
+
+Where did the schedule go? Take the end $\beta_1 = 1$ (gradient at the average, $y = x$),
+SGD for $z$ and equal weights, $c_{t+1} = 1/t$. The previous step's
+$x_t - x_{t-1} = c_t (z_t - x_{t-1})$ rearranges to
+$z_t - x_t = (1/c_t - 1)(x_t - x_{t-1})$, and with $z_{t+1} = z_t - \gamma g_t$
+
+$$
+\begin{aligned}
+x_{t+1} - x_t &= c_{t+1}\big((z_t - x_t) - \gamma g_t\big)
+ = c_{t+1}\Big(\frac{1}{c_t} - 1\Big)(x_t - x_{t-1}) - c_{t+1}\gamma\, g_t \\
+&= \frac{t-2}{t}\,(x_t - x_{t-1}) - \frac{\gamma}{t}\, g_t
+ \qquad (t \ge 2),
+\end{aligned}
+$$
+
+while the first step is $x_2 = z_2 = x_1 - \gamma g_1$. So $x$ is heavy-ball momentum
+with a coefficient $(t-2)/t$ that rises towards 1 and a learning rate $\gamma/t$ that
+decays on its own: the average *is* a schedule, one that does not need $T$. The tests run
+both recursions and compare them.
+
+The figure below runs noisy least squares (16 coordinates, minibatches of 4 rows, label
+noise) with AdamW at a constant rate, AdamW with linear decay planned for 100 steps and for
+400 steps, and Schedule-Free AdamW, all at the peak rate $0.1$ and no warmup. Each linear
+decay is good at the end of its own plan and not elsewhere: at step 100 the 100-step plan
+has excess loss $0.037$ and the 400-step plan $0.153$; at step 400 the 100-step plan is
+stuck at $0.037$ (its rate reached zero at step 100) and the 400-step plan has $0.014$.
+The schedule-free average, never told either horizon, has $0.088$ at step 100, between
+the two plans, and $0.010$ at step 400, the best of all; the constant rate has $0.195$ and
+$0.120$. It does not beat a schedule tuned for the step one stops at (at step 100 it is
+2.4 times the 100-step plan), but it is never the one that planned for the wrong horizon.
+The tests check these numbers on the curves the figure draws.
+
+![Left: excess loss on noisy least squares; each linear-decay run is good only near its own
+planned end, the schedule-free average at every step. Right: the schedule-free run evaluated at
+x (after eval()) and at y (eval() forgotten)](schedule_free.png)
+
+## Train and eval
+
+The parameters of the model hold $y$ while training (the gradient must be taken there) but
+the point to evaluate and to save is $x$. So the optimizer has two modes, switched by
+`opt.train()` and `opt.eval()`, like a model's: `eval()` writes $x$ into the parameters,
+`train()` writes $y$ back. A user must
+
+* call `opt.train()` before training steps (a fresh optimizer is in train mode here; the
+  reference package starts in eval mode and refuses the first step until `train()`),
+* call `opt.eval()` before evaluating, and before saving a checkpoint of the model, then
+  `opt.train()` before the next step.
+
+Forgetting `eval()` evaluates and saves $y = x + (1 - \beta_1)(z - x)$: with the default
+$\beta_1 = 0.9$ a tenth of the way from the average towards the noisy $z$, which is a worse
+model: in the figure's right panel, $y$'s excess loss at step 400 is $0.023$, $2.2$ times
+$x$'s. Forgetting `train()` after `eval()` would take the next
+gradient at $x$ and overwrite $y$; this optimizer, like the reference, raises an error
+instead. Both switches are idempotent, and the optimizer's state dict holds $x$, $y$, $z$
+and the mode, so it resumes either way.
+
+The memory cost is that of the authors' reference implementation, whose state keys this
+chapter uses: $z$, $x$, $y$ and $v$ for every parameter, twice AdamW's two buffers. The
+authors' default `AdamWScheduleFree` keeps only $z$ and $v$ (AdamW's memory): the
+parameters hold $y$ in train mode, $x$ is never stored because it is recoverable from the
+other two,
+
+$$
+x = \frac{y - (1 - \beta_1)\, z}{\beta_1} \quad (\beta_1 > 0),
+$$
+
+and $y$ is updated in place. Substituting this $x$ into the updates above, with
+$u_t = g_t / (\sqrt{\hat v_t} + \epsilon) + \lambda y_t$ and $c = c_{t+1}$,
+
+$$
+\begin{aligned}
+y_{t+1} &= \beta_1 \big((1 - c) x_t + c\, z_{t+1}\big) + (1 - \beta_1) z_{t+1} \\
+&= (1 - c)\big(y_t - (1 - \beta_1) z_t\big) + (\beta_1 c + 1 - \beta_1)(z_t - \gamma_t u_t) \\
+&= (1 - c)\, y_t + c\, z_t - \gamma_t \big(1 - \beta_1 (1 - c)\big)\, u_t ,
+\end{aligned}
+$$
+
+since $-(1 - c)(1 - \beta_1) + \beta_1 c + 1 - \beta_1 = c$. That is what its loop
+computes: `y.lerp_(z, c)` then `y.add_(u, alpha=lr * (beta1 * (1 - c) - 1))`, then the
+$z$ step. It differs from the reference (and from this chapter) only in rounding: the tests
+hold it to $10^{-5}$ relative over 50 steps, because the same sums are formed in another
+order and the differences accumulate, while this chapter matches the reference bitwise. It
+also divides `p.grad` in place by the denominator (the caller's gradient is changed by the
+step), and its `eval()` uses the formula above, so it needs $\beta_1 > 0$.
+
+## Warmup and the weights $w_t$
+
+Adam-type methods are usually run with a warmup; `warmup_steps` $= W$ raises the rate
+linearly,
+$\gamma_t = \gamma \min(1, t/W)$. Averaging with equal weights would then give the poor
+warmup iterates as much say as later ones. The weights are instead
+
+$$
+w_t = t^{\,r}\, \big(\max_{i \le t} \gamma_i\big)^{p},
+$$
+
+with `r` $= 0$ and `weight_lr_power` $p = 2$ by default: the weight of an iterate is the
+square of the largest learning rate seen so far (the paper's $c_{t+1} = \gamma_t^2 /
+\sum_i \gamma_i^2$ during a warmup, where the running maximum is the current rate). A warmup
+iterate at rate $\gamma t/W$ then counts $(t/W)^2$ of a full one, and the whole warmup
+counts as
+
+$$
+\sum_{t=1}^{W} \Big(\frac{t}{W}\Big)^2 = \frac{(W+1)(2W+1)}{6W} \approx \frac{W}{3}
+$$
+
+full steps, against $(W+1)/2$ for weights linear in the rate. The maximum, rather than the
+current rate, means that a rate lowered by hand after the warmup does not lower the weight
+of later iterates. The tests check the weights, the sum and the maximum.
+
+The bias correction of $v_t$ is applied to $v$ itself, as in AdamW. The paper's
+Algorithm 1, and the package's `AdamWScheduleFreePaper`, instead fold
+$\sqrt{1 - \beta_2^t}$ into $\gamma_t$, which then also enters the weights and the weight
+decay; `AdamWScheduleFree` and `AdamWScheduleFreeReference` do it as here.
+
+## AlgoPerf
+
+AlgoPerf (MLCommons' Training Algorithms benchmark) measures *time to result*: the
+wall-clock time a training algorithm needs to reach a fixed validation target (and a test
+target) on each of eight fixed workloads (image classification, speech recognition,
+machine translation, graph and recommendation models among them), with the model, data
+and loss fixed and the hardware standardized (8 NVIDIA V100 GPUs in the 2024 competition),
+plus randomized variants of the workloads to penalize over-fitting to them. A submission's
+score integrates its performance profile: for each workload, its time relative to the
+fastest submission's. Under the external-tuning rules a submission gets a small budget of
+tuning trials from a search space it declares; under the self-tuning rules, the track
+Schedule-Free AdamW won, there is no external tuning at all: one fixed recipe for every
+workload, any tuning done within the timed run. Not having to guess a stopping time for a
+schedule is exactly what such rules reward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.optim import Optimizer
+
+
+class AdamWScheduleFree(Optimizer):
+    r"""Schedule-Free AdamW with the signature, group keys and state keys of
+    `schedulefree.AdamWScheduleFreeReference`, so a state dict moves between the two.
+
+    Group keys: `lr`, `betas`, `eps`, `weight_decay`, `warmup_steps`, `r`,
+    `weight_lr_power`, `decay_at_z`, the counters `k` (steps taken), `weight_sum`,
+    `lr_max`, `scheduled_lr`, and `train_mode`; state keys `z`, `x`, `y`, `exp_avg_sq`.
+    Call `train()` before training and `eval()` before evaluating or saving.
+
+    `torch.compile(opt.step)` traces without a graph break and matches eager to rounding,
+    but recompiles at every step: the counters are Python numbers in the group (the
+    reference's state-dict format), and dynamo specializes on their values.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict[str, Any]],
+        lr: float | Tensor = 0.0025,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        warmup_steps: int = 0,
+        r: float = 0,
+        weight_lr_power: float = 2,
+        decay_at_z: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+    ) -> None:
+        betas = check_schedule_free_arguments(
+            lr, betas, eps, weight_decay, warmup_steps, r, weight_lr_power, foreach=foreach
+        )
+        # The reference's group keys, counters included: they live in the group, not in the
+        # per-parameter state, because one average weight $c_{t+1}$ serves the whole group.
+        defaults = dict(
+            lr=lr, betas=betas, eps=eps, r=r, k=0, warmup_steps=warmup_steps,
+            train_mode=True, weight_sum=0.0, lr_max=-1.0, scheduled_lr=0.0,
+            weight_lr_power=weight_lr_power, decay_at_z=decay_at_z,
+            weight_decay=weight_decay, foreach=foreach, maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Fill in the keys a state dict of the reference (or an older one) lacks."""
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("decay_at_z", False)
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("scheduled_lr", 0.0)
+
+    @torch.no_grad()
+    def eval(self) -> None:
+        r"""Put the average $x$ into the parameters, to evaluate or save the model."""
+        for group in self.param_groups:
+            if group["train_mode"]:
+                for p in group["params"]:
+                    state = self.state[p]
+                    if "x" in state:
+                        p.copy_(state["x"])
+                group["train_mode"] = False
+
+    @torch.no_grad()
+    def train(self) -> None:
+        r"""Put the gradient point $y$ back into the parameters, to train."""
+        for group in self.param_groups:
+            if not group["train_mode"]:
+                for p in group["params"]:
+                    state = self.state[p]
+                    if "y" in state:
+                        p.copy_(state["y"])
+                group["train_mode"] = True
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Take one step for every parameter with a gradient; return the closure's loss."""
+        # Everything that can fail is checked before anything changes.
+        if not all(group["train_mode"] for group in self.param_groups):
+            raise RuntimeError(
+                f"{type(self).__name__}.step() called in eval mode: the parameters hold the "
+                "average x; call opt.train() before training"
+            )
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None and p.grad.is_sparse:
+                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            k = group["k"]
+            # Linear warmup: $\gamma_t = \gamma \min(1, t/W)$, with $t = k + 1$.
+            schedule = (k + 1) / group["warmup_steps"] if k < group["warmup_steps"] else 1.0
+            lr = _scalar(group["lr"]) * schedule
+            # $w_t = t^r (\max_{i \le t} \gamma_i)^p$ and $c_{t+1} = w_t / \sum_{i \le t} w_i$.
+            lr_max = max(lr, group["lr_max"])
+            weight = (k + 1) ** group["r"] * lr_max ** group["weight_lr_power"]
+            weight_sum = group["weight_sum"] + weight
+            ckp1 = weight / weight_sum if weight_sum != 0 else 0.0
+            bias_correction2 = 1 - beta2 ** (k + 1)
+
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                state = self.state[param]
+                if len(state) == 0:
+                    # $z_1 = x_1 = y_1$: all three start at the initial parameters.
+                    state["z"] = param.clone(memory_format=torch.preserve_format)
+                    state["exp_avg_sq"] = torch.zeros_like(
+                        param, memory_format=torch.preserve_format
+                    )
+                    state["x"] = param.clone(memory_format=torch.preserve_format)
+                    state["y"] = param.clone(memory_format=torch.preserve_format)
+                _schedule_free_update(
+                    param, param.grad, state, lr=lr, ckp1=ckp1, beta1=beta1, beta2=beta2,
+                    bias_correction2=bias_correction2, eps=group["eps"],
+                    weight_decay=group["weight_decay"], decay_at_z=group["decay_at_z"],
+                    maximize=group["maximize"],
+                )
+            # The counters advance once per step, for the whole group.
+            group["scheduled_lr"] = lr
+            group["lr_max"] = lr_max
+            group["weight_sum"] = weight_sum
+            group["k"] = k + 1
+        return loss
+
+
+def _schedule_free_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    *,
+    lr: float,
+    ckp1: float,
+    beta1: float,
+    beta2: float,
+    bias_correction2: float,
+    eps: float,
+    weight_decay: float,
+    decay_at_z: bool,
+    maximize: bool,
+) -> None:
+    r"""One step on one tensor, in the reference's order of operations (bitwise equal)."""
+    if maximize:
+        grad = -grad
+    z, x, y, exp_avg_sq = state["z"], state["x"], state["y"], state["exp_avg_sq"]
+    # A complex parameter is two real coordinates, each with its own $v$.
+    if torch.is_complex(param):
+        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+        z, x, y = torch.view_as_real(z), torch.view_as_real(x), torch.view_as_real(y)
+        exp_avg_sq = torch.view_as_real(exp_avg_sq)
+
+    # Decoupled weight decay $z \leftarrow z - \gamma_t \lambda y_t$, computed at $y$
+    # (or at $z$ with `decay_at_z`), before the gradient step.
+    if weight_decay != 0:
+        z.sub_(z if decay_at_z else y, alpha=lr * weight_decay)
+    # $v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    # $\sqrt{v_t / (1 - \beta_2^t)} + \epsilon$
+    denom = exp_avg_sq.div(bias_correction2).sqrt_().add_(eps)
+    # $z_{t+1} = z_t - \gamma_t\, g_t / (\sqrt{\hat v_t} + \epsilon)$
+    z.addcdiv_(grad, denom, value=-lr)
+    # $x_{t+1} = (1 - c_{t+1})\, x_t + c_{t+1} z_{t+1}$
+    x.mul_(1 - ckp1).add_(z, alpha=ckp1)
+    # $y_{t+1} = \beta_1 x_{t+1} + (1 - \beta_1) z_{t+1}$, and the parameters hold $y$.
+    y.copy_(x.mul(beta1).add_(z, alpha=1 - beta1))
+    param.copy_(y)
+
+
+#
+def averaging_weights(
+    lrs: list[float], *, r: float = 0.0, weight_lr_power: float = 2.0
+) -> list[float]:
+    r"""$c_{t+1}$ for the scheduled rates $\gamma_1, \gamma_2, \dots$, in plain floats."""
+    cs, total, lr_max = [], 0.0, -1.0
+    for t, lr in enumerate(lrs, start=1):
+        lr_max = max(lr_max, lr)
+        w = t**r * lr_max**weight_lr_power
+        total += w
+        cs.append(w / total if total != 0 else 0.0)
+    return cs
+
+
+def warmup_weight_sum(warmup_steps: int) -> float:
+    r"""$\sum_{t=1}^{W} (t/W)^2 = (W+1)(2W+1)/(6W)$: the warmup's weight in full steps."""
+    w = warmup_steps
+    return (w + 1) * (2 * w + 1) / (6 * w)
+
+
+def x_from_y_z(y: Tensor, z: Tensor, beta1: float) -> Tensor:
+    r"""$x = (y - (1 - \beta_1) z) / \beta_1$: the average, recovered from $y$ and $z$."""
+    return (y - (1 - beta1) * z) / beta1
+
+
+def y_step_without_x(
+    y: Tensor, z: Tensor, u: Tensor, *, lr: float, ckp1: float, beta1: float
+) -> tuple[Tensor, Tensor]:
+    r"""The memory-saving form: new $(y, z)$ from $y_t$, $z_t$ and the step direction $u_t$.
+
+    $y_{t+1} = (1 - c) y_t + c z_t - \gamma (1 - \beta_1(1 - c)) u_t$,
+    $z_{t+1} = z_t - \gamma u_t$.
+    """
+    y_next = y.lerp(z, ckp1).add_(u, alpha=lr * (beta1 * (1 - ckp1) - 1))
+    return y_next, z - lr * u
+
+
+def linear_decay_lr(lr: float, step: int, total: int) -> float:
+    r"""Linear decay to zero at `total`: $\gamma (1 - (t-1)/T)$ for $t \le T$, then 0."""
+    return lr * max(0.0, 1 - (step - 1) / total)
+
+
+def noisy_least_squares(
+    steps: int, *, dim: int = 16, batch: int = 4, noise: float = 1.0, seed: int = 0
+) -> Callable[[Tensor, int], tuple[Tensor, float]]:
+    r"""A fixed noisy least-squares problem; returns `f(w, t) -> (minibatch grad, excess loss)`.
+
+    The loss is $\frac{1}{2n}\|Aw - b\|^2$ over $n = 512$ rows with label noise, less its
+    minimum; the gradient at step $t$ uses `batch` rows fixed in advance, so every optimizer
+    sees the same data in the same order.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    n = 512
+    a = torch.randn(n, dim, generator=gen, dtype=torch.float64)
+    w_true = 0.3 * torch.randn(dim, generator=gen, dtype=torch.float64)
+    b = a @ w_true + noise * torch.randn(n, generator=gen, dtype=torch.float64)
+    order = torch.randint(0, n, (steps, batch), generator=gen)
+    best = torch.linalg.lstsq(a, b.unsqueeze(1)).solution.squeeze(1)
+    floor = 0.5 * ((a @ best - b) ** 2).mean()
+
+    def at(w: Tensor, t: int) -> tuple[Tensor, float]:
+        rows = order[(t - 1) % steps]
+        grad = a[rows].T @ (a[rows] @ w - b[rows]) / batch
+        return grad, (0.5 * ((a @ w - b) ** 2).mean() - floor).item()
+
+    return at
+
+
+def anytime_curves(
+    steps: int = 400, *, lr: float = 0.1, plans: tuple[int, ...] = (100, 400)
+) -> dict[str, list[float]]:
+    r"""Excess loss per step of AdamW (constant rate, linear decays) and Schedule-Free AdamW.
+
+    AdamW is evaluated at its iterate; the schedule-free run at $x$ (after `eval()`) and,
+    to show what forgetting `eval()` costs, at $y$. In float64, on `noisy_least_squares`.
+    """
+    problem = noisy_least_squares(steps)
+    dim = 16
+    curves: dict[str, list[float]] = {}
+    runs: dict[str, Callable[[int], float]] = {"AdamW, constant": lambda t: lr}
+    for plan in plans:
+        runs[f"AdamW, linear decay to {plan}"] = lambda t, p=plan: linear_decay_lr(lr, t, p)
+    for name, lr_at in runs.items():
+        w = torch.zeros(dim, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.AdamW([w], lr=lr, weight_decay=0.0, foreach=False)
+        losses = []
+        for t in range(1, steps + 1):
+            opt.param_groups[0]["lr"] = lr_at(t)
+            w.grad = problem(w.detach(), t)[0]
+            opt.step()
+            losses.append(problem(w.detach(), t)[1])
+        curves[name] = losses
+    # The schedule-free loop: train() before the step, eval() before measuring.
+    w = torch.zeros(dim, dtype=torch.float64, requires_grad=True)
+    opt = AdamWScheduleFree([w], lr=lr)
+    at_x, at_y = [], []
+    for t in range(1, steps + 1):
+        opt.train()
+        w.grad = problem(w.detach(), t)[0]
+        opt.step()
+        at_y.append(problem(w.detach(), t)[1])
+        opt.eval()
+        at_x.append(problem(w.detach(), t)[1])
+    curves["Schedule-Free AdamW (x, after eval())"] = at_x
+    curves["Schedule-Free AdamW (y, eval() forgotten)"] = at_y
+    return curves
+
+
+# ## torch compatibility
+
+
+def _scalar(x: float | Tensor) -> float:
+    # A one-element tensor hyper-parameter is read as a Python number, as torch's
+    # single-tensor path does.
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def check_schedule_free_arguments(
+    lr: float | Tensor,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+    warmup_steps: int,
+    r: float,
+    weight_lr_power: float,
+    *,
+    foreach: bool | None,
+) -> tuple[float, float]:
+    """Refuse bad hyper-parameters with a message that starts with the argument's name."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError(f"lr must be a float or a 1-element tensor, got shape {tuple(lr.shape)}")
+    if not 0.0 <= _scalar(lr):
+        raise ValueError(f"lr must be >= 0, got {_scalar(lr)}")
+    if not 0.0 <= eps:
+        raise ValueError(f"eps must be >= 0, got {eps}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+    if not (isinstance(warmup_steps, int) and warmup_steps >= 0):
+        raise ValueError(f"warmup_steps must be an int >= 0, got {warmup_steps!r}")
+    if not 0.0 <= r:
+        raise ValueError(f"r must be >= 0, got {r}")
+    if not 0.0 <= weight_lr_power:
+        raise ValueError(f"weight_lr_power must be >= 0, got {weight_lr_power}")
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    floats = []
+    for i, beta in enumerate(betas):
+        value = float(_scalar(beta))
+        if not 0.0 <= value < 1.0:
+            raise ValueError(f"betas[{i}] must be in [0, 1), got {value}")
+        floats.append(value)
+    if foreach:
+        raise ValueError("foreach=True is not supported: this chapter runs the for-loop path")
+    return floats[0], floats[1]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Draw the anytime comparison and the cost of forgetting `eval()`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Draw the Schedule-Free AdamW figure.")
+    parser.add_argument("--save", metavar="FILE", help="write the figure to FILE (PNG)")
+    args = parser.parse_args(argv)
+
+    import matplotlib
+
+    if args.save:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = anytime_curves()
+    steps = range(1, len(next(iter(curves.values()))) + 1)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    styles = {
+        "AdamW, constant": dict(color="gray"),
+        "AdamW, linear decay to 100": dict(color="tab:orange"),
+        "AdamW, linear decay to 400": dict(color="tab:red"),
+        "Schedule-Free AdamW (x, after eval())": dict(color="tab:blue", lw=2),
+    }
+    for name, style in styles.items():
+        left.semilogy(steps, curves[name], label=name, **style)
+    for plan in (100, 400):
+        left.axvline(plan, color="k", lw=0.6, ls=":")
+    left.set_xlabel("step")
+    left.set_ylabel("excess loss")
+    left.set_title("noisy least squares, peak lr 0.1")
+    left.legend(fontsize=8)
+    right.semilogy(steps, curves["Schedule-Free AdamW (x, after eval())"], color="tab:blue",
+                   lw=2, label="x: after opt.eval()")
+    right.semilogy(steps, curves["Schedule-Free AdamW (y, eval() forgotten)"], color="tab:cyan",
+                   label="y: eval() forgotten")
+    right.set_xlabel("step")
+    right.set_title("the same run, evaluated at x and at y")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    if args.save:
+        fig.savefig(args.save, dpi=110)
+    else:
+        plt.show()
+
+
+if __name__ == "__main__":
+    main()
