@@ -8,7 +8,7 @@ import lion_pytorch
 import lion_pytorch.foreach
 import pytest
 import torch
-from optim_harness import (
+from support.optim_harness import (
     apply_step,
     assert_same_state,
     bind,
