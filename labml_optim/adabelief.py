@@ -12,8 +12,8 @@ order: 90
 $g_t^2$. AdaBelief (Zhuang et al., "AdaBelief Optimizer: Adapting Stepsizes by the Belief
 in Observed Gradients", NeurIPS 2020, arXiv 2010.07468) divides by the root of an average
 of $(g_t - m_t)^2$ instead: how far each new gradient lands from the average that
-predicted it. With gradient $g_t$, learning rate $\alpha$ (the name [Adam](adam.md)
-uses; `lr`), $\beta_1, \beta_2 \in [0, 1)$, $\epsilon \ge 0$ and $m_0 = s_0 = 0$, and
+predicted it. With gradient $g_t$, learning rate $\eta$ (as in [Adam](adam.md);
+`lr`), $\beta_1, \beta_2 \in [0, 1)$, $\epsilon \ge 0$ and $m_0 = s_0 = 0$, and
 without weight decay (its coefficient $\lambda$ enters with the reference's flags, below):
 
 $$
@@ -21,7 +21,7 @@ $$
 m_t &= \beta_1 m_{t-1} + (1 - \beta_1)\, g_t ,\\
 s_t &= \beta_2 s_{t-1} + (1 - \beta_2)\,(g_t - m_t)^2 + \epsilon ,\\
 \hat m_t &= \frac{m_t}{1 - \beta_1^t}, \qquad \hat s_t = \frac{s_t}{1 - \beta_2^t},\\
-\theta_t &= \theta_{t-1} - \alpha\, \frac{\hat m_t}{\sqrt{\hat s_t} + \epsilon} .
+\theta_t &= \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat s_t} + \epsilon} .
 \end{aligned}
 $$
 
@@ -62,7 +62,7 @@ where SGD is known to do better (image classification with CNNs). The outer $\ep
 added after the square root, is then negligible. The tests check the floor against the
 state after steps with zero gradients. (With $\beta_1 = 0$ the residual $g_t - m_t$ is
 always $0$ and the floor is all that is left: AdaBelief becomes SGD with learning rate
-$\alpha / (\sqrt{\epsilon/(1 - \beta_2)} + \epsilon)$.)
+$\eta / (\sqrt{\epsilon/(1 - \beta_2)} + \epsilon)$.)
 
 The accumulation began as an oversight: the reference code adds $\epsilon$ to the state
 in place (`add_`) where a temporary sum was meant. Its author has said so when asked, and
@@ -117,9 +117,9 @@ The sum is $\beta_2^t \sum_{i=1}^{t} (\beta_1^2 / \beta_2)^i$, a geometric serie
 ratio $\beta_1^2 / \beta_2$ is below $1$ whenever $\beta_1^2 < \beta_2$ (as for the
 defaults), so it is dominated by its first terms and decays like $\beta_2^t$. (With
 $\beta_1^2 > \beta_2$ the last terms dominate and it decays like $\beta_1^{2t}$, more
-slowly.) The step, $\alpha\,|g| / (\sqrt{\hat s_t} + \epsilon)$ since $\hat m_t = g$
-exactly, keeps growing (about 5 at $t = 100$, 20 at $t = 1000$ per unit $\alpha$) until
-the $\epsilon$ floor stops it at $\alpha\,|g| / (\sqrt{\epsilon / (1 - \beta_2)} +
+slowly.) The step, $\eta\,|g| / (\sqrt{\hat s_t} + \epsilon)$ since $\hat m_t = g$
+exactly, keeps growing (about 5 at $t = 100$, 20 at $t = 1000$ per unit $\eta$) until
+the $\epsilon$ floor stops it at $\eta\,|g| / (\sqrt{\epsilon / (1 - \beta_2)} +
 \epsilon)$. The right panel
 shows this against the closed form, and the tests check it to rounding. In practice a
 little noise, or the curvature that changes the gradient as $\theta$ moves, keeps
@@ -148,7 +148,7 @@ defaults:
 With the same choices the two are equal bit for bit (tested for every combination of
 `decoupled_weight_decay`, `amsgrad` and weight decay on or off, in float32 and float64).
 The flags left out: `fixed_decay=True` (which acts only with `weight_decouple=True`)
-decays by $1 - \lambda$ per step, not $1 - \alpha\lambda$ (for a fixed learning rate,
+decays by $1 - \lambda$ per step, not $1 - \eta\lambda$ (for a fixed learning rate,
 `weight_decay=wd / lr` with `decoupled_weight_decay=True` gives the same, bit for bit when
 `lr` is a power of two: tested); `rectify=True` multiplies the step by RAdam's $r_t$ and,
 while $\rho_t < 5$, takes a momentum-SGD step (with its default
@@ -215,7 +215,7 @@ class AdaBelief(Optimizer):
         maximize: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        betas = check_adabelief_arguments(lr, betas, eps, weight_decay, foreach=foreach)
+        betas = _check_adabelief_arguments(lr, betas, eps, weight_decay, foreach=foreach)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
                         foreach=foreach)
@@ -233,8 +233,7 @@ class AdaBelief(Optimizer):
                 group.setdefault(key, own.get(key, value))
             for p in group["params"]:
                 p_state = self.state.get(p, {})
-                if "step" in p_state and not torch.is_tensor(p_state["step"]):
-                    p_state["step"] = torch.tensor(float(p_state["step"]), dtype=_step_dtype())
+                _step_as_tensor(p_state)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -244,11 +243,12 @@ class AdaBelief(Optimizer):
             with torch.enable_grad():
                 loss = closure()
         # Refuse a sparse gradient before touching anything: a failing step changes nothing.
-        _refuse_sparse(self)
+        for group in self.param_groups:
+            _check_sparse(type(self).__name__, group["params"])
 
         for group in self.param_groups:
-            lr = _scalar(group["lr"])
-            beta1, beta2 = (_scalar(b) for b in group["betas"])
+            lr = _float(group["lr"])
+            beta1, beta2 = (_float(b) for b in group["betas"])
             for param in group["params"]:
                 if param.grad is None:
                     continue
@@ -294,7 +294,7 @@ def _adabelief_update(
     # Maximizing $f$ is minimizing $-f$.
     if maximize:
         grad = -grad
-    # Decoupled decay shrinks $\theta$ by $1 - \alpha\lambda$; L2 decay adds $\lambda\theta$
+    # Decoupled decay shrinks $\theta$ by $1 - \eta\lambda$; L2 decay adds $\lambda\theta$
     # to the gradient (to a copy: the caller's `grad` is left alone).
     if weight_decay != 0:
         if decoupled_weight_decay:
@@ -333,7 +333,7 @@ def _adabelief_update(
     else:
         bias_correction2_sqrt = math.sqrt(bias_correction2)
     denom = (second.sqrt() / bias_correction2_sqrt).add_(eps)
-    # $\theta_t = \theta_{t-1} - \frac{\alpha}{1 - \beta_1^t}\frac{m_t}{\sqrt{\hat s_t} + \epsilon}$
+    # $\theta_t = \theta_{t-1} - \frac{\eta}{1 - \beta_1^t}\frac{m_t}{\sqrt{\hat s_t} + \epsilon}$
     param.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
 
 
@@ -354,7 +354,7 @@ def steady_step_rms(snr: float, beta1: float, *, belief: bool) -> float:
 
 
 def constant_gradient_step(t: int, g: float, betas: tuple[float, float], eps: float) -> float:
-    r"""$|\Delta_t|/\alpha$ after $t$ steps of the constant gradient $g$ (closed form)."""
+    r"""$|\Delta_t|/\eta$ after $t$ steps of the constant gradient $g$ (closed form)."""
     beta1, beta2 = betas
     total = sum(beta2 ** (t - i) * beta1 ** (2 * i) for i in range(1, t + 1))
     s_hat = (1 - beta2) * g * g * total / (1 - beta2**t) + eps / (1 - beta2)
@@ -390,7 +390,7 @@ def measure_step_rms(
 def measure_constant_gradient_steps(
     make: Callable[[list[Tensor]], Optimizer], g: float, steps: int
 ) -> list[float]:
-    r"""$|\Delta_t|/\alpha$ at $t = 1, \dots,$ `steps` for the constant gradient $g$."""
+    r"""$|\Delta_t|/\eta$ at $t = 1, \dots,$ `steps` for the constant gradient $g$."""
     p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     opt = make([p])
     sizes = []
@@ -404,9 +404,143 @@ def measure_constant_gradient_steps(
 
 # ## torch compatibility
 #
-# Argument checks with messages that start with the argument's name, and the small shared
-# helpers every chapter carries (kept textually identical across chapters).
-def check_adabelief_arguments(
+# Small helpers that make this file behave like `torch.optim`: the step counter's dtype
+# and how it is read, tensor hyper-parameters, argument checks with torch's wording, the
+# switches for torch's other code paths, sparse gradients, and older state dicts. Every
+# chapter that needs one holds the same copy, letter for letter (a test checks), so that
+# each file still stands alone.
+def _step_dtype() -> torch.dtype:
+    """torch keeps `step` in float64 when that is the default dtype, else in float32."""
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def _scalar(x: float | Tensor) -> float | Tensor:
+    """A 1-element tensor hyper-parameter as a 0-d tensor, a number as it is.
+
+    torch's for-loop path computes with the tensor itself (its `_to_scalar`), and so
+    do we: reading it as a Python number would round differently.
+    """
+    return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
+
+
+def _get_value(step: Tensor) -> float | Tensor:
+    """The step count for the update's arithmetic, read as torch's `_get_value` reads it.
+
+    In eager mode it is a Python number: one read of a CPU scalar, and the bias
+    corrections are then computed in double precision. Under `torch.compile` it stays a
+    tensor, so the compiled graph reads the live count at every call (a number read while
+    tracing would become a constant of the graph and go stale). We also make it float64
+    there, unlike torch, so that the corrections keep eager's precision: in float32,
+    $1 - 0.999^t$ loses about four of its seven digits to cancellation.
+    """
+    if torch.compiler.is_compiling():
+        return step.to(torch.float64)
+    return step.item()
+
+
+def _step_as_tensor(state: dict[str, Any]) -> None:
+    """A `step` saved as a plain number (older torch, other libraries) becomes a tensor."""
+    if "step" in state and not torch.is_tensor(state["step"]):
+        state["step"] = torch.tensor(float(state["step"]), dtype=_step_dtype())
+
+
+def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:
+    """`lr` is a number or a 1-element tensor, and not negative; torch's words in brackets."""
+    if isinstance(lr, Tensor):
+        if foreach:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
+        if lr.numel() != 1:
+            raise ValueError(
+                f"lr must be a number or a 1-element tensor, got shape {tuple(lr.shape)} "
+                "(Tensor lr must be 1-element)"
+            )
+    if not 0.0 <= lr:
+        raise ValueError(f"lr must be >= 0, got {lr} (Invalid learning rate: {lr})")
+
+
+def _check_nonnegative(name: str, value: float, torch_words: str) -> None:
+    """`value >= 0` (which also refuses NaN), else a message naming `name` first."""
+    if not 0.0 <= value:
+        raise ValueError(f"{name} must be >= 0, got {value} ({torch_words}: {value})")
+
+
+def _check_betas(
+    betas: tuple[float | Tensor, float | Tensor], foreach: bool | None = None
+) -> tuple[float | Tensor, float | Tensor]:
+    """Two numbers in [0, 1), or two 1-element tensors, which are kept as tensors (0-d).
+
+    A tensor beta stays a tensor, as in torch, because the moments are then updated with
+    tensor arithmetic, which rounds differently from the same update with a number.
+    """
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas):
+        if isinstance(beta, Tensor):
+            if foreach:
+                raise ValueError(
+                    f"betas[{i}] as a Tensor is not supported for capturable=False and "
+                    "foreach=True"
+                )
+            if beta.numel() != 1:
+                raise ValueError(
+                    f"betas[{i}] must be a number or a 1-element tensor, got shape "
+                    f"{tuple(beta.shape)} (Tensor betas[{i}] must be 1-element)"
+                )
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(
+                f"betas[{i}] must be in [0, 1), got {beta} "
+                f"(Invalid beta parameter at index {i}: {beta})"
+            )
+    if isinstance(betas[0], Tensor) != isinstance(betas[1], Tensor):
+        raise ValueError("betas must be either both floats or both Tensors, got "
+                         f"{type(betas[0]).__name__} and {type(betas[1]).__name__}")
+    return _scalar(betas[0]), _scalar(betas[1])
+
+
+def _check_paths(
+    *,
+    foreach: bool | None = None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
+) -> None:
+    """Refuse the switches of torch's other code paths: this file is the for-loop path.
+
+    Their "off" values are accepted, so code written for torch runs unchanged; an "on"
+    value fails here rather than being silently ignored.
+    """
+    for name, value, off in (("foreach", foreach, "None or False"),
+                             ("fused", fused, "None or False"),
+                             ("capturable", capturable, "False"),
+                             ("differentiable", differentiable, "False")):
+        if value:
+            raise ValueError(
+                f"{name}=True is not supported: this file runs torch's single-tensor "
+                f"(for-loop) path; pass {name}={off}"
+            )
+
+
+def _check_sparse(name: str, params: Iterable[Tensor], why: str = "") -> None:
+    """Refuse a sparse gradient anywhere in the group before any parameter moves.
+
+    torch checks the whole group first too, so a step that fails changes nothing.
+    """
+    if any(p.grad is not None and p.grad.is_sparse for p in params):
+        raise RuntimeError(f"{name} does not support sparse gradients{why}")
+
+
+def _float(x: float | Tensor) -> float:
+    """A 1-element tensor hyper-parameter read as a Python number, a number as it is.
+
+    For the chapters whose reference package computes with numbers: using the tensor
+    itself (as `_scalar` does for torch's optimizers) would round differently from it.
+    """
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def _check_adabelief_arguments(
     lr: float | Tensor,
     betas: tuple[float | Tensor, float | Tensor],
     eps: float,
@@ -414,55 +548,14 @@ def check_adabelief_arguments(
     *,
     foreach: bool | None,
 ) -> tuple[float, float]:
-    """Refuse bad hyper-parameters; return the betas as floats."""
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError(f"lr must be a float or a 1-element tensor, got shape {tuple(lr.shape)}")
-    if not 0.0 <= _scalar(lr):
-        raise ValueError(f"lr must be >= 0, got {_scalar(lr)}")
-    if not 0.0 <= eps:
-        raise ValueError(f"eps must be >= 0, got {eps}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
-    if len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-    floats = []
-    for i, beta in enumerate(betas):
-        if isinstance(beta, Tensor) and beta.numel() != 1:
-            raise ValueError(f"betas[{i}] must be a float or a 1-element tensor")
-        value = float(_scalar(beta))
-        if not 0.0 <= value < 1.0:
-            raise ValueError(f"betas[{i}] must be in [0, 1), got {value}")
-        floats.append(value)
-    if foreach:
-        raise ValueError("foreach=True is not supported: this chapter runs the for-loop path")
-    return floats[0], floats[1]
-
-
-def _refuse_sparse(opt: Optimizer) -> None:
-    # Checked for every group before any parameter changes.
-    for group in opt.param_groups:
-        for param in group["params"]:
-            if param.grad is not None and param.grad.is_sparse:
-                raise RuntimeError(f"{type(opt).__name__} does not support sparse gradients")
-
-
-def _step_dtype() -> torch.dtype:
-    # torch keeps the step counter in float64 only when that is the default dtype.
-    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-
-
-def _scalar(x: float | Tensor) -> float:
-    # A one-element tensor hyper-parameter is read as a Python number, as torch's
-    # single-tensor path does.
-    return x.item() if isinstance(x, Tensor) else x
-
-
-def _get_value(x: Tensor) -> float | Tensor:
-    # The step count as a number in eager mode; under torch.compile the tensor itself, so
-    # that reading it is not a graph break (torch's optimizers do the same).
-    if torch.compiler.is_compiling():
-        return x
-    return x.item()
+    """Refuse bad hyper-parameters, each message starting with its name; return the betas
+    as numbers."""
+    _check_lr(lr)
+    _check_nonnegative("eps", eps, "Invalid epsilon value")
+    _check_nonnegative("weight_decay", weight_decay, "Invalid weight_decay value")
+    beta1, beta2 = _check_betas(betas)
+    _check_paths(foreach=foreach)
+    return _float(beta1), _float(beta2)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -512,7 +605,7 @@ def main(argv: list[str] | None = None) -> None:
         right.loglog(marks, [sizes[t - 1] for t in marks], "o", color=color, ms=4)
     right.loglog(horizon, [1.0] * len(horizon), color="tab:blue", label="Adam")
     right.set_xlabel("step $t$")
-    right.set_ylabel(r"$|\Delta_t| / \alpha$")
+    right.set_ylabel(r"$|\Delta_t| / \eta$")
     right.set_title("a constant gradient (markers: the optimizer)")
     right.legend(loc="upper left")
     fig.tight_layout()

@@ -184,7 +184,7 @@ class SophiaG(Optimizer):
         capturable: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        betas = check_sophia_arguments(lr, betas, rho, weight_decay, capturable=capturable,
+        betas = _check_sophia_arguments(lr, betas, rho, weight_decay, capturable=capturable,
                                        foreach=foreach)
         defaults = dict(lr=lr, betas=betas, rho=rho, weight_decay=weight_decay,
                         maximize=maximize, capturable=capturable, foreach=foreach)
@@ -199,8 +199,7 @@ class SophiaG(Optimizer):
             group.setdefault("foreach", None)
             for p in group["params"]:
                 p_state = self.state.get(p, {})
-                if "step" in p_state and not torch.is_tensor(p_state["step"]):
-                    p_state["step"] = torch.tensor(float(p_state["step"]), dtype=_step_dtype())
+                _step_as_tensor(p_state)
 
     def _init_state(self, param: Tensor) -> dict[str, Tensor]:
         state = self.state[param]
@@ -253,7 +252,7 @@ class SophiaG(Optimizer):
                     continue
                 state = self._init_state(param)
                 _sophia_update(
-                    param, param.grad, state, lr=_scalar(group["lr"]), beta1=beta1,
+                    param, param.grad, state, lr=_float(group["lr"]), beta1=beta1,
                     rho=group["rho"], bs=bs, weight_decay=group["weight_decay"],
                     maximize=group["maximize"],
                 )
@@ -425,20 +424,120 @@ def train_curves(steps: int = 200, *, batch: int = 64, k: int = 10) -> dict[str,
 
 
 # ## torch compatibility
-
-
+#
+# Small helpers that make this file behave like `torch.optim`: the step counter's dtype
+# and how it is read, tensor hyper-parameters, argument checks with torch's wording, the
+# switches for torch's other code paths, sparse gradients, and older state dicts. Every
+# chapter that needs one holds the same copy, letter for letter (a test checks), so that
+# each file still stands alone.
 def _step_dtype() -> torch.dtype:
-    # torch keeps the step counter in float64 only when that is the default dtype.
+    """torch keeps `step` in float64 when that is the default dtype, else in float32."""
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
 
-def _scalar(x: float | Tensor) -> float:
-    # A one-element tensor hyper-parameter is read as a Python number, as torch's
-    # single-tensor path does.
+def _scalar(x: float | Tensor) -> float | Tensor:
+    """A 1-element tensor hyper-parameter as a 0-d tensor, a number as it is.
+
+    torch's for-loop path computes with the tensor itself (its `_to_scalar`), and so
+    do we: reading it as a Python number would round differently.
+    """
+    return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
+
+
+def _step_as_tensor(state: dict[str, Any]) -> None:
+    """A `step` saved as a plain number (older torch, other libraries) becomes a tensor."""
+    if "step" in state and not torch.is_tensor(state["step"]):
+        state["step"] = torch.tensor(float(state["step"]), dtype=_step_dtype())
+
+
+def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:
+    """`lr` is a number or a 1-element tensor, and not negative; torch's words in brackets."""
+    if isinstance(lr, Tensor):
+        if foreach:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
+        if lr.numel() != 1:
+            raise ValueError(
+                f"lr must be a number or a 1-element tensor, got shape {tuple(lr.shape)} "
+                "(Tensor lr must be 1-element)"
+            )
+    if not 0.0 <= lr:
+        raise ValueError(f"lr must be >= 0, got {lr} (Invalid learning rate: {lr})")
+
+
+def _check_nonnegative(name: str, value: float, torch_words: str) -> None:
+    """`value >= 0` (which also refuses NaN), else a message naming `name` first."""
+    if not 0.0 <= value:
+        raise ValueError(f"{name} must be >= 0, got {value} ({torch_words}: {value})")
+
+
+def _check_betas(
+    betas: tuple[float | Tensor, float | Tensor], foreach: bool | None = None
+) -> tuple[float | Tensor, float | Tensor]:
+    """Two numbers in [0, 1), or two 1-element tensors, which are kept as tensors (0-d).
+
+    A tensor beta stays a tensor, as in torch, because the moments are then updated with
+    tensor arithmetic, which rounds differently from the same update with a number.
+    """
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas):
+        if isinstance(beta, Tensor):
+            if foreach:
+                raise ValueError(
+                    f"betas[{i}] as a Tensor is not supported for capturable=False and "
+                    "foreach=True"
+                )
+            if beta.numel() != 1:
+                raise ValueError(
+                    f"betas[{i}] must be a number or a 1-element tensor, got shape "
+                    f"{tuple(beta.shape)} (Tensor betas[{i}] must be 1-element)"
+                )
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(
+                f"betas[{i}] must be in [0, 1), got {beta} "
+                f"(Invalid beta parameter at index {i}: {beta})"
+            )
+    if isinstance(betas[0], Tensor) != isinstance(betas[1], Tensor):
+        raise ValueError("betas must be either both floats or both Tensors, got "
+                         f"{type(betas[0]).__name__} and {type(betas[1]).__name__}")
+    return _scalar(betas[0]), _scalar(betas[1])
+
+
+def _check_paths(
+    *,
+    foreach: bool | None = None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
+) -> None:
+    """Refuse the switches of torch's other code paths: this file is the for-loop path.
+
+    Their "off" values are accepted, so code written for torch runs unchanged; an "on"
+    value fails here rather than being silently ignored.
+    """
+    for name, value, off in (("foreach", foreach, "None or False"),
+                             ("fused", fused, "None or False"),
+                             ("capturable", capturable, "False"),
+                             ("differentiable", differentiable, "False")):
+        if value:
+            raise ValueError(
+                f"{name}=True is not supported: this file runs torch's single-tensor "
+                f"(for-loop) path; pass {name}={off}"
+            )
+
+
+def _float(x: float | Tensor) -> float:
+    """A 1-element tensor hyper-parameter read as a Python number, a number as it is.
+
+    For the chapters whose reference package computes with numbers: using the tensor
+    itself (as `_scalar` does for torch's optimizers) would round differently from it.
+    """
     return x.item() if isinstance(x, Tensor) else x
 
 
-def check_sophia_arguments(
+def _check_sophia_arguments(
     lr: float | Tensor,
     betas: tuple[float, float],
     rho: float,
@@ -447,28 +546,14 @@ def check_sophia_arguments(
     capturable: bool,
     foreach: bool | None,
 ) -> tuple[float, float]:
-    """Refuse bad hyper-parameters with a message that starts with the argument's name."""
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError(f"lr must be a float or a 1-element tensor, got shape {tuple(lr.shape)}")
-    if not 0.0 <= _scalar(lr):
-        raise ValueError(f"lr must be >= 0, got {_scalar(lr)}")
-    if not 0.0 <= rho:
-        raise ValueError(f"rho must be >= 0, got {rho}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
-    if len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-    floats = []
-    for i, beta in enumerate(betas):
-        value = float(_scalar(beta))
-        if not 0.0 <= value < 1.0:
-            raise ValueError(f"betas[{i}] must be in [0, 1), got {value}")
-        floats.append(value)
-    if capturable:
-        raise ValueError("capturable=True is not supported: this chapter runs on the CPU path")
-    if foreach:
-        raise ValueError("foreach=True is not supported: this chapter runs the for-loop path")
-    return floats[0], floats[1]
+    """Refuse bad hyper-parameters, each message starting with its name; return the betas
+    as numbers."""
+    _check_lr(lr)
+    _check_nonnegative("rho", rho, "Invalid rho value")
+    _check_nonnegative("weight_decay", weight_decay, "Invalid weight_decay value")
+    beta1, beta2 = _check_betas(betas)
+    _check_paths(foreach=foreach, capturable=capturable)
+    return _float(beta1), _float(beta2)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,7 +9,7 @@ import math
 import adabelief_pytorch
 import pytest
 import torch
-from optim_harness import (
+from support.optim_harness import (
     apply_step,
     assert_same_state,
     bind,

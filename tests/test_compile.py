@@ -50,9 +50,21 @@ EXTRA = {
 # "aot_eager", which traces the same graph (so stale constants, graph breaks and
 # recompiles show the same way) but skips inductor's C++ code generation, the slow part
 # of these tests on a CPU.
+# Known not compile-safe, kept as strict expected failures so that a fix shows (as an
+# unexpected pass) and the entry must then go. Schedule-Free keeps its counters `k`,
+# `weight_sum` and `lr_max` as Python numbers in the param group, as the `schedulefree`
+# reference does (its state dicts load here); under `torch.compile` the compiled step
+# leaves eager's path from step 3 (about 0.33 absolute at lr 1e-2). Open work: keep them
+# as tensors the way `step` is kept, then drop this entry.
+NOT_COMPILE_SAFE = {
+    "AdamWScheduleFree": "group counters k, weight_sum, lr_max are Python numbers (open work)",
+}
 CASES = [
     pytest.param(name, kwargs, backend,
-                 id=f"{name}-{backend}-{'-'.join(f'{k}={v}' for k, v in kwargs.items())}")
+                 id=f"{name}-{backend}-{'-'.join(f'{k}={v}' for k, v in kwargs.items())}",
+                 marks=[pytest.mark.xfail(strict=True, raises=AssertionError,
+                                          reason=NOT_COMPILE_SAFE[name])]
+                 if name in NOT_COMPILE_SAFE else [])
     for name in CLASSES
     for kwargs, backend in [({}, "inductor"), *((x, "aot_eager") for x in EXTRA.get(name, []))]
 ]
@@ -60,6 +72,7 @@ CASES = [
 
 def test_every_class_named_in_extra_exists() -> None:
     assert set(EXTRA) <= set(CLASSES), set(EXTRA) - set(CLASSES)
+    assert set(NOT_COMPILE_SAFE) <= set(CLASSES), set(NOT_COMPILE_SAFE) - set(CLASSES)
 
 
 def make_params(seed: int = 0) -> list[torch.Tensor]:

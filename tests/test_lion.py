@@ -8,7 +8,7 @@ import lion_pytorch
 import lion_pytorch.foreach
 import pytest
 import torch
-from optim_harness import (
+from support.optim_harness import (
     apply_step,
     assert_same_state,
     bind,
@@ -149,7 +149,7 @@ def test_maximize_is_minimizing_the_negated_gradient() -> None:
     (dict(betas=(1.0, 0.99)), r"^betas\[0\] must be in \[0, 1\)"),
     (dict(betas=(0.9, -0.1)), r"^betas\[1\] must be in \[0, 1\)"),
     (dict(betas=(0.9,)), "^betas must be a pair"),
-    (dict(lr=torch.tensor([0.1, 0.2])), "^lr must be a float or a 1-element tensor"),
+    (dict(lr=torch.tensor([0.1, 0.2])), "^lr must be a number or a 1-element tensor"),
     (dict(foreach=True), "^foreach=True is not supported"),
 ])
 def test_bad_arguments_name_themselves(kw: dict, pattern: str) -> None:

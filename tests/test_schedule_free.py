@@ -17,7 +17,7 @@ import schedulefree
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from optim_harness import (
+from support.optim_harness import (
     apply_step,
     assert_same_state,
     bind,

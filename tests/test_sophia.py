@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.sophia import Sophia as LabmlSophia
-from optim_harness import (
+from support.optim_harness import (
     assert_same_state,
     bind,
     check_complex_matches_real_view,
