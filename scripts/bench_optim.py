@@ -100,6 +100,23 @@ def candidates() -> dict[str, dict[str, Factory]]:
             cls = optional(module, name)
             if cls is not None:
                 table[algorithm][label] = lambda p, c=cls, k=kwargs: c(p, **k)
+
+    # Muon takes only matrices, so it steps the weight matrices of the set (not the biases).
+    # torch's Muon has only the for-loop path; each implementation also runs as
+    # torch.compile(opt.step) (compiled during the untimed first step).
+    def muon(cls: type, compiled: bool) -> Factory:
+        def factory(params: list[torch.Tensor]) -> torch.optim.Optimizer:
+            opt = cls([p for p in params if p.ndim == 2], lr=0.02)
+            if compiled:
+                opt.step = torch.compile(opt.step)
+            return opt
+        return factory
+
+    table["Muon"] = {"torch for-loop": muon(o.Muon, False), "torch compiled": muon(o.Muon, True)}
+    ours_muon = optional("labml_optim.muon", "Muon")
+    if ours_muon is not None:
+        table["Muon"]["labml_optim"] = muon(ours_muon, False)
+        table["Muon"]["labml compiled"] = muon(ours_muon, True)
     return table
 
 
