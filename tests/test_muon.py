@@ -9,10 +9,10 @@ import re
 import warnings
 
 import muon as reference  # the author's package, muon-optimizer 0.1.0
-import optim_harness
 import pytest
 import torch
-from optim_harness import bind, check_parity, check_state_dict_both_ways
+from support import optim_harness
+from support.optim_harness import bind, check_parity, check_state_dict_both_ways
 from torch.testing._internal.common_optimizers import OptimizerErrorEnum, optim_db
 
 from labml_optim.muon import (
