@@ -406,7 +406,7 @@ class Muon(Optimizer):
         ns_steps: int = NS_STEPS,
         adjust_lr_fn: str | None = None,
     ) -> None:
-        check_muon_arguments(lr, weight_decay, momentum, ns_coefficients, eps, ns_steps,
+        _check_muon_arguments(lr, weight_decay, momentum, ns_coefficients, eps, ns_steps,
                              adjust_lr_fn)
         defaults = dict(
             lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
@@ -452,11 +452,10 @@ class Muon(Optimizer):
                     continue
                 if torch.is_complex(param):
                     raise RuntimeError(f"{name} does not support complex parameters")
-                if param.grad.is_sparse:
-                    raise RuntimeError(f"{name} does not support sparse gradients")
+            _check_sparse(name, group["params"])
 
         for group in self.param_groups:
-            lr = _to_scalar(group["lr"])
+            lr = _scalar(group["lr"])
             for param in group["params"]:
                 if param.grad is None:
                     continue
@@ -589,15 +588,52 @@ def power_law_matrix(rows: int, cols: int, *, exponent: float = 1.0, seed: int =
 
 
 # ## torch compatibility
+#
+# Small helpers that make this file behave like `torch.optim`: tensor hyper-parameters,
+# argument checks with torch's wording, and sparse gradients. Every chapter that needs one
+# holds the same copy, letter for letter (a test checks), so that each file still stands
+# alone.
+def _scalar(x: float | Tensor) -> float | Tensor:
+    """A 1-element tensor hyper-parameter as a 0-d tensor, a number as it is.
 
-
-def _to_scalar(x: float | Tensor) -> float | Tensor:
-    # torch's Muon reads a tensor learning rate as a 0-d tensor (not a Python number), so
-    # the weight-decay factor is computed in the tensor's precision; we do the same.
+    torch's for-loop path computes with the tensor itself (its `_to_scalar`), and so
+    do we: reading it as a Python number would round differently.
+    """
     return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
 
 
-def check_muon_arguments(
+def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:
+    """`lr` is a number or a 1-element tensor, and not negative; torch's words in brackets."""
+    if isinstance(lr, Tensor):
+        if foreach:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
+        if lr.numel() != 1:
+            raise ValueError(
+                f"lr must be a number or a 1-element tensor, got shape {tuple(lr.shape)} "
+                "(Tensor lr must be 1-element)"
+            )
+    if not 0.0 <= lr:
+        raise ValueError(f"lr must be >= 0, got {lr} (Invalid learning rate: {lr})")
+
+
+def _check_nonnegative(name: str, value: float, torch_words: str) -> None:
+    """`value >= 0` (which also refuses NaN), else a message naming `name` first."""
+    if not 0.0 <= value:
+        raise ValueError(f"{name} must be >= 0, got {value} ({torch_words}: {value})")
+
+
+def _check_sparse(name: str, params: Iterable[Tensor], why: str = "") -> None:
+    """Refuse a sparse gradient anywhere in the group before any parameter moves.
+
+    torch checks the whole group first too, so a step that fails changes nothing.
+    """
+    if any(p.grad is not None and p.grad.is_sparse for p in params):
+        raise RuntimeError(f"{name} does not support sparse gradients{why}")
+
+
+def _check_muon_arguments(
     lr: float | Tensor,
     weight_decay: float,
     momentum: float,
@@ -606,23 +642,22 @@ def check_muon_arguments(
     ns_steps: int,
     adjust_lr_fn: str | None,
 ) -> None:
-    """Refuse bad hyper-parameters with a message that starts with the argument's name.
+    """torch's checks for Muon, in torch's order, each message starting with the argument.
 
     Each message also carries torch's wording where torch checks the same thing. torch
     checks `ns_steps` and `ns_coefficients` only when it steps; we check them here. We also
     refuse `momentum >= 1`, which torch accepts: with `momentum = 1` the buffer stays zero.
     """
+    # A tensor `lr` must have one element (torch's words are the same as for Adam); its
+    # sign is then checked in Muon's own words.
     if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError(f"lr: Tensor lr must be 1-element, got shape {tuple(lr.shape)}")
-    if not 0.0 <= lr:
-        raise ValueError(f"lr: Learning rate should be >= 0 but is: {lr}")
-    if not 0.0 <= momentum < 1.0:
-        raise ValueError(f"momentum should be >= 0 but is: {momentum}" if momentum < 0
-                         else f"momentum must be < 1, got {momentum}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"weight_decay: weight decay should be >= 0 but is: {weight_decay}")
-    if not 0.0 <= eps:
-        raise ValueError(f"eps must be >= 0, got {eps}")
+        _check_lr(lr)
+    _check_nonnegative("lr", lr, "Learning rate should be >= 0 but is")
+    _check_nonnegative("momentum", momentum, "momentum should be >= 0 but is")
+    if not momentum < 1.0:
+        raise ValueError(f"momentum must be < 1, got {momentum}")
+    _check_nonnegative("weight_decay", weight_decay, "weight decay should be >= 0 but is")
+    _check_nonnegative("eps", eps, "Invalid epsilon value")
     if adjust_lr_fn not in ADJUST_LR_FNS:
         raise ValueError(
             f"adjust_lr_fn: Adjust learning rate function {adjust_lr_fn} is not supported "
