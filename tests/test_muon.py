@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import inspect
 import math
-import re
 import warnings
 
 import muon as reference  # the author's package, muon-optimizer 0.1.0
@@ -13,7 +11,6 @@ import pytest
 import torch
 from support import optim_harness
 from support.optim_harness import bind, check_parity, check_state_dict_both_ways
-from torch.testing._internal.common_optimizers import OptimizerErrorEnum, optim_db
 
 from labml_optim.muon import (
     CLASSICAL_QUINTIC_COEFFICIENTS,
@@ -110,43 +107,9 @@ def test_signature_group_keys_and_state_keys_are_torchs() -> None:
     assert opt_ours.state[ours].keys() == opt_theirs.state[theirs].keys() == {"momentum_buffer"}
 
 
-# ## torch's conformance data (optim_db)
-
-MUON_INFO = next(info for info in optim_db if info.optim_cls is torch.optim.Muon)
-
-
-def _error_cases():
-    return MUON_INFO.optim_error_inputs_func(device="cpu", dtype=torch.float32)
-
-
-@pytest.mark.parametrize("index", range(len(_error_cases())),
-                         ids=[e.optimizer_error_input.desc for e in _error_cases()])
-def test_optim_db_error_inputs(index: int) -> None:
-    """The same exception (or warning) type, with a message matching torch's regex."""
-    case = _error_cases()[index]
-    given = case.optimizer_error_input
-    params = given.params if given.params is not None else [randn(2, 3).requires_grad_()]
-    params = copy.deepcopy(params) if isinstance(params, torch.Tensor) else params
-
-    def build_and_maybe_step() -> None:
-        opt = Muon(params, **given.kwargs)
-        if case.error_on == OptimizerErrorEnum.STEP_ERROR:
-            opt.step()
-
-    if issubclass(case.error_type, Warning):
-        with pytest.warns(case.error_type, match=case.error_regex):
-            build_and_maybe_step()
-    else:
-        with pytest.raises(case.error_type) as raised:
-            build_and_maybe_step()
-        assert re.search(case.error_regex, str(raised.value)), str(raised.value)
-
-
-@pytest.mark.parametrize("index", range(len(MUON_INFO.optim_inputs_func(device="cpu"))),
-                         ids=[i.desc for i in MUON_INFO.optim_inputs_func(device="cpu")])
-def test_optim_db_inputs_give_torchs_results(index: int) -> None:
-    kwargs = MUON_INFO.optim_inputs_func(device="cpu")[index].kwargs
-    check_parity(lambda p: Muon(p, **kwargs), lambda p: torch.optim.Muon(p, **kwargs), steps=20)
+# torch's conformance data (optim_db's error inputs and argument sets) runs for Muon in
+# tests/test_torch_conformance.py, with the other chapters; so does the sparse-gradient
+# failure and the compiled step (tests/test_compile.py).
 
 
 # ## Arguments and failures
