@@ -146,6 +146,16 @@ def candidates() -> dict[str, dict[str, Factory]]:
             cls = optional(module, name)
             if cls is not None:
                 table[algorithm][label] = built(cls, kwargs)
+
+    # Muon takes only matrices, so it steps the weight matrices of the set (not the biases).
+    # torch's Muon has only the for-loop path; the compiled rows come from `bench`.
+    def muon(cls: type) -> Factory:
+        return lambda params: cls([p for p in params if p.ndim == 2], lr=0.02)
+
+    table["Muon"] = {"torch for-loop": muon(o.Muon)}
+    ours_muon = optional("labml_optim.muon", "Muon")
+    if ours_muon is not None:
+        table["Muon"]["labml_optim"] = muon(ours_muon)
     return table
 
 

@@ -18,7 +18,8 @@ if [ ! -f "$stamp" ]; then
     if [ "$extra" = dev ]; then
         # Test peers whose declared dependencies would drag in other torch builds.
         "$py" -m pip install --quiet --no-deps "labml-nn==0.5.1" "labml==0.5.3" "torch-optimizer==0.3.0" \
-            "pytorch-ranger==0.1.1"
+            "pytorch-ranger==0.1.1" \
+            "muon-optimizer==0.1.0"
     fi
     touch "$stamp"
 fi

@@ -30,8 +30,11 @@ OPTIMIZER_IDS = [f"{c.__module__.rsplit('.', 1)[-1]}.{c.__name__}" for c in OPTI
 
 # Optimizers that accept sparse gradients, as torch's counterparts do.
 SPARSE_SUPPORTED = {"Adagrad", "SGD"}
-# Optimizers that, like torch.optim.SGD, count no steps (Lion: its update needs no count).
-STEPLESS = {"SGD", "Lion"}
+# Optimizers that, like torch.optim.SGD and torch.optim.Muon, count no steps (Lion: its
+# update needs no count).
+STEPLESS = {"SGD", "Lion", "Muon"}
+# Optimizers that, like torch.optim.Muon, take only 2-D parameters.
+MATRIX_ONLY = {"Muon"}
 # Optimizers that count steps in the param group (one counter per group, as their reference
 # implementation does), not in a per-parameter `step`: name -> the group key.
 GROUP_COUNTED = {"AdamWScheduleFree": "k"}
@@ -124,11 +127,11 @@ def test_copied_file_imports_and_steps(name: str, tmp_path: Path) -> None:
         for cls in vars(chapter).values():
             if (inspect.isclass(cls) and issubclass(cls, torch.optim.Optimizer)
                     and cls.__module__ == chapter.__name__):
-                p = torch.nn.Parameter(torch.ones(3))
+                p = torch.nn.Parameter(torch.ones(3, 2))  # a matrix: Muon takes nothing else
                 opt = cls([p], lr=0.1)
-                p.grad = torch.ones(3)
+                p.grad = torch.ones(3, 2)
                 opt.step()
-                assert not torch.equal(p.detach(), torch.ones(3)), cls
+                assert not torch.equal(p.detach(), torch.ones(3, 2)), cls
                 print(cls.__name__)
         # Schedulers: built with small arguments for their required parameters, they set
         # a positive lr that changes from step to step during the warmup.
@@ -187,6 +190,14 @@ def test_latex_lives_in_raw_strings(name: str) -> None:
 
 
 # ## Optimizers behave like torch.optim
+
+
+def shaped(cls: type[torch.optim.Optimizer], tensor: torch.Tensor) -> torch.nn.Parameter:
+    """`tensor` as a parameter, viewed as a one-row matrix for an optimizer that takes only
+    matrices."""
+    if cls.__name__ in MATRIX_ONLY and tensor.dim() != 2:
+        tensor = tensor.reshape(1, -1)
+    return torch.nn.Parameter(tensor)
 
 
 def make(cls: type[torch.optim.Optimizer], params, **overrides) -> torch.optim.Optimizer:
@@ -267,7 +278,7 @@ def test_zero_gradient_without_decay_changes_nothing(cls) -> None:
 
 @pytest.mark.parametrize("cls", OPTIMIZERS, ids=OPTIMIZER_IDS)
 def test_step_without_gradients_is_a_no_op(cls) -> None:
-    p = torch.nn.Parameter(torch.randn(3))
+    p = shaped(cls, torch.randn(3))
     before = p.detach().clone()
     opt = make(cls, [p])
     state_before = copy.deepcopy(opt.state_dict()["state"])  # Adagrad fills it in __init__
@@ -293,7 +304,7 @@ def default_dtype(request: pytest.FixtureRequest):
 def test_step_counter_is_a_cpu_scalar_of_the_default_dtype(cls, default_dtype) -> None:
     """torch keeps `step` as a CPU scalar tensor of the default float dtype, whatever the
     parameter's dtype, so a state dict carries it the same way."""
-    p = torch.nn.Parameter(torch.randn(3, dtype=torch.float32))
+    p = shaped(cls, torch.randn(3, dtype=torch.float32))
     opt = make(cls, [p])
     p.grad = torch.ones_like(p)
     opt.step()
@@ -344,14 +355,14 @@ def test_closure_loss_is_returned_and_loss_goes_down(cls) -> None:
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(64, 4, generator=gen)
     y = x @ torch.tensor([1.0, -2.0, 0.5, 3.0]) + 0.1
-    w = torch.nn.Parameter(torch.zeros(4))
-    b = torch.nn.Parameter(torch.zeros(()))
+    w = shaped(cls, torch.zeros(4))
+    b = shaped(cls, torch.zeros(()))
     opt = make(cls, [w, b], lr=0.05)
 
     def closure() -> torch.Tensor:
         assert torch.is_grad_enabled(), "closure must run with grad enabled"
         opt.zero_grad()
-        loss = ((x @ w + b - y) ** 2).mean()
+        loss = ((x @ w.reshape(4) + b.reshape(()) - y) ** 2).mean()
         loss.backward()
         return loss
 
@@ -378,9 +389,9 @@ def test_maximize_climbs(cls) -> None:
 
 @pytest.mark.parametrize("cls", OPTIMIZERS, ids=OPTIMIZER_IDS)
 def test_deepcopy_repr_and_state_dict(cls) -> None:
-    p = torch.nn.Parameter(torch.randn(3))
+    p = shaped(cls, torch.randn(3))
     opt = make(cls, [p])
-    p.grad = torch.ones(3)
+    p.grad = torch.ones_like(p)
     opt.step()
     clone = copy.deepcopy(opt)
     assert cls.__name__ in repr(opt)

@@ -22,6 +22,7 @@ import warnings
 
 import pytest
 import torch
+from support import optim_harness
 from support.chapters import optimizer_classes
 from support.optim_harness import check_parity
 from torch.testing._internal.common_optimizers import OptimizerErrorEnum, optim_db
@@ -32,7 +33,8 @@ DB = {info.optim_cls.__name__: info for info in optim_db}
 # Our class -> (torch's class, fixed keyword arguments for torch's): every chapter with
 # a torch counterpart. AMSGrad is torch's Adam with `amsgrad=True`; Adam-2k without its
 # warm-up is Adam. LAMB has none (its parity is with its reference packages, in its own
-# tests).
+# tests), nor has RAdam's AdamEpsHat (the RAdam paper's Adam with epsilon before the bias
+# correction, held to the paper's formula in tests/test_radam.py).
 COUNTERPARTS = {
     "SGD": ("SGD", {}),
     "Adagrad": ("Adagrad", {}),
@@ -42,13 +44,20 @@ COUNTERPARTS = {
     "AdamW": ("AdamW", {}),
     "RAdam": ("RAdam", {}),
     "AdamVWarmup": ("Adam", {}),
+    "Muon": ("Muon", {}),
 }
+# Optimizers that, like torch.optim.Muon, take only matrices: they get matrix parameters
+# (tall, wide, square, empty, one column) where the others get vectors and 3-d tensors.
+MATRIX_ONLY = {"Muon"}
+MATRIX_SHAPES = ((5, 3), (3, 7), (0, 3), (6, 6), (4, 1))
+NO_COUNTERPART = {"LAMB", "AdamEpsHat"}
 OTHER_PATHS = ("foreach", "fused", "capturable")
 
 
 def test_every_chapter_optimizer_is_classified() -> None:
     """A new chapter optimizer must be listed with its counterpart or as having none."""
-    assert set(OURS) == set(COUNTERPARTS) | {"LAMB"}, set(OURS) ^ (set(COUNTERPARTS) | {"LAMB"})
+    assert set(OURS) == set(COUNTERPARTS) | NO_COUNTERPART, (
+        set(OURS) ^ (set(COUNTERPARTS) | NO_COUNTERPART))
 
 
 def accepts(cls: type, kwargs: dict) -> bool:
@@ -76,7 +85,8 @@ def test_error_input_raises_torchs_error(ours: str, err, kwargs: dict) -> None:
     assert not missing, f"{ours} lacks torch's keywords {missing}"
     params = err.optimizer_error_input.params
     if params is None:
-        params = [torch.nn.Parameter(torch.randn(2, 3)), torch.nn.Parameter(torch.randn(3))]
+        second = (3, 2) if ours in MATRIX_ONLY else (3,)
+        params = [torch.nn.Parameter(torch.randn(2, 3)), torch.nn.Parameter(torch.randn(second))]
 
     def run() -> None:
         opt = cls(params, **kwargs)
@@ -118,12 +128,17 @@ OPTIM_CASES = list(optim_cases())
 
 @pytest.mark.parametrize(("ours", "theirs", "fixed", "kwargs"), OPTIM_CASES)
 def test_optim_input_is_bitwise_torchs_for_loop(ours: str, theirs: str, fixed: dict,
-                                               kwargs: dict) -> None:
+                                               kwargs: dict,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     cls, reference = OURS[ours], getattr(torch.optim, theirs)
     assert accepts(cls, kwargs), set(kwargs) - set(inspect.signature(cls).parameters)
+    if ours in MATRIX_ONLY:
+        monkeypatch.setattr(optim_harness, "SHAPES", MATRIX_SHAPES)
+    # torch's Muon has only its for-loop path, and no `foreach` switch.
+    for_loop = {"foreach": False} if "foreach" in inspect.signature(reference).parameters else {}
     check_parity(
         lambda params: cls(params, **kwargs),
-        lambda params: reference(params, **fixed, **kwargs, foreach=False),
+        lambda params: reference(params, **fixed, **kwargs, **for_loop),
         steps=12,
     )
 
@@ -171,7 +186,7 @@ def test_duplicate_parameter_steps_like_torch(name: str) -> None:
     assert torch.isfinite(p.detach()).all()
 
 
-SPARSE_REFUSED = ["RMSprop", "Adam", "AMSGrad", "AdamW", "RAdam", "AdamVWarmup", "LAMB"]
+SPARSE_REFUSED = ["RMSprop", "Adam", "AMSGrad", "AdamW", "RAdam", "AdamVWarmup", "LAMB", "Muon"]
 # SGD and Adagrad take sparse gradients but refuse them with weight decay.
 SPARSE_REFUSED_WITH_DECAY = ["SGD", "Adagrad"]
 
