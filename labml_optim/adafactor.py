@@ -480,7 +480,6 @@ def measured_state_bytes(opt: Optimizer) -> int:
 
 
 # ## torch compatibility
-#
 # Small helpers shared, word for word, by the chapters that twin a torch optimizer.
 def _step_dtype() -> torch.dtype:
     # torch keeps the step counter in float64 only when that is the default dtype.

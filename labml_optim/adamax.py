@@ -258,7 +258,6 @@ def step_bound(beta1: float, beta2: float, step: int) -> float:
 
 
 # ## torch compatibility
-#
 # Small helpers shared, word for word, by the chapters that twin a torch optimizer.
 def _step_dtype() -> torch.dtype:
     # torch keeps the step counter in float64 only when that is the default dtype.

@@ -332,7 +332,6 @@ def gradient_weights(t: int, beta1: float = 0.9, momentum_decay: float = 4e-3) -
 
 
 # ## torch compatibility
-#
 # Small helpers shared, word for word, by the chapters that twin a torch optimizer.
 def _step_dtype() -> torch.dtype:
     # torch keeps the step counter in float64 only when that is the default dtype.
