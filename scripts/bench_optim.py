@@ -95,7 +95,31 @@ def candidates() -> dict[str, dict[str, Factory]]:
             cls = optional(module, name)
             if cls is not None:
                 table[algorithm][label] = lambda p, c=cls, k=kwargs: c(p, **k)
+    # Twins of NAdam, Adamax and Adafactor: torch's for-loop and foreach paths (they have no
+    # fused one), ours eager, and both for-loops under torch.compile(opt.step).
+    twins = {
+        "NAdam": (o.NAdam, "labml_optim.nadam", "NAdam", {"lr": 2e-3}),
+        "Adamax": (o.Adamax, "labml_optim.adamax", "Adamax", {"lr": 2e-3}),
+        "Adafactor": (o.Adafactor, "labml_optim.adafactor", "Adafactor", {"lr": 1e-2}),
+    }
+    for algorithm, (torch_cls, module, name, kwargs) in twins.items():
+        variants = torch_variants(torch_cls, **kwargs)
+        table[algorithm] = {k: variants[k] for k in ("torch for-loop", "torch foreach")}
+        table[algorithm]["torch compiled"] = lambda p, f=variants["torch for-loop"]: (
+            compiled(f(p)))
+        cls = optional(module, name)
+        if cls is not None:
+            table[algorithm]["labml_optim"] = lambda p, c=cls, k=kwargs: c(p, **k)
+            table[algorithm]["labml_optim compiled"] = lambda p, c=cls, k=kwargs: (
+                compiled(c(p, **k)))
     return table
+
+
+def compiled(opt: torch.optim.Optimizer) -> torch.optim.Optimizer:
+    """The optimizer with `step` replaced by `torch.compile(opt.step)` (compiled at the
+    untimed first step)."""
+    opt.step = torch.compile(opt.step)
+    return opt
 
 
 def time_steps(opt: torch.optim.Optimizer, steps: int, device: str) -> float:
