@@ -19,8 +19,9 @@ lists where torch's `Adafactor` departs from the paper.
 ## The algorithm
 
 For a matrix parameter $\theta$ with gradient $G_t$, with $\hat\beta_{2,t} = 1 - t^{-c}$
-($c = 0.8$, torch's `beta2_decay` is $-c$), $\rho_t = \min(10^{-2}, 1/\sqrt t)$, and $\mathbf 1$
-a vector of ones,
+($c = 0.8$, torch's `beta2_decay` is $-c$), the relative step
+$\eta^{\text{rel}}_t = \min(10^{-2}, 1/\sqrt t)$ (the paper's $\rho_t$), the clipping threshold
+$\gamma = 1$ (the paper's and torch's `d`), and $\mathbf 1$ a vector of ones,
 
 $$
 \begin{aligned}
@@ -30,13 +31,15 @@ C_t &= \hat\beta_{2,t} C_{t-1} + (1 - \hat\beta_{2,t})\,\mathbf 1_n^\top (G_t^2)
   && \text{column sums, } m \text{ numbers} \\
 \hat V_t &= R_t C_t / (\mathbf 1_n^\top R_t) && \text{rank-1 estimate of the second moment} \\
 U_t &= G_t / \sqrt{\hat V_t}, \qquad
-\hat U_t = U_t / \max\!\big(1, \operatorname{RMS}(U_t)/d\big) && \text{update clipping} \\
-\alpha_t &= \max\!\big(\epsilon_2, \operatorname{RMS}(\theta_{t-1})\big)\, \rho_t,
-\qquad \theta_t = \theta_{t-1} - \alpha_t \hat U_t && \text{relative step}
+\hat U_t = U_t / \max\!\big(1, \operatorname{RMS}(U_t)/\gamma\big) && \text{update clipping} \\
+\eta^{\text{abs}}_t &= \max\!\big(\epsilon_2, \operatorname{RMS}(\theta_{t-1})\big)\,
+  \eta^{\text{rel}}_t, \qquad \theta_t = \theta_{t-1} - \eta^{\text{abs}}_t \hat U_t
+  && \text{relative step}
 \end{aligned}
 $$
 
-where $G_t^2$ is elementwise and $\operatorname{RMS}(x) = \|x\|_2/\sqrt{\text{size}(x)}$. A
+where $G_t^2$ is elementwise, $\operatorname{RMS}(x) = \|x\|_2/\sqrt{\text{size}(x)}$ and
+$\eta^{\text{abs}}_t$ is the absolute step size (the paper's $\alpha$). A
 vector parameter keeps the full $V_t = \hat\beta_{2,t} V_{t-1} + (1 - \hat\beta_{2,t}) G_t^2$;
 a tensor of higher rank is factored over its last two dimensions, one pair of factors per
 leading index. There is no first moment: the paper trains its Transformer without momentum.
@@ -93,7 +96,8 @@ squared gradient.
 
 ## Memory
 
-For the parameter list of a base-size Transformer encoder ($d = 512$, feed-forward $2048$,
+For the parameter list of a base-size Transformer encoder ($d_{\text{model}} = 512$,
+feed-forward $2048$,
 6 layers, a $32000 \times 512$ embedding; 35.3 M parameters in 97 tensors) Adam's state is
 282.4 MB in float32, Adafactor's 0.51 MB, 552 times less. The embedding matrix alone would
 cost Adam 131 MB, and Adafactor $(32000 + 512) \times 4$ bytes. The vectors (biases, norms)
@@ -135,9 +139,10 @@ curve on the $c = 1$ line).
 
 A slow second-moment average can lag behind a gradient whose scale has just grown; then
 $U_t = G_t / \sqrt{\hat V_t}$ is much larger than $1$ and the step overshoots. Dividing by
-$\max(1, \operatorname{RMS}(U_t)/d)$ caps the root mean square of the update at $d$
-($d = 1$), leaving it untouched when it is already below: $\operatorname{RMS}(\hat U_t) =
-\min(\operatorname{RMS}(U_t), d)$. For a vector parameter at $t = 1$, $\hat V_1 = G_1^2$ and
+$\max(1, \operatorname{RMS}(U_t)/\gamma)$ caps the root mean square of the update at
+$\gamma$ ($\gamma = 1$), leaving it untouched when it is already below:
+$\operatorname{RMS}(\hat U_t) = \min(\operatorname{RMS}(U_t), \gamma)$. For a vector parameter
+at $t = 1$, $\hat V_1 = G_1^2$ and
 $U_1 = \operatorname{sign}(G_1)$, exactly on the threshold. Later the new $G_t^2$ enters
 $V_t$ with weight $1 - \hat\beta_{2,t} = t^{-c}$, so $V_t \ge t^{-c} G_t^2$ and
 $|U_t| \le t^{c/2}$ per coordinate: a sudden jump in scale can make the update up to
@@ -146,13 +151,14 @@ tests put a jump in the gradients' scale at $t = 30$ and check both the bound an
 
 ## Relative step size
 
-The step $\alpha_t \hat U_t$ has $\operatorname{RMS} \le \alpha_t d$, and
-$\alpha_t = \max(\epsilon_2, \operatorname{RMS}(\theta_{t-1}))\, \rho_t$. So, as long as the
-parameter is not tiny, each step changes it by at most $d \rho_t$ of its own scale:
+The step $\eta^{\text{abs}}_t \hat U_t$ has $\operatorname{RMS} \le \eta^{\text{abs}}_t \gamma$,
+and $\eta^{\text{abs}}_t = \max(\epsilon_2, \operatorname{RMS}(\theta_{t-1}))\,
+\eta^{\text{rel}}_t$. So, as long as the parameter is not tiny, each step changes it by at
+most $\gamma\, \eta^{\text{rel}}_t$ of its own scale:
 
 $$
 \frac{\operatorname{RMS}(\theta_t - \theta_{t-1})}{\operatorname{RMS}(\theta_{t-1})}
-\le d\, \rho_t = d \min\!\big(10^{-2}, 1/\sqrt t\big),
+\le \gamma\, \eta^{\text{rel}}_t = \gamma \min\!\big(10^{-2}, 1/\sqrt t\big),
 $$
 
 with equality whenever clipping is active. A matrix of large weights and a matrix of small
@@ -164,7 +170,7 @@ zero move at all. ($1/\sqrt t$ is below $10^{-2}$ only after $10^4$ steps.)
 torch documents its departures. This chapter follows torch by default, bitwise, and offers
 the paper's form of the one departure that is not a default setting.
 
-1. *`lr` caps the relative step.* torch uses $\rho_t = \min(\text{lr}, 1/\sqrt t)$; the
+1. *`lr` caps the relative step.* torch uses $\eta^{\text{rel}}_t = \min(\text{lr}, 1/\sqrt t)$; the
    paper has no learning rate and uses $10^{-2}$. torch's default `lr=1e-2` is the paper's
    value, so the paper's behaviour is the default.
 2. *Where $\epsilon_1$ goes.* The paper adds $\epsilon_1 = 10^{-30}$ to every $G_t^2$
@@ -226,9 +232,8 @@ class Adafactor(Optimizer):
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError(f"lr must be a float or a 1-element tensor (Tensor lr must be "
                              f"1-element), got shape {tuple(lr.shape)}")
-        if not 0.0 <= _scalar(lr):
-            raise ValueError(f"lr must be >= 0 (Learning rate should be >= 0 but is: "
-                             f"{_scalar(lr)})")
+        if not 0.0 <= lr:
+            raise ValueError(f"lr must be >= 0 (Learning rate should be >= 0 but is: {lr})")
         if not 0.0 >= beta2_decay:
             raise ValueError(f"beta2_decay should be <= 0 but is: {beta2_decay}")
         if not isinstance(eps, (tuple, list)) or len(eps) != 2:
@@ -244,7 +249,7 @@ class Adafactor(Optimizer):
                              f"{weight_decay})")
         if eps_placement not in ("torch", "paper"):
             raise ValueError(f"eps_placement must be 'torch' or 'paper', got {eps_placement!r}")
-        _check_single_tensor_path(foreach=foreach)
+        _check_paths(foreach=foreach)
         defaults = dict(
             lr=lr, beta2_decay=beta2_decay, eps=eps, d=d, weight_decay=weight_decay,
             foreach=foreach, maximize=maximize, eps_placement=eps_placement,
@@ -259,9 +264,7 @@ class Adafactor(Optimizer):
             group.setdefault("maximize", False)
             group.setdefault("eps_placement", "torch")
             for p in group["params"]:
-                p_state = self.state.get(p, {})
-                if "step" in p_state and not torch.is_tensor(p_state["step"]):
-                    p_state["step"] = torch.tensor(float(p_state["step"]), dtype=_step_dtype())
+                _step_as_tensor(self.state.get(p, {}))
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a state dict; groups saved by torch's Adafactor get `eps_placement="torch"`."""
@@ -312,7 +315,7 @@ class Adafactor(Optimizer):
                 update = _adafactor_update if not torch.compiler.is_compiling() else (
                     _adafactor_update_traced)
                 update(
-                    param, param.grad, state, lr=_to_scalar(group["lr"]),
+                    param, param.grad, state, lr=_scalar(group["lr"]),
                     beta2_decay=group["beta2_decay"], eps1=eps1, eps2=eps2, d=group["d"],
                     weight_decay=group["weight_decay"], maximize=group["maximize"],
                     paper=paper,
@@ -370,17 +373,19 @@ def _adafactor_update(
     step = state["step"].item()
     if param.numel() == 0:
         return  # nothing to update; torch's RMS would be 0/0 here
-    # $1 - \hat\beta_{2,t} = t^{-c}$ and $\rho_t = \min(\text{lr}, 1/\sqrt t)$.
+    # $1 - \hat\beta_{2,t} = t^{-c}$ and $\eta^{\text{rel}}_t = \min(\text{lr}, 1/\sqrt t)$.
     weight = step**beta2_decay
     rho = min(lr, 1 / (step**0.5))
-    # $\alpha_t = \max(\epsilon_2, \operatorname{RMS}(\theta_{t-1}))\,\rho_t$, before decay.
+    # $\eta^{\text{abs}}_t = \max(\epsilon_2, \operatorname{RMS}(\theta_{t-1}))\,
+    # \eta^{\text{rel}}_t$, before decay.
     alpha = max(eps2, param.norm(2).item() / (param.numel() ** 0.5)) * rho
     if weight_decay != 0:
         param.mul_(1 - lr * weight_decay)
     estimate = _second_moment(grad, state, weight, eps1, paper)
     # $U_t = G_t / \sqrt{\hat V_t}$; torch bounds $\hat V_t$ below by $\epsilon_1^2$.
     update = (estimate if paper else estimate.clamp_(min=eps1 * eps1)).rsqrt_().mul_(grad)
-    # Clipping: divide by $\max(1, \operatorname{RMS}(U_t)/d)$; then $\theta -= \alpha_t \hat U_t$.
+    # Clipping: divide by $\max(1, \operatorname{RMS}(U_t)/\gamma)$, $\gamma$ = `d`; then
+    # $\theta \mathrel{-}= \eta^{\text{abs}}_t \hat U_t$.
     clip = max(1.0, update.norm(2).item() / ((update.numel() ** 0.5) * d))
     param.add_(update, alpha=-alpha / clip)
 
@@ -480,75 +485,55 @@ def measured_state_bytes(opt: Optimizer) -> int:
 
 
 # ## torch compatibility
-# Small helpers shared, word for word, by the chapters that twin a torch optimizer.
+#
+# Small helpers that make this file behave like `torch.optim`: the step counter's dtype
+# and how it is read, tensor hyper-parameters, argument checks with torch's wording, the
+# switches for torch's other code paths, sparse gradients, and older state dicts. Every
+# chapter that needs one holds the same copy, letter for letter (a test checks), so that
+# each file still stands alone.
 def _step_dtype() -> torch.dtype:
-    # torch keeps the step counter in float64 only when that is the default dtype.
+    """torch keeps `step` in float64 when that is the default dtype, else in float32."""
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
 
-def _scalar(x: float | Tensor) -> float:
-    # A one-element tensor hyper-parameter is read as a Python number.
-    return x.item() if isinstance(x, Tensor) else x
+def _scalar(x: float | Tensor) -> float | Tensor:
+    """A 1-element tensor hyper-parameter as a 0-d tensor, a number as it is.
 
-
-def _to_scalar(x: float | Tensor) -> float | Tensor:
-    # torch's single-tensor path keeps a tensor `lr` a tensor (0-d), so that the scalars
-    # it enters are rounded as torch rounds them.
+    torch's for-loop path computes with the tensor itself (its `_to_scalar`), and so
+    do we: reading it as a Python number would round differently.
+    """
     return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
 
 
-def _get_value(x: Tensor) -> float | Tensor:
-    # A state scalar as a Python number in eager mode, the tensor itself while compiling
-    # (reading it would break the graph), as torch's optimizers do.
-    if torch.compiler.is_compiling():
-        return x
-    return x.item() if isinstance(x, Tensor) else x
+def _step_as_tensor(state: dict[str, Any]) -> None:
+    """A `step` saved as a plain number (older torch, other libraries) becomes a tensor."""
+    if "step" in state and not torch.is_tensor(state["step"]):
+        state["step"] = torch.tensor(float(state["step"]), dtype=_step_dtype())
 
 
-def _check_lr(lr: float | Tensor) -> None:
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError(f"lr must be a float or a 1-element tensor (Tensor lr must be "
-                         f"1-element), got shape {tuple(lr.shape)}")
-    if not 0.0 <= _scalar(lr):
-        raise ValueError(f"lr must be >= 0 (Invalid learning rate: {_scalar(lr)})")
+def _check_paths(
+    *,
+    foreach: bool | None = None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
+) -> None:
+    """Refuse the switches of torch's other code paths: this file is the for-loop path.
+
+    Their "off" values are accepted, so code written for torch runs unchanged; an "on"
+    value fails here rather than being silently ignored.
+    """
+    for name, value, off in (("foreach", foreach, "None or False"),
+                             ("fused", fused, "None or False"),
+                             ("capturable", capturable, "False"),
+                             ("differentiable", differentiable, "False")):
+        if value:
+            raise ValueError(
+                f"{name}=True is not supported: this file runs torch's single-tensor "
+                f"(for-loop) path; pass {name}={off}"
+            )
 
 
-def _check_non_negative(name: str, value: float, torch_words: str) -> None:
-    if not 0.0 <= value:
-        raise ValueError(f"{name} must be >= 0 ({torch_words}: {value})")
-
-
-def _check_betas(betas: tuple[float | Tensor, float | Tensor]) -> tuple[float, float]:
-    if len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-    for i, beta in enumerate(betas):
-        value = float(_scalar(beta))
-        if not 0.0 <= value < 1.0:
-            raise ValueError(f"betas[{i}] must be in [0, 1) "
-                             f"(Invalid beta parameter at index {i}: {value})")
-    return betas[0], betas[1]
-
-
-def _check_single_tensor_path(*, foreach: bool | None, capturable: bool = False,
-                              differentiable: bool = False) -> None:
-    # The chapters run torch's single-tensor path on the CPU: the switches for the other
-    # paths are accepted only in their "off" setting, never silently ignored.
-    if foreach:
-        raise ValueError("foreach=True is not supported: this chapter runs the for-loop path")
-    if capturable:
-        raise ValueError("capturable=True is not supported: this chapter runs on the CPU path")
-    if differentiable:
-        raise ValueError("differentiable=True is not supported")
-
-
-def _check_dense_gradients(opt: Optimizer) -> None:
-    for group in opt.param_groups:
-        for p in group["params"]:
-            if p.grad is not None and p.grad.is_sparse:
-                raise RuntimeError(f"{type(opt).__name__} does not support sparse gradients")
-
-
-#
 def main(argv: list[str] | None = None) -> None:
     """Draw the decay schedules and the state memory of Adam and Adafactor."""
     import argparse

@@ -47,48 +47,50 @@ and both sides tend to $M$ because $t^{1/p} \to 1$. The prefactor tends to $1$ a
 ($\beta_2^p \to 0$). Hence
 
 $$
-u_t \equiv \lim_{p \to \infty} v_t^{1/p}
+n_t \equiv \lim_{p \to \infty} v_t^{1/p}
 = \max\left(\beta_2^{\,t-1}|g_1|,\ \beta_2^{\,t-2}|g_2|,\ \dots,\ |g_t|\right)
-= \max\left(\beta_2\, u_{t-1},\ |g_t|\right), \quad u_0 = 0 ,
+= \max\left(\beta_2\, n_{t-1},\ |g_t|\right), \quad n_0 = 0 ,
 $$
 
 the last form because every candidate from before step $t$ has been multiplied by one more
-$\beta_2$. The same two bounds give the rate: for finite $p$,
-$(1 - \beta_2^p)^{1/p} \le v_t^{1/p} / u_t \le ((1 - \beta_2^p)\, t)^{1/p}$. The tests compute
+$\beta_2$. We write $n_t$ (a norm) for the paper's $u_t$, torch's `exp_inf`, since $u_t$ is
+[LAMB](lamb.md)'s update on this site. The same two bounds give the rate: for finite $p$,
+$(1 - \beta_2^p)^{1/p} \le v_t^{1/p} / n_t \le ((1 - \beta_2^p)\, t)^{1/p}$. The tests compute
 $v_t^{1/p}$ in log space for $p$ up to $10^4$ and check both the bounds and the limit.
 
 ![Left: the p-norm average of one gradient sequence for growing p, approaching Adamax's
-running maximum u_t; right: the ratio to u_t at the last step against p, between the two
+running maximum n_t; right: the ratio to n_t at the last step against p, between the two
 bounds](adamax.png)
 
-## Why $u_t$ needs no bias correction
+## Why $n_t$ needs no bias correction
 
 Adam corrects $v_t$ because it started at $0$: the weight $\beta_2^t$ that the zero start
 still carries is missing from the average, and dividing by $1 - \beta_2^t$ puts it back.
 In the $L^p$ form the same correction divides $v_t$ by $1 - \beta_2^{pt}$, that is
 $v_t^{1/p}$ by $(1 - \beta_2^{pt})^{1/p}$, which tends to $1$ as $p \to \infty$ for every
 $t \ge 1$: the correction disappears in the limit. The reason is visible in the max form.
-An average is pulled towards its zero start; a maximum is not, since $u_0 = 0$ can never be
-the largest candidate once one $|g_i|$ is positive. At the first step $u_1 = |g_1|$ exactly,
+An average is pulled towards its zero start; a maximum is not, since $n_0 = 0$ can never be
+the largest candidate once one $|g_i|$ is positive. At the first step $n_1 = |g_1|$ exactly,
 where Adam's raw $\sqrt{v_1} = \sqrt{1 - \beta_2}\,|g_1|$ is $32$ times too small for
 $\beta_2 = 0.999$. Only the first moment is corrected:
 
 $$
 m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
-\theta_t = \theta_{t-1} - \frac{\alpha}{1 - \beta_1^t}\, \frac{m_t}{u_t} .
+\theta_t = \theta_{t-1} - \frac{\eta}{1 - \beta_1^t}\, \frac{m_t}{n_t} .
 $$
 
-torch adds $\epsilon$ inside the maximum, $u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon)$, so
-$u_t \ge \epsilon$ and the division is safe even for a zero gradient.
+torch adds $\epsilon$ inside the maximum, $n_t = \max(\beta_2 n_{t-1}, |g_t| + \epsilon)$, so
+$n_t \ge \epsilon$ and the division is safe even for a zero gradient.
 
 ## How large is a step?
 
-The paper says $|\Delta_t| \le \alpha$. The first step is exactly $\alpha$ per coordinate
-($m_1/(1 - \beta_1) = g_1$ and $u_1 = |g_1|$). In general, $u_t \ge \beta_2^{k} |g_{t-k}|$
-for every $k$, so $|g_{t-k}| \le u_t\, \beta_2^{-k}$ and (with $\epsilon = 0$)
+The paper says $|\Delta_t| \le \eta$ (the paper's $\alpha$). The first step is exactly $\eta$
+per coordinate ($m_1/(1 - \beta_1) = g_1$ and $n_1 = |g_1|$). In general,
+$n_t \ge \beta_2^{k} |g_{t-k}|$ for every $k$, so $|g_{t-k}| \le n_t\, \beta_2^{-k}$ and
+(with $\epsilon = 0$)
 
 $$
-\frac{|\Delta_t|}{\alpha} \le \frac{1 - \beta_1}{1 - \beta_1^t} \sum_{k=0}^{t-1}
+\frac{|\Delta_t|}{\eta} \le \frac{1 - \beta_1}{1 - \beta_1^t} \sum_{k=0}^{t-1}
 \left(\frac{\beta_1}{\beta_2}\right)^k
 \;\xrightarrow{t \to \infty}\; \frac{1 - \beta_1}{1 - \beta_1/\beta_2} ,
 $$
@@ -137,12 +139,10 @@ class Adamax(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        _check_lr(lr)
-        _check_non_negative("eps", eps, "Invalid epsilon value")
-        betas = _check_betas(betas)
-        _check_non_negative("weight_decay", weight_decay, "Invalid weight_decay value")
-        _check_single_tensor_path(foreach=foreach, capturable=capturable,
-                                  differentiable=differentiable)
+        betas = _check_adam_arguments(
+            lr, betas, eps, weight_decay, foreach=foreach, capturable=capturable,
+            differentiable=differentiable,
+        )
         defaults = dict(
             lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
             maximize=maximize, differentiable=differentiable, capturable=capturable,
@@ -158,9 +158,7 @@ class Adamax(Optimizer):
             group.setdefault("differentiable", False)
             group.setdefault("capturable", False)
             for p in group["params"]:
-                p_state = self.state.get(p, {})
-                if "step" in p_state and not torch.is_tensor(p_state["step"]):
-                    p_state["step"] = torch.tensor(float(p_state["step"]), dtype=_step_dtype())
+                _step_as_tensor(self.state.get(p, {}))
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -170,10 +168,11 @@ class Adamax(Optimizer):
             with torch.enable_grad():
                 loss = closure()
 
-        # Refuse a sparse gradient anywhere before touching any parameter or state.
-        _check_dense_gradients(self)
+        # Refuse a sparse gradient in any group before touching any parameter or state.
+        _check_sparse(type(self).__name__, [p for group in self.param_groups
+                                            for p in group["params"] if p.grad is not None])
         for group in self.param_groups:
-            lr = _to_scalar(group["lr"])
+            lr = _scalar(group["lr"])
             beta1, beta2 = (_scalar(b) for b in group["betas"])
             for param in group["params"]:
                 if param.grad is None:
@@ -219,9 +218,9 @@ def _adamax_update(
 
     # $m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$
     exp_avg.lerp_(grad, 1 - beta1)
-    # $u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon)$: no bias correction.
+    # $n_t = \max(\beta_2 n_{t-1}, |g_t| + \epsilon)$: no bias correction.
     torch.maximum(exp_inf.mul_(beta2), grad.abs().add_(eps), out=exp_inf)
-    # $\theta_t = \theta_{t-1} - \frac{\alpha}{1 - \beta_1^t} \frac{m_t}{u_t}$; the step is
+    # $\theta_t = \theta_{t-1} - \frac{\eta}{1 - \beta_1^t} \frac{m_t}{n_t}$; the step is
     # a number in eager mode and stays a tensor while compiling.
     step_size = lr / (1 - beta1 ** _get_value(state["step"]))
     param.addcdiv_(exp_avg, exp_inf, value=-step_size)
@@ -243,7 +242,7 @@ def p_norm_average(grads: list[float], beta2: float, p: float) -> float:
 
 
 def running_max(grads: list[float], beta2: float) -> float:
-    r"""$u_t = \max(\beta_2 u_{t-1}, |g_t|)$ from $u_0 = 0$ (no $\epsilon$)."""
+    r"""$n_t = \max(\beta_2 n_{t-1}, |g_t|)$ from $n_0 = 0$ (no $\epsilon$)."""
     u = 0.0
     for g in grads:
         u = max(beta2 * u, abs(g))
@@ -251,82 +250,162 @@ def running_max(grads: list[float], beta2: float) -> float:
 
 
 def step_bound(beta1: float, beta2: float, step: int) -> float:
-    r"""The largest $|\Delta_t|/\alpha$ at `step` ($\epsilon = 0$), attained by
+    r"""The largest $|\Delta_t|/\eta$ at `step` ($\epsilon = 0$), attained by
     $|g_{t-k}| \propto \beta_2^{-k}$."""
     ratio = beta1 / beta2
     return (1 - beta1) / (1 - beta1**step) * sum(ratio**k for k in range(step))
 
 
 # ## torch compatibility
-# Small helpers shared, word for word, by the chapters that twin a torch optimizer.
+#
+# Small helpers that make this file behave like `torch.optim`: the step counter's dtype
+# and how it is read, tensor hyper-parameters, argument checks with torch's wording, the
+# switches for torch's other code paths, sparse gradients, and older state dicts. Every
+# chapter that needs one holds the same copy, letter for letter (a test checks), so that
+# each file still stands alone.
 def _step_dtype() -> torch.dtype:
-    # torch keeps the step counter in float64 only when that is the default dtype.
+    """torch keeps `step` in float64 when that is the default dtype, else in float32."""
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
 
-def _scalar(x: float | Tensor) -> float:
-    # A one-element tensor hyper-parameter is read as a Python number.
-    return x.item() if isinstance(x, Tensor) else x
+def _scalar(x: float | Tensor) -> float | Tensor:
+    """A 1-element tensor hyper-parameter as a 0-d tensor, a number as it is.
 
-
-def _to_scalar(x: float | Tensor) -> float | Tensor:
-    # torch's single-tensor path keeps a tensor `lr` a tensor (0-d), so that the scalars
-    # it enters are rounded as torch rounds them.
+    torch's for-loop path computes with the tensor itself (its `_to_scalar`), and so
+    do we: reading it as a Python number would round differently.
+    """
     return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
 
 
-def _get_value(x: Tensor) -> float | Tensor:
-    # A state scalar as a Python number in eager mode, the tensor itself while compiling
-    # (reading it would break the graph), as torch's optimizers do.
+def _get_value(step: Tensor) -> float | Tensor:
+    """The step count for the update's arithmetic, read as torch's `_get_value` reads it.
+
+    In eager mode it is a Python number: one read of a CPU scalar, and the bias
+    corrections are then computed in double precision. Under `torch.compile` it stays a
+    tensor, so the compiled graph reads the live count at every call (a number read while
+    tracing would become a constant of the graph and go stale). We also make it float64
+    there, unlike torch, so that the corrections keep eager's precision: in float32,
+    $1 - 0.999^t$ loses about four of its seven digits to cancellation.
+    """
     if torch.compiler.is_compiling():
-        return x
-    return x.item() if isinstance(x, Tensor) else x
+        return step.to(torch.float64)
+    return step.item()
 
 
-def _check_lr(lr: float | Tensor) -> None:
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError(f"lr must be a float or a 1-element tensor (Tensor lr must be "
-                         f"1-element), got shape {tuple(lr.shape)}")
-    if not 0.0 <= _scalar(lr):
-        raise ValueError(f"lr must be >= 0 (Invalid learning rate: {_scalar(lr)})")
+def _step_as_tensor(state: dict[str, Any]) -> None:
+    """A `step` saved as a plain number (older torch, other libraries) becomes a tensor."""
+    if "step" in state and not torch.is_tensor(state["step"]):
+        state["step"] = torch.tensor(float(state["step"]), dtype=_step_dtype())
 
 
-def _check_non_negative(name: str, value: float, torch_words: str) -> None:
+def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:
+    """`lr` is a number or a 1-element tensor, and not negative; torch's words in brackets."""
+    if isinstance(lr, Tensor):
+        if foreach:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
+        if lr.numel() != 1:
+            raise ValueError(
+                f"lr must be a number or a 1-element tensor, got shape {tuple(lr.shape)} "
+                "(Tensor lr must be 1-element)"
+            )
+    if not 0.0 <= lr:
+        raise ValueError(f"lr must be >= 0, got {lr} (Invalid learning rate: {lr})")
+
+
+def _check_nonnegative(name: str, value: float, torch_words: str) -> None:
+    """`value >= 0` (which also refuses NaN), else a message naming `name` first."""
     if not 0.0 <= value:
-        raise ValueError(f"{name} must be >= 0 ({torch_words}: {value})")
+        raise ValueError(f"{name} must be >= 0, got {value} ({torch_words}: {value})")
 
 
-def _check_betas(betas: tuple[float | Tensor, float | Tensor]) -> tuple[float, float]:
+def _check_betas(
+    betas: tuple[float | Tensor, float | Tensor], foreach: bool | None = None
+) -> tuple[float | Tensor, float | Tensor]:
+    """Two numbers in [0, 1), or two 1-element tensors, which are kept as tensors (0-d).
+
+    A tensor beta stays a tensor, as in torch, because the moments are then updated with
+    tensor arithmetic, which rounds differently from the same update with a number.
+    """
     if len(betas) != 2:
         raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     for i, beta in enumerate(betas):
-        value = float(_scalar(beta))
-        if not 0.0 <= value < 1.0:
-            raise ValueError(f"betas[{i}] must be in [0, 1) "
-                             f"(Invalid beta parameter at index {i}: {value})")
-    return betas[0], betas[1]
+        if isinstance(beta, Tensor):
+            if foreach:
+                raise ValueError(
+                    f"betas[{i}] as a Tensor is not supported for capturable=False and "
+                    "foreach=True"
+                )
+            if beta.numel() != 1:
+                raise ValueError(
+                    f"betas[{i}] must be a number or a 1-element tensor, got shape "
+                    f"{tuple(beta.shape)} (Tensor betas[{i}] must be 1-element)"
+                )
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(
+                f"betas[{i}] must be in [0, 1), got {beta} "
+                f"(Invalid beta parameter at index {i}: {beta})"
+            )
+    if isinstance(betas[0], Tensor) != isinstance(betas[1], Tensor):
+        raise ValueError("betas must be either both floats or both Tensors, got "
+                         f"{type(betas[0]).__name__} and {type(betas[1]).__name__}")
+    return _scalar(betas[0]), _scalar(betas[1])
 
 
-def _check_single_tensor_path(*, foreach: bool | None, capturable: bool = False,
-                              differentiable: bool = False) -> None:
-    # The chapters run torch's single-tensor path on the CPU: the switches for the other
-    # paths are accepted only in their "off" setting, never silently ignored.
-    if foreach:
-        raise ValueError("foreach=True is not supported: this chapter runs the for-loop path")
-    if capturable:
-        raise ValueError("capturable=True is not supported: this chapter runs on the CPU path")
-    if differentiable:
-        raise ValueError("differentiable=True is not supported")
+def _check_paths(
+    *,
+    foreach: bool | None = None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
+) -> None:
+    """Refuse the switches of torch's other code paths: this file is the for-loop path.
+
+    Their "off" values are accepted, so code written for torch runs unchanged; an "on"
+    value fails here rather than being silently ignored.
+    """
+    for name, value, off in (("foreach", foreach, "None or False"),
+                             ("fused", fused, "None or False"),
+                             ("capturable", capturable, "False"),
+                             ("differentiable", differentiable, "False")):
+        if value:
+            raise ValueError(
+                f"{name}=True is not supported: this file runs torch's single-tensor "
+                f"(for-loop) path; pass {name}={off}"
+            )
 
 
-def _check_dense_gradients(opt: Optimizer) -> None:
-    for group in opt.param_groups:
-        for p in group["params"]:
-            if p.grad is not None and p.grad.is_sparse:
-                raise RuntimeError(f"{type(opt).__name__} does not support sparse gradients")
+def _check_sparse(name: str, params: Iterable[Tensor], why: str = "") -> None:
+    """Refuse a sparse gradient anywhere in the group before any parameter moves.
+
+    torch checks the whole group first too, so a step that fails changes nothing.
+    """
+    if any(p.grad is not None and p.grad.is_sparse for p in params):
+        raise RuntimeError(f"{name} does not support sparse gradients{why}")
 
 
-#
+def _check_adam_arguments(
+    lr: float | Tensor,
+    betas: tuple[float | Tensor, float | Tensor],
+    eps: float,
+    weight_decay: float,
+    *,
+    foreach: bool | None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
+) -> tuple[float | Tensor, float | Tensor]:
+    """torch's checks for the Adam family, in torch's order; returns the betas."""
+    _check_lr(lr, foreach)
+    _check_nonnegative("eps", eps, "Invalid epsilon value")
+    betas = _check_betas(betas, foreach)
+    _check_nonnegative("weight_decay", weight_decay, "Invalid weight_decay value")
+    _check_paths(foreach=foreach, fused=fused, capturable=capturable,
+                 differentiable=differentiable)
+    return betas
+
+
 def main(argv: list[str] | None = None) -> None:
     """Draw the p-norm averages approaching the running maximum, and the rate in p."""
     import argparse
@@ -348,7 +427,7 @@ def main(argv: list[str] | None = None) -> None:
     grads = grads.tolist()
     ts = range(1, steps + 1)
 
-    # u_t read from the optimizer's own state (eps = 0).
+    # n_t read from the optimizer's own state (eps = 0).
     p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     opt = Adamax([p], betas=(0.9, beta2), eps=0.0)
     u = []
@@ -358,7 +437,7 @@ def main(argv: list[str] | None = None) -> None:
         u.append(opt.state[p]["exp_inf"].item())
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    left.plot(ts, u, color="lightgray", lw=5, label=r"$u_t$ (Adamax state)")
+    left.plot(ts, u, color="lightgray", lw=5, label=r"$n_t$ (Adamax state)")
     for power in (2, 8, 32, 128):
         left.plot(ts, [p_norm_average(grads[:t], beta2, power) for t in ts], lw=1,
                   label=f"$p$ = {power}")
@@ -371,7 +450,7 @@ def main(argv: list[str] | None = None) -> None:
     ratio = [p_norm_average(grads, beta2, q) / u[-1] for q in powers]
     low = [(1 - beta2**q) ** (1 / q) for q in powers]
     high = [((1 - beta2**q) * steps) ** (1 / q) for q in powers]
-    right.semilogx(powers, ratio, "o-", label=r"$v_t^{1/p} / u_t$ at $t$ = 150")
+    right.semilogx(powers, ratio, "o-", label=r"$v_t^{1/p} / n_t$ at $t$ = 150")
     right.semilogx(powers, low, "k:", label=r"$(1-\beta_2^p)^{1/p}$")
     right.semilogx(powers, high, "k--", label=r"$((1-\beta_2^p)\,t)^{1/p}$")
     right.axhline(1.0, color="gray", lw=0.8)

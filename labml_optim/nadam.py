@@ -21,36 +21,36 @@ of the MLCommons AlgoPerf prize-qualification baselines.
 Classical momentum keeps a running sum $b_t$ of gradients and steps along it,
 
 $$
-b_t = \mu b_{t-1} + \nabla f(\theta_{t-1}), \qquad \theta_t = \theta_{t-1} - \alpha b_t .
+b_t = \mu b_{t-1} + \nabla f(\theta_{t-1}), \qquad \theta_t = \theta_{t-1} - \eta b_t .
 $$
 
 Nesterov's method evaluates the gradient where momentum is about to carry the parameters,
-at $\theta_{t-1} - \alpha\mu b_{t-1}$, instead of at $\theta_{t-1}$:
+at $\theta_{t-1} - \eta\mu b_{t-1}$, instead of at $\theta_{t-1}$:
 
 $$
-b_t = \mu b_{t-1} + \nabla f(\theta_{t-1} - \alpha\mu b_{t-1}), \qquad
-\theta_t = \theta_{t-1} - \alpha b_t .
+b_t = \mu b_{t-1} + \nabla f(\theta_{t-1} - \eta\mu b_{t-1}), \qquad
+\theta_t = \theta_{t-1} - \eta b_t .
 $$
 
 That needs the gradient at a point we do not store. Store the look-ahead point instead,
-$\phi_t = \theta_t - \alpha\mu b_t$, so that the gradient is taken at $\phi_{t-1}$; call it
-$g_t = \nabla f(\phi_{t-1})$. Then
+$\tilde\theta_t = \theta_t - \eta\mu b_t$, so that the gradient is taken at
+$\tilde\theta_{t-1}$; call it $g_t = \nabla f(\tilde\theta_{t-1})$. Then
 
 $$
 \begin{aligned}
-\phi_t &= \theta_t - \alpha\mu b_t
-       = \theta_{t-1} - \alpha b_t - \alpha\mu b_t \\
-       &= \phi_{t-1} + \alpha\mu b_{t-1} - \alpha b_t - \alpha\mu b_t \\
-       &= \phi_{t-1} + \alpha\mu b_{t-1} - \alpha(\mu b_{t-1} + g_t) - \alpha\mu b_t \\
-       &= \phi_{t-1} - \alpha\,(g_t + \mu b_t) .
+\tilde\theta_t &= \theta_t - \eta\mu b_t
+       = \theta_{t-1} - \eta b_t - \eta\mu b_t \\
+       &= \tilde\theta_{t-1} + \eta\mu b_{t-1} - \eta b_t - \eta\mu b_t \\
+       &= \tilde\theta_{t-1} + \eta\mu b_{t-1} - \eta(\mu b_{t-1} + g_t) - \eta\mu b_t \\
+       &= \tilde\theta_{t-1} - \eta\,(g_t + \mu b_t) .
 \end{aligned}
 $$
 
 Compare the two updates written with the same buffer $b_t = \mu b_{t-1} + g_t$:
 
 $$
-\text{classical: } \theta_t = \theta_{t-1} - \alpha\,(g_t + \mu b_{t-1}), \qquad
-\text{Nesterov: } \phi_t = \phi_{t-1} - \alpha\,(g_t + \mu b_t) .
+\text{classical: } \theta_t = \theta_{t-1} - \eta\,(g_t + \mu b_{t-1}), \qquad
+\text{Nesterov: } \tilde\theta_t = \tilde\theta_{t-1} - \eta\,(g_t + \mu b_t) .
 $$
 
 Both add the current gradient and a momentum term; Nesterov's momentum term is the one the
@@ -75,7 +75,7 @@ the next step will use, $\beta_1 m_t$ corrected as step $t + 1$ will correct it:
 $$
 \bar m_t = \frac{\beta_1\, m_t}{1 - \beta_1^{t+1}} + \frac{(1 - \beta_1)\, g_t}{1 - \beta_1^t},
 \qquad
-\theta_t = \theta_{t-1} - \alpha\,\frac{\bar m_t}{\sqrt{\hat v_t} + \epsilon} ,
+\theta_t = \theta_{t-1} - \eta\,\frac{\bar m_t}{\sqrt{\hat v_t} + \epsilon} ,
 $$
 
 with $v_t$, $\hat v_t$ and $\epsilon$ exactly as in Adam. Unrolled, $\bar m_t$ is a weighted
@@ -87,15 +87,16 @@ weight in Adam.
 ## The momentum schedule $\mu_t$ and the product term
 
 Dozat also lets the momentum coefficient grow during training, and torch follows Keras in
-using his schedule, with $\psi$ the `momentum_decay` argument (default $0.004 = 1/250$):
+using his schedule, with $\nu$ the `momentum_decay` argument (default $0.004 = 1/250$; torch's
+documentation calls it psi):
 
 $$
-\mu_t = \beta_1 \left(1 - \tfrac12\, 0.96^{\,t\psi}\right) .
+\mu_t = \beta_1 \left(1 - \tfrac12\, 0.96^{\,t\nu}\right) .
 $$
 
 It starts at $\mu_1 = 0.4501$ for $\beta_1 = 0.9$, about half of $\beta_1$, and rises towards
-$\beta_1$: it is halfway ($\mu_t = 0.75\,\beta_1$) when $0.96^{t\psi} = \tfrac12$, that is at
-$t = \ln 2 / (\psi \ln(1/0.96)) \approx 4245$, and within 1 % of $\beta_1$ from
+$\beta_1$: it is halfway ($\mu_t = 0.75\,\beta_1$) when $0.96^{t\nu} = \tfrac12$, that is at
+$t = \ln 2 / (\nu \ln(1/0.96)) \approx 4245$, and within 1 % of $\beta_1$ from
 $t \approx 23958$. Note that `momentum_decay=0` does not switch the schedule off: it fixes
 $\mu_t = \beta_1/2$ for good. A large `momentum_decay` gives the constant $\mu_t = \beta_1$.
 
@@ -117,7 +118,7 @@ $\mu_{t+1}$ is recomputed each step.
 
 torch, like Keras, still updates $m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$ with the
 constant $\beta_1$, whose missing weight is $\beta_1^t$, not $\prod \mu_i$. For a constant
-gradient $g$, $m_t = (1 - \beta_1^t)\, g$ and the step is $\alpha s_t$ (with
+gradient $g$, $m_t = (1 - \beta_1^t)\, g$ and the step is $\eta s_t$ (with
 $\epsilon = 0$, $\hat v_t = g^2$) where
 
 $$
@@ -131,16 +132,16 @@ up to 27 % shorter than Adam's. Without the schedule (constant $\mu_t = \beta_1$
 is $s_1 = 1 + \beta_1/(1 + \beta_1) = 1.474$ times Adam's. Late in training both give
 $s_t \to \mu_{t+1} + 1 - \mu_t \approx 1$. The tests measure $s_t$ on the optimizer.
 
-![Left: the momentum schedule mu_t for three values of psi. Right: the step on a constant
+![Left: the momentum schedule mu_t for three values of nu. Right: the step on a constant
 gradient, relative to Adam's, with torch's schedule and with a constant mu = beta1](nadam.png)
 
 ## Weight decay and NAdamW
 
 `weight_decay` $\lambda$ adds $\lambda\theta_{t-1}$ to the gradient (an L2 penalty), so the
 decay goes through both averages and through the $(1 - \mu_t) g_t$ term. With
-`decoupled_weight_decay=True` the parameter is shrunk by $1 - \alpha\lambda$ first and the
+`decoupled_weight_decay=True` the parameter is shrunk by $1 - \eta\lambda$ first and the
 averages see only the loss gradient: this is NAdamW, as [AdamW](adamw.md) is to Adam. The
-tests check that one NAdamW step equals one undecayed NAdam step from $(1 - \alpha\lambda)\theta$.
+tests check that one NAdamW step equals one undecayed NAdam step from $(1 - \eta\lambda)\theta$.
 """
 
 from __future__ import annotations
@@ -176,13 +177,11 @@ class NAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        _check_lr(lr)
-        _check_non_negative("eps", eps, "Invalid epsilon value")
-        betas = _check_betas(betas)
-        _check_non_negative("weight_decay", weight_decay, "Invalid weight_decay value")
-        _check_non_negative("momentum_decay", momentum_decay, "Invalid momentum_decay value")
-        _check_single_tensor_path(foreach=foreach, capturable=capturable,
-                                  differentiable=differentiable)
+        betas = _check_adam_arguments(
+            lr, betas, eps, weight_decay, foreach=foreach, capturable=capturable,
+            differentiable=differentiable,
+        )
+        _check_nonnegative("momentum_decay", momentum_decay, "Invalid momentum_decay value")
         defaults = dict(
             lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
             momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
@@ -202,9 +201,10 @@ class NAdam(Optimizer):
             group.setdefault("decoupled_weight_decay", False)
             for p in group["params"]:
                 p_state = self.state.get(p, {})
-                for key in ("step", "mu_product"):
-                    if key in p_state and not torch.is_tensor(p_state[key]):
-                        p_state[key] = torch.tensor(float(p_state[key]), dtype=_step_dtype())
+                _step_as_tensor(p_state)
+                if "mu_product" in p_state and not torch.is_tensor(p_state["mu_product"]):
+                    p_state["mu_product"] = torch.tensor(float(p_state["mu_product"]),
+                                                         dtype=_step_dtype())
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -214,10 +214,11 @@ class NAdam(Optimizer):
             with torch.enable_grad():
                 loss = closure()
 
-        # Refuse a sparse gradient anywhere before touching any parameter or state.
-        _check_dense_gradients(self)
+        # Refuse a sparse gradient in any group before touching any parameter or state.
+        _check_sparse(type(self).__name__, [p for group in self.param_groups
+                                            for p in group["params"] if p.grad is not None])
         for group in self.param_groups:
-            lr = _to_scalar(group["lr"])
+            lr = _scalar(group["lr"])
             beta1, beta2 = (_scalar(b) for b in group["betas"])
             for param in group["params"]:
                 if param.grad is None:
@@ -278,7 +279,7 @@ def _nadam_update(
         else:
             grad = grad.add(param, alpha=weight_decay)
 
-    # $\mu_t = \beta_1(1 - \frac12 0.96^{t\psi})$ and the next step's $\mu_{t+1}$.
+    # $\mu_t = \beta_1(1 - \frac12 0.96^{t\nu})$ and the next step's $\mu_{t+1}$.
     mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
     mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
     # `mu_product` $= \prod_{i \le t} \mu_i$, kept in the state.
@@ -291,7 +292,7 @@ def _nadam_update(
     # $\sqrt{\hat v_t} + \epsilon$ with $\hat v_t = v_t / (1 - \beta_2^t)$.
     denom = exp_avg_sq.div(bias_correction2).sqrt().add_(eps)
 
-    # $\theta_t = \theta_{t-1} - \alpha \bar m_t / (\sqrt{\hat v_t} + \epsilon)$ as two
+    # $\theta_t = \theta_{t-1} - \eta \bar m_t / (\sqrt{\hat v_t} + \epsilon)$ as two
     # terms: the current gradient with weight $(1 - \mu_t)/(1 - \prod_{i \le t}\mu_i)$ ...
     product = _get_value(mu_product)
     param.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - product))
@@ -302,7 +303,7 @@ def _nadam_update(
 
 #
 def momentum_schedule(t: float, beta1: float = 0.9, momentum_decay: float = 4e-3) -> float:
-    r"""$\mu_t = \beta_1 (1 - \frac12\, 0.96^{t\psi})$."""
+    r"""$\mu_t = \beta_1 (1 - \frac12\, 0.96^{t\nu})$."""
     return beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
 
 
@@ -332,75 +333,155 @@ def gradient_weights(t: int, beta1: float = 0.9, momentum_decay: float = 4e-3) -
 
 
 # ## torch compatibility
-# Small helpers shared, word for word, by the chapters that twin a torch optimizer.
+#
+# Small helpers that make this file behave like `torch.optim`: the step counter's dtype
+# and how it is read, tensor hyper-parameters, argument checks with torch's wording, the
+# switches for torch's other code paths, sparse gradients, and older state dicts. Every
+# chapter that needs one holds the same copy, letter for letter (a test checks), so that
+# each file still stands alone.
 def _step_dtype() -> torch.dtype:
-    # torch keeps the step counter in float64 only when that is the default dtype.
+    """torch keeps `step` in float64 when that is the default dtype, else in float32."""
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
 
-def _scalar(x: float | Tensor) -> float:
-    # A one-element tensor hyper-parameter is read as a Python number.
-    return x.item() if isinstance(x, Tensor) else x
+def _scalar(x: float | Tensor) -> float | Tensor:
+    """A 1-element tensor hyper-parameter as a 0-d tensor, a number as it is.
 
-
-def _to_scalar(x: float | Tensor) -> float | Tensor:
-    # torch's single-tensor path keeps a tensor `lr` a tensor (0-d), so that the scalars
-    # it enters are rounded as torch rounds them.
+    torch's for-loop path computes with the tensor itself (its `_to_scalar`), and so
+    do we: reading it as a Python number would round differently.
+    """
     return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
 
 
-def _get_value(x: Tensor) -> float | Tensor:
-    # A state scalar as a Python number in eager mode, the tensor itself while compiling
-    # (reading it would break the graph), as torch's optimizers do.
+def _get_value(step: Tensor) -> float | Tensor:
+    """The step count for the update's arithmetic, read as torch's `_get_value` reads it.
+
+    In eager mode it is a Python number: one read of a CPU scalar, and the bias
+    corrections are then computed in double precision. Under `torch.compile` it stays a
+    tensor, so the compiled graph reads the live count at every call (a number read while
+    tracing would become a constant of the graph and go stale). We also make it float64
+    there, unlike torch, so that the corrections keep eager's precision: in float32,
+    $1 - 0.999^t$ loses about four of its seven digits to cancellation.
+    """
     if torch.compiler.is_compiling():
-        return x
-    return x.item() if isinstance(x, Tensor) else x
+        return step.to(torch.float64)
+    return step.item()
 
 
-def _check_lr(lr: float | Tensor) -> None:
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError(f"lr must be a float or a 1-element tensor (Tensor lr must be "
-                         f"1-element), got shape {tuple(lr.shape)}")
-    if not 0.0 <= _scalar(lr):
-        raise ValueError(f"lr must be >= 0 (Invalid learning rate: {_scalar(lr)})")
+def _step_as_tensor(state: dict[str, Any]) -> None:
+    """A `step` saved as a plain number (older torch, other libraries) becomes a tensor."""
+    if "step" in state and not torch.is_tensor(state["step"]):
+        state["step"] = torch.tensor(float(state["step"]), dtype=_step_dtype())
 
 
-def _check_non_negative(name: str, value: float, torch_words: str) -> None:
+def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:
+    """`lr` is a number or a 1-element tensor, and not negative; torch's words in brackets."""
+    if isinstance(lr, Tensor):
+        if foreach:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
+        if lr.numel() != 1:
+            raise ValueError(
+                f"lr must be a number or a 1-element tensor, got shape {tuple(lr.shape)} "
+                "(Tensor lr must be 1-element)"
+            )
+    if not 0.0 <= lr:
+        raise ValueError(f"lr must be >= 0, got {lr} (Invalid learning rate: {lr})")
+
+
+def _check_nonnegative(name: str, value: float, torch_words: str) -> None:
+    """`value >= 0` (which also refuses NaN), else a message naming `name` first."""
     if not 0.0 <= value:
-        raise ValueError(f"{name} must be >= 0 ({torch_words}: {value})")
+        raise ValueError(f"{name} must be >= 0, got {value} ({torch_words}: {value})")
 
 
-def _check_betas(betas: tuple[float | Tensor, float | Tensor]) -> tuple[float, float]:
+def _check_betas(
+    betas: tuple[float | Tensor, float | Tensor], foreach: bool | None = None
+) -> tuple[float | Tensor, float | Tensor]:
+    """Two numbers in [0, 1), or two 1-element tensors, which are kept as tensors (0-d).
+
+    A tensor beta stays a tensor, as in torch, because the moments are then updated with
+    tensor arithmetic, which rounds differently from the same update with a number.
+    """
     if len(betas) != 2:
         raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     for i, beta in enumerate(betas):
-        value = float(_scalar(beta))
-        if not 0.0 <= value < 1.0:
-            raise ValueError(f"betas[{i}] must be in [0, 1) "
-                             f"(Invalid beta parameter at index {i}: {value})")
-    return betas[0], betas[1]
+        if isinstance(beta, Tensor):
+            if foreach:
+                raise ValueError(
+                    f"betas[{i}] as a Tensor is not supported for capturable=False and "
+                    "foreach=True"
+                )
+            if beta.numel() != 1:
+                raise ValueError(
+                    f"betas[{i}] must be a number or a 1-element tensor, got shape "
+                    f"{tuple(beta.shape)} (Tensor betas[{i}] must be 1-element)"
+                )
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(
+                f"betas[{i}] must be in [0, 1), got {beta} "
+                f"(Invalid beta parameter at index {i}: {beta})"
+            )
+    if isinstance(betas[0], Tensor) != isinstance(betas[1], Tensor):
+        raise ValueError("betas must be either both floats or both Tensors, got "
+                         f"{type(betas[0]).__name__} and {type(betas[1]).__name__}")
+    return _scalar(betas[0]), _scalar(betas[1])
 
 
-def _check_single_tensor_path(*, foreach: bool | None, capturable: bool = False,
-                              differentiable: bool = False) -> None:
-    # The chapters run torch's single-tensor path on the CPU: the switches for the other
-    # paths are accepted only in their "off" setting, never silently ignored.
-    if foreach:
-        raise ValueError("foreach=True is not supported: this chapter runs the for-loop path")
-    if capturable:
-        raise ValueError("capturable=True is not supported: this chapter runs on the CPU path")
-    if differentiable:
-        raise ValueError("differentiable=True is not supported")
+def _check_paths(
+    *,
+    foreach: bool | None = None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
+) -> None:
+    """Refuse the switches of torch's other code paths: this file is the for-loop path.
+
+    Their "off" values are accepted, so code written for torch runs unchanged; an "on"
+    value fails here rather than being silently ignored.
+    """
+    for name, value, off in (("foreach", foreach, "None or False"),
+                             ("fused", fused, "None or False"),
+                             ("capturable", capturable, "False"),
+                             ("differentiable", differentiable, "False")):
+        if value:
+            raise ValueError(
+                f"{name}=True is not supported: this file runs torch's single-tensor "
+                f"(for-loop) path; pass {name}={off}"
+            )
 
 
-def _check_dense_gradients(opt: Optimizer) -> None:
-    for group in opt.param_groups:
-        for p in group["params"]:
-            if p.grad is not None and p.grad.is_sparse:
-                raise RuntimeError(f"{type(opt).__name__} does not support sparse gradients")
+def _check_sparse(name: str, params: Iterable[Tensor], why: str = "") -> None:
+    """Refuse a sparse gradient anywhere in the group before any parameter moves.
+
+    torch checks the whole group first too, so a step that fails changes nothing.
+    """
+    if any(p.grad is not None and p.grad.is_sparse for p in params):
+        raise RuntimeError(f"{name} does not support sparse gradients{why}")
 
 
-#
+def _check_adam_arguments(
+    lr: float | Tensor,
+    betas: tuple[float | Tensor, float | Tensor],
+    eps: float,
+    weight_decay: float,
+    *,
+    foreach: bool | None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
+) -> tuple[float | Tensor, float | Tensor]:
+    """torch's checks for the Adam family, in torch's order; returns the betas."""
+    _check_lr(lr, foreach)
+    _check_nonnegative("eps", eps, "Invalid epsilon value")
+    betas = _check_betas(betas, foreach)
+    _check_nonnegative("weight_decay", weight_decay, "Invalid weight_decay value")
+    _check_paths(foreach=foreach, fused=fused, capturable=capturable,
+                 differentiable=differentiable)
+    return betas
+
+
 def main(argv: list[str] | None = None) -> None:
     """Draw the momentum schedule and NAdam's step on a constant gradient."""
     import argparse
@@ -420,18 +501,18 @@ def main(argv: list[str] | None = None) -> None:
     ts = [round(10 ** (k / 20)) for k in range(0, 101)]
     for psi, style in ((4e-3, "-"), (4e-2, "--"), (0.0, ":")):
         left.semilogx(ts, [momentum_schedule(t, beta1, psi) for t in ts], style,
-                      label=rf"$\psi$ = {psi:g}")
+                      label=rf"$\nu$ = {psi:g}")
     left.axhline(beta1, color="gray", lw=0.8)
     left.axvline(4245, color="tab:blue", lw=0.8, alpha=0.5)
     left.set_xlabel("step $t$")
     left.set_ylabel(r"$\mu_t$")
-    left.set_title(r"$\mu_t = \beta_1(1 - \frac{1}{2}0.96^{t\psi})$, $\beta_1 = 0.9$")
+    left.set_title(r"$\mu_t = \beta_1(1 - \frac{1}{2}0.96^{t\nu})$, $\beta_1 = 0.9$")
     left.legend(loc="upper left")
 
     # Measured on the optimizer itself: a constant gradient of 1, eps = 0, lr = 1, and the
     # parameter reset to 0 before each step so that the step is read without rounding.
     steps = list(range(1, 61))
-    for psi, label in ((4e-3, r"torch default, $\psi$ = 0.004"),
+    for psi, label in ((4e-3, r"torch default, $\nu$ = 0.004"),
                        (1e4, r"constant $\mu_t = \beta_1$")):
         p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
         opt = NAdam([p], lr=1.0, betas=(beta1, 0.999), eps=0.0, momentum_decay=psi)
@@ -444,7 +525,7 @@ def main(argv: list[str] | None = None) -> None:
         right.plot(steps, measured, "o-", ms=3, label=label)
     right.axhline(1.0, color="gray", ls="--", label="Adam")
     right.set_xlabel("step $t$")
-    right.set_ylabel(r"step / ($\alpha$ sign $g$)")
+    right.set_ylabel(r"step / ($\eta$ sign $g$)")
     right.set_title("step on a constant gradient")
     right.legend()
     fig.tight_layout()

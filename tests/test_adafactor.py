@@ -10,13 +10,14 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from optim_conformance import (
+from pytorch_optimizer import AdaFactor as ReferenceAdaFactor
+from support.optim_conformance import (
     check_compiled_step_equals_eager,
     check_failing_step_changes_nothing,
     check_optim_db_errors,
     optim_db_kwargs,
 )
-from optim_harness import (
+from support.optim_harness import (
     apply_step,
     assert_same_state,
     bind,
@@ -25,7 +26,6 @@ from optim_harness import (
     make_gradients,
     make_params,
 )
-from pytorch_optimizer import AdaFactor as ReferenceAdaFactor
 
 from labml_optim.adafactor import (
     Adafactor,
@@ -122,7 +122,7 @@ def test_groups_with_their_own_hyperparameters() -> None:
 @pytest.mark.parametrize("kw", [{}, {"weight_decay": 0.1, "lr": 0.02}, {"d": 1.5}])
 def test_state_dict_both_ways(kw: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     """The harness's transfer check, on the parameters torch can step."""
-    import optim_harness
+    from support import optim_harness
 
     monkeypatch.setattr(optim_harness, "SHAPES", tuple(s for s in optim_harness.SHAPES
                                                       if math.prod(s)))

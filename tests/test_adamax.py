@@ -9,13 +9,13 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from optim_conformance import (
+from support.optim_conformance import (
     check_compiled_step_equals_eager,
     check_failing_step_changes_nothing,
     check_optim_db_errors,
     check_optim_db_inputs,
 )
-from optim_harness import (
+from support.optim_harness import (
     apply_step,
     bind,
     check_complex_matches_real_view,

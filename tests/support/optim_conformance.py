@@ -13,7 +13,9 @@ import warnings
 from collections.abc import Callable
 
 import torch
-from optim_harness import (
+from torch.testing._internal.common_optimizers import OptimizerErrorEnum, optim_db
+
+from support.optim_harness import (
     OptimizerFactory,
     apply_step,
     assert_same_state,
@@ -22,7 +24,6 @@ from optim_harness import (
     make_gradients,
     make_params,
 )
-from torch.testing._internal.common_optimizers import OptimizerErrorEnum, optim_db
 
 
 def optim_info(torch_cls: type) -> object:
