@@ -11,12 +11,6 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytorch_optimizer import AdaFactor as ReferenceAdaFactor
-from support.optim_conformance import (
-    check_compiled_step_equals_eager,
-    check_failing_step_changes_nothing,
-    check_optim_db_errors,
-    optim_db_kwargs,
-)
 from support.optim_harness import (
     apply_step,
     assert_same_state,
@@ -172,18 +166,10 @@ def test_zero_size_parameter_counts_its_step_where_torch_fails() -> None:
         torch.optim.Adafactor([q]).step()
 
 
-# ## torch's conformance data and compile
-
-
-def test_optim_db_error_inputs() -> None:
-    assert check_optim_db_errors(Adafactor, torch.optim.Adafactor) >= 10
-
-
-def test_optim_db_inputs_equal_torch() -> None:
-    cases = optim_db_kwargs(torch.optim.Adafactor)
-    assert len(cases) == 5
-    for _, kwargs in cases:
-        parity(ours(**kwargs), theirs(**kwargs), steps=20)
+# ## Arguments
+#
+# torch's optim_db data (error inputs, argument sets) and the compiled step run for
+# every chapter in test_torch_conformance.py and test_compile.py.
 
 
 @pytest.mark.parametrize(("argument", "value", "start", "torch_words"), [
@@ -209,13 +195,6 @@ def test_foreach_and_unknown_placement_are_refused() -> None:
         Adafactor([torch.nn.Parameter(torch.ones(1))], eps_placement="tf")
 
 
-def test_failing_step_changes_nothing_sparse() -> None:
-    def sparse_last(params):
-        params[-1].grad = params[-1].grad.to_sparse()
-
-    check_failing_step_changes_nothing(ours(weight_decay=0.1), sparse_last)
-
-
 def test_failing_step_changes_nothing_complex_in_a_later_group() -> None:
     """torch checks each group as it reaches it, after updating the groups before; we check
     every group first, so the real parameters of the first group are left alone too."""
@@ -237,14 +216,6 @@ def test_failing_step_changes_nothing_complex_in_a_later_group() -> None:
         for key, value in opt.state[p].items():
             assert torch.equal(value, state[i][key])
     assert z not in opt.state
-
-
-def test_compiled_step_equals_eager_without_graph_breaks() -> None:
-    """Eager reads the step and the two norms as Python numbers (as torch does); compiled,
-    they stay float32 tensors and min/max become clamp, so the scalars round differently:
-    equal to 1e-6, and no graph break (torch's own for-loop breaks the graph at `.item()`)."""
-    for kw in ({"weight_decay": 0.1}, {"eps_placement": "paper", "d": 1.5}):
-        check_compiled_step_equals_eager(ours(**kw), atol=1e-6, params=nonempty_params())
 
 
 # ## The paper's epsilon placement, against pytorch-optimizer

@@ -9,12 +9,6 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.optim_conformance import (
-    check_compiled_step_equals_eager,
-    check_failing_step_changes_nothing,
-    check_optim_db_errors,
-    check_optim_db_inputs,
-)
 from support.optim_harness import (
     apply_step,
     bind,
@@ -115,15 +109,10 @@ def test_old_state_dict_with_plain_number_step_loads() -> None:
     assert all(s["step"].dtype == torch.float32 for s in fresh.state.values())
 
 
-# ## torch's conformance data and compile
-
-
-def test_optim_db_error_inputs() -> None:
-    assert check_optim_db_errors(Adamax, torch.optim.Adamax) >= 7
-
-
-def test_optim_db_inputs_equal_torch() -> None:
-    assert check_optim_db_inputs(ours, theirs, torch.optim.Adamax, steps=20) == 5
+# ## Arguments
+#
+# torch's optim_db data (error inputs, argument sets) and the compiled step run for
+# every chapter in test_torch_conformance.py and test_compile.py.
 
 
 @pytest.mark.parametrize(("argument", "value", "torch_words"), [
@@ -145,19 +134,6 @@ def test_argument_errors_name_the_argument(argument, value, torch_words) -> None
 def test_other_paths_are_refused(switch: str) -> None:
     with pytest.raises(ValueError, match=f"^{switch}"):
         Adamax([torch.nn.Parameter(torch.ones(1))], **{switch: True})
-
-
-def test_failing_step_changes_nothing() -> None:
-    def sparse_last(params):
-        params[-1].grad = params[-1].grad.to_sparse()
-
-    check_failing_step_changes_nothing(ours(weight_decay=0.1), sparse_last)
-
-
-def test_compiled_step_equals_eager() -> None:
-    """The step size lr / (1 - beta1^t) is a float64 number in eager mode and a float32
-    tensor in the graph, so the two agree to its rounding, not bitwise."""
-    check_compiled_step_equals_eager(ours(lr=0.01, weight_decay=0.1), atol=1e-6)
 
 
 # ## The infinity-norm limit
