@@ -156,6 +156,20 @@ def candidates() -> dict[str, dict[str, Factory]]:
     ours_muon = optional("labml_optim.muon", "Muon")
     if ours_muon is not None:
         table["Muon"]["labml_optim"] = muon(ours_muon)
+
+    # Twins of NAdam, Adamax and Adafactor: torch's for-loop and foreach paths (they have no
+    # fused one) and ours; the compiled rows come from `bench`.
+    twins = {
+        "NAdam": (o.NAdam, "labml_optim.nadam", "NAdam", {"lr": 2e-3}),
+        "Adamax": (o.Adamax, "labml_optim.adamax", "Adamax", {"lr": 2e-3}),
+        "Adafactor": (o.Adafactor, "labml_optim.adafactor", "Adafactor", {"lr": 1e-2}),
+    }
+    for algorithm, (torch_cls, module, name, kwargs) in twins.items():
+        variants = torch_variants(torch_cls, **kwargs)
+        table[algorithm] = {k: variants[k] for k in ("torch for-loop", "torch foreach")}
+        cls = optional(module, name)
+        if cls is not None:
+            table[algorithm]["labml_optim"] = lambda p, c=cls, k=kwargs: c(p, **k)
     return table
 
 

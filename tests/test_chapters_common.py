@@ -329,6 +329,9 @@ TORCH_COUNTERPART = {
     "AdamW": torch.optim.AdamW,
     "RAdam": torch.optim.RAdam,
     "AMSGrad": torch.optim.Adam,  # Adam(amsgrad=True): no `amsgrad` switch of its own
+    "NAdam": torch.optim.NAdam,
+    "Adamax": torch.optim.Adamax,
+    "Adafactor": torch.optim.Adafactor,
 }
 
 

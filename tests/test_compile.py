@@ -38,7 +38,9 @@ CLASSES = {cls.__name__: cls for cls in optimizer_classes()}
 # One case per optimizer with its defaults at lr 1e-2, plus the cases whose update takes
 # another branch: LAMB without adaptation (Adam's step, where the stale count showed),
 # Adagrad's lr_decay (which reads the count), Adam-2k's frozen steps, RAdam's decoupled
-# decay (skipped before the threshold) and the corrected AMSGrad maximum.
+# decay (skipped before the threshold), the corrected AMSGrad maximum, NAdam's two kinds of
+# decay, Adamax's L2 decay, and Adafactor's decoupled decay and the paper's placement of
+# epsilon_1 with another clipping threshold.
 EXTRA = {
     "LAMB": [{"adapt": False, "weight_decay": 0.1}],
     "Adagrad": [{"lr_decay": 0.1}],
@@ -47,6 +49,9 @@ EXTRA = {
                "degenerated_to_sgd": False}],
     "AMSGrad": [{"max_of": "corrected"}],
     "Muon": [{"nesterov": False, "adjust_lr_fn": "match_rms_adamw"}],
+    "NAdam": [{"weight_decay": 0.1}, {"weight_decay": 0.1, "decoupled_weight_decay": True}],
+    "Adamax": [{"weight_decay": 0.1}],
+    "Adafactor": [{"weight_decay": 0.1}, {"eps_placement": "paper", "d": 1.5}],
 }
 # Optimizers that, like torch.optim.Muon, take only matrices: their second parameter is a
 # wide matrix instead of a vector.

@@ -17,7 +17,11 @@ from support.chapters import PACKAGE, chapter_names, optimizer_classes
 HEADING = "# ## torch compatibility"
 # Names that meant the same things before the footer had one set of names.
 RETIRED = {"_scalar_dtype", "_as_scalar", "_check_compat_flags", "check_adam_arguments",
-           "_check_arguments", "_steps_to_tensors"}
+           "_check_arguments", "_steps_to_tensors",
+           # NAdam's, Adamax's and Adafactor's first names for _scalar, _check_nonnegative,
+           # _check_paths and _check_sparse
+           "_to_scalar", "_check_non_negative", "_check_single_tensor_path",
+           "_check_dense_gradients"}
 OPTIMIZER_CHAPTERS = sorted({c.__module__.rsplit(".", 1)[-1] for c in optimizer_classes()})
 
 

@@ -108,6 +108,11 @@ RETIRED = [
     ("radam", r"\\tau|\\mu(?![A-Za-z])", "tau is dampening, mu momentum"),
     ("adam", r"\\gamma|\\delta", "gamma is a clipping constant, delta Adagrad's lr_decay"),
     ("rmsprop", r"(?<![A-Za-z\\])q_t|(?<![A-Za-z\\])s_t", "s_t is AdaBelief's"),
+    ("nadam", r"\\psi|ψ|\\phi|φ", "momentum decay is nu, the look-ahead point tilde theta"),
+    ("adamax", r"(?<![A-Za-z\\])u_(\{t-1\}|0|1)|u_t\s*(=|\\ge|\\equiv)|/\s*u_t|\{u_t\}",
+     "the infinity norm is n_t (u_t is LAMB's)"),
+    ("adafactor", r"\\rho_t\s*=|\\rho_t,|\\rho_t\$,|\\alpha_t|\)/d\b|\$d\$",
+     "relative step eta^rel_t, step size eta^abs_t, clipping threshold gamma"),
 ]
 
 
