@@ -109,11 +109,17 @@ def test_copied_file_runs_its_main(name: str, tmp_path: Path) -> None:
     assert figure.read_bytes()[:8] == PNG_MAGIC
 
 
-@pytest.mark.parametrize("name", CHAPTERS)
+# Chapters that teach about optimizers without defining one: nothing to step. Their copied
+# file is still imported alone (and its figure drawn) by the tests above.
+NOTHING_TO_STEP = {"fast": "derives the bandwidth floor; its code is the byte table"}
+
+
+@pytest.mark.parametrize("name", [c for c in CHAPTERS if c not in NOTHING_TO_STEP])
 def test_copied_file_imports_and_steps(name: str, tmp_path: Path) -> None:
     """The copied file's optimizers and schedulers take steps without the package around.
 
-    Every chapter defines at least one of them, so the check never passes empty."""
+    Every chapter it runs on defines at least one of them, so the check never passes
+    empty; the few that define none are listed in `NOTHING_TO_STEP` with the reason."""
     shutil.copy(PACKAGE / f"{name}.py", tmp_path / f"{name}.py")
     code = textwrap.dedent(
         f"""
