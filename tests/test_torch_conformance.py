@@ -55,9 +55,11 @@ COUNTERPARTS = {
 # (tall, wide, square, empty, one column) where the others get vectors and 3-d tensors.
 MATRIX_ONLY = {"Muon"}
 MATRIX_SHAPES = ((5, 3), (3, 7), (0, 3), (6, 6), (4, 1))
-# Held to their reference code in their own tests: LAMB (its reference packages) and the
-# RAdam paper's Adam-eps baseline (the official RAdam repository's formula).
-NO_COUNTERPART = {"LAMB", "AdamEpsHat"}
+# Held to their reference code in their own tests: LAMB (its reference packages), the
+# RAdam paper's Adam-eps baseline (the official RAdam repository's formula), and the
+# chapters whose authors' packages are their twins (lion-pytorch, adabelief-pytorch,
+# schedulefree, sophia-opt).
+NO_COUNTERPART = {"LAMB", "AdamEpsHat", "Lion", "AdaBelief", "AdamWScheduleFree", "SophiaG"}
 # torch's Adafactor fails on a parameter with no elements (0/0 in its RMS).
 NONEMPTY_ONLY = {"Adafactor"}
 OTHER_PATHS = ("foreach", "fused", "capturable")
