@@ -7,17 +7,14 @@ Screenshots go to `artifacts/screenshots/`.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from support.local_site import LOOPBACK, launch_chromium, serve
+from support.local_site import LOOPBACK
 from support.site import REPO
 
 from labml_optim.literate.catalogue import discover
@@ -27,35 +24,6 @@ pytestmark = pytest.mark.browser
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 WIDE = {"width": 1400, "height": 900}
 NARROW = {"width": 600, "height": 900}
-
-
-def chromium_path() -> str:
-    """Where chromium is; skips off CI when it is missing, fails on CI."""
-    path = shutil.which("chromium")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (CI must run the browser tests)")
-        pytest.skip("chromium is not installed (`apt-get install chromium`); not on CI")
-    return path
-
-
-@pytest.fixture(scope="session")
-def site_url(built_site: Path) -> Iterator[str]:
-    with serve(built_site) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    executable = chromium_path()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p, executable)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @dataclass

@@ -8,6 +8,7 @@ check that the build fails with a message that names the file (and line).
 
 from __future__ import annotations
 
+import posixpath
 import re
 from pathlib import Path
 
@@ -176,10 +177,15 @@ def test_previous_and_next_follow_the_reading_order(built_site: Path) -> None:
         footer = page[page.index('class="md-footer"') :]
         prev = re.search(r'href="([^"]+)" class="md-footer__link md-footer__link--prev"', footer)
         nxt = re.search(r'href="([^"]+)" class="md-footer__link md-footer__link--next"', footer)
+        # Links are relative to the page's folder (`experiments/`, or the root).
+        def target(link: re.Match | None, stem: str = stem) -> str | None:
+            return link and posixpath.normpath(
+                posixpath.join(posixpath.dirname(stem), link.group(1)))
+
         if i > 0:
-            assert prev and prev.group(1).endswith(f"{stems[i - 1]}.html"), stem
+            assert target(prev) == f"{stems[i - 1]}.html", stem
         if i + 1 < len(stems):
-            assert nxt and nxt.group(1).endswith(f"{stems[i + 1]}.html"), stem
+            assert target(nxt) == f"{stems[i + 1]}.html", stem
 
 
 @pytest.mark.slow

@@ -160,6 +160,11 @@ def make_project(
     """
     project = root / "project"
     shutil.copytree(REPO / "docs", project / "docs")
+    # The notation page links the real chapters, which a fixture project does not have:
+    # keep its front matter and title, drop its tables.
+    notation = project / "docs" / "notation.md"
+    head = notation.read_text(encoding="utf-8").split("\n---\n", 1)[0]
+    notation.write_text(head + "\n---\n\n# Notation\n", encoding="utf-8")
     chapter_dir = project / "fixture_chapters"
     chapter_dir.mkdir()
     if chapters is None:
