@@ -297,6 +297,67 @@ def test_trajectories_hand_gradients_match_autograd(problem: str) -> None:
         assert p.grad.tolist() == pytest.approx(spec["grad"](*point), rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.parametrize("problem", ["rosenbrock", "noisy quadratic"])
+def test_trajectories_hand_hessian_diagonals_match_autograd(problem: str) -> None:
+    """Sophia-G's curvature refreshes use these diagonals."""
+    from labml_optim.experiments.trajectories import PROBLEMS
+
+    spec = PROBLEMS[problem]
+    for point in ((-1.5, 2.0), (0.3, -0.7), (1.0, 1.0)):
+        p = torch.tensor(point, dtype=torch.float64)
+        hessian = torch.autograd.functional.hessian(spec["loss"], p)
+        assert hessian.diagonal().tolist() == pytest.approx(spec["hessian_diagonal"](*point),
+                                                            rel=1e-12, abs=1e-12)
+
+
+def test_trajectories_muon_on_a_point_is_a_fixed_length_step() -> None:
+    """The page: Muon on a 1x2 matrix steps about lr whatever |g|; the band is 0.68..1.20."""
+    from labml_optim.muon import NS_COEFFICIENTS, Muon, quintic_band
+
+    low, high = quintic_band(NS_COEFFICIENTS)
+    assert (round(low, 2), round(high, 2)) == (0.68, 1.20)
+    for scale in (1e-3, 1.0, 1e3):
+        p = torch.zeros(1, 2, dtype=torch.float64, requires_grad=True)
+        p.grad = torch.tensor([[3.0, -1.0]], dtype=torch.float64) * scale
+        Muon([p], lr=0.1, weight_decay=0.0).step()
+        assert 0.1 * 0.6 < p.detach().norm().item() < 0.1 * 1.25
+
+
+def test_trajectories_adamax_running_maximum_quoted() -> None:
+    """The page: Adamax's u_600 on Rosenbrock at lr 0.1 is at least 0.999^600 * 155 = 85."""
+    from labml_optim.adamax import Adamax
+    from labml_optim.experiments.trajectories import PROBLEMS, rosenbrock_grad
+
+    assert 0.999**600 * 155 == pytest.approx(85, abs=0.5)
+    p = torch.tensor(PROBLEMS["rosenbrock"]["start"], dtype=torch.float64)
+    opt = Adamax([p], lr=0.1)
+    for _ in range(600):
+        p.grad = torch.tensor(rosenbrock_grad(*p.tolist()), dtype=torch.float64)
+        opt.step()
+    assert opt.state[p]["exp_inf"][0].item() >= 0.999**600 * 155 * (1 - 1e-9)
+
+
+def test_trajectories_newer_chapters_readings() -> None:
+    """The page's bullets on the newer chapters, from the committed results."""
+    results = committed("trajectories")
+    finals = experiment("trajectories").final_losses(results)
+    newer = ["NAdam", "Adamax", "AdaBelief", "Lion", "Sophia-G", "Schedule-Free AdamW",
+             "Adafactor", "Muon"]
+    assert all(math.isfinite(v) for (_, o, _), v in finals.items() if o in newer)
+    quad = {k: v for k, v in finals.items() if k[0] == "noisy quadratic"}
+    ros = {k: v for k, v in finals.items() if k[0] == "rosenbrock"}
+    assert min(quad, key=quad.get) == ("noisy quadratic", "Schedule-Free AdamW", 0.1)
+    assert min(ros, key=ros.get) == ("rosenbrock", "AdaBelief", 0.1)
+    adam_family = ["Adam", "AMSGrad", "AdamW", "RAdam", "NAdam", "Adamax", "AdaBelief"]
+    floor = [quad[("noisy quadratic", o, 0.1)] for o in adam_family]
+    assert (round(min(floor), 4), round(max(floor), 4)) == (0.0020, 0.0034)
+    adam = quad[("noisy quadratic", "Adam", 0.1)]
+    for o in ("Lion", "Muon"):
+        assert 4.5 < quad[("noisy quadratic", o, 0.1)] / adam < 6
+    free = quad[("noisy quadratic", "Schedule-Free AdamW", 0.1)]
+    assert (round(min(floor) / free), round(max(floor) / free)) == (8, 13)
+
+
 def _table_rows(module: ModuleType) -> list[list[str]]:
     """The cells of the Markdown table in a page's docstring (header and rule left out)."""
     rows = [line.strip().strip("|").split("|") for line in module.__doc__.splitlines()

@@ -28,10 +28,27 @@ and $10^{-1}$, and every path is drawn, the ones that fail included.
   seeds (the figure draws seed 0, the numbers average both).
 
 The optimizers are every optimizer class that the chapters define, with the chapter's
-default hyper-parameters except `lr`; SGD runs twice, plain and with momentum 0.9
-(its default is plain). RAdam's chapter also defines `AdamVWarmup`, the paper's Adam-2k
-baseline, which is not a separate optimizer and is left out. A path stops where a coordinate
-leaves $[-10^6, 10^6]$ or stops being a number; such a run is marked "diverged".
+default hyper-parameters except `lr` (so AdamW decays by $10^{-2}$, Sophia-G and Muon by
+$10^{-1}$, the others not at all); SGD runs twice, plain and with momentum 0.9 (its
+default is plain). RAdam's chapter also defines `AdamVWarmup` and `AdamEpsHat`, the
+paper's Adam-2k and Adam-eps baselines, which are not separate optimizers and are left out.
+Three optimizers need more than `step()`, and get the least that makes them run:
+
+* **Muon** takes only matrices, so its point is a $1 \times 2$ matrix. The
+  orthogonalization of a one-row matrix is its direction, so Muon here is Nesterov momentum
+  whose step has a fixed length of about `lr` (the Newton–Schulz iteration leaves the one
+  singular value between about 0.7 and 1.2, computed in bfloat16 as torch does).
+* **Sophia-G** refreshes its curvature every $k = 10$ steps, as in its chapter; these
+  problems have no labels to sample, so the refresh is the exact Hessian diagonal, clipped
+  at 0 (fed as $\hat g = \sqrt{h}$, so that $\hat g \odot \hat g = h$), with `bs=1`.
+  Before the first refresh, $h = 0$ and every step is clipped: a step of `lr` per
+  coordinate in the direction of $\operatorname{sign}(m_t)$.
+* **Schedule-Free AdamW** takes its gradients at $y$ and returns the average $x$; the path
+  drawn is $x$ and the final loss is $f(x)$.
+
+A path stops where a coordinate leaves $[-10^6, 10^6]$ or stops being a number; such a run
+is marked "diverged". The results store every point of the first 100 steps and every
+fourth after that.
 
 ![Trajectories of every optimizer on Rosenbrock and the noisy quadratic](trajectories.png)
 
@@ -46,11 +63,18 @@ leaves $[-10^6, 10^6]$ or stops being a number; such a run is marked "diverged".
 * LAMB's step is `lr` times the parameter's norm, so its stride grows with $\|\theta\|$.
 * On the noisy quadratic, the diagonal preconditioners gain little over momentum SGD, since
   the valley is rotated.
+* From the newer chapters: Lion's steps are `lr` per coordinate and Muon's about `lr` long,
+  whatever the gradient, so under noise they should rattle at a distance of order `lr`
+  from the minimum; Schedule-Free's average $x$ should damp that noise; Adafactor's step,
+  like LAMB's, is relative to the parameters' size ($\max(10^{-3}, \mathrm{RMS}(\theta))$),
+  and its own schedule $\min(\text{lr}, 1/\sqrt t)$ shrinks it after $t = \text{lr}^{-2}$;
+  Adamax divides by a running maximum of $|g|$ that forgets only by $\beta_2 = 0.999$ per
+  step; Sophia's clipping should keep it from diverging where SGD does.
 
 ## What we saw
 
 Final losses, from the committed results (Rosenbrock: one run; quadratic: mean of two noise
-seeds; "div." = diverged, at the step given):
+seeds; "div." = diverged, at the step given; bold: the best of each column):
 
 | optimizer | Ros. $10^{-3}$ | $10^{-2}$ | $10^{-1}$ | quad. $10^{-3}$ | $10^{-2}$ | $10^{-1}$ |
 |---|---|---|---|---|---|---|
@@ -58,14 +82,25 @@ seeds; "div." = diverged, at the step given):
 | SGD, momentum 0.9 | **0.0018** | div. (5) | div. (3) | 0.018 | 0.0033 | 0.0046 |
 | Adagrad | 6.9 | 5.8 | 3.7 | 0.96 | 0.38 | 0.0068 |
 | RMSprop | 5.4 | 0.24 | 0.20 | 0.17 | 0.0031 | 0.0019 |
-| Adam | 5.8 | 3.6 | **0.0019** | 0.28 | 0.0070 | 0.0029 |
+| Adam | 5.8 | 3.6 | 0.0019 | 0.28 | 0.0070 | 0.0029 |
 | AMSGrad | 5.9 | 3.9 | 0.0048 | 0.28 | 0.0072 | 0.0029 |
 | AdamW | 5.8 | 3.4 | 0.012 | 0.28 | 0.0062 | 0.0028 |
 | RAdam | 5.8 | 1.2 | div. (3) | 0.69 | 0.013 | 0.0032 |
-| LAMB | 4.2 | 1.0 | 1.2 | 0.13 | **0.0016** | 0.0026 |
+| LAMB | 4.2 | 1.0 | 1.2 | 0.13 | 0.0016 | 0.0026 |
+| NAdam | 5.9 | 3.4 | 0.11 | 0.29 | 0.0073 | 0.0020 |
+| Adamax | 5.9 | 5.6 | 2.3 | 0.35 | 0.010 | 0.0026 |
+| AdaBelief | 5.7 | 3.2 | **0.0014** | **0.014** | 0.0036 | 0.0034 |
+| Lion | 5.1 | 0.035 | 1.3 | 0.20 | **0.0010** | 0.016 |
+| Sophia-G | 5.3 | 0.40 | 0.12 | 0.17 | 0.0034 | 0.039 |
+| Schedule-Free AdamW | 5.9 | 5.1 | 0.039 | 0.57 | 0.015 | **0.00026** |
+| Adafactor | 5.0 | 1.5 | 1.2 | 0.19 | 0.0060 | 0.00066 |
+| Muon | 5.1 | **0.0074** | 0.41 | 0.47 | 0.0016 | 0.014 |
+
+The first nine rows (the gallery's first run; the rerun with the newer chapters reproduced
+their numbers exactly), compared among themselves:
 
 * As expected, plain SGD and momentum SGD blow up on Rosenbrock at $10^{-2}$ and above;
-  at $10^{-3}$ momentum SGD is the best run of the whole Rosenbrock grid, and plain SGD
+  at $10^{-3}$ momentum SGD is the best of these nine on Rosenbrock, and plain SGD
   is still crawling along the valley floor.
 * Adam, AMSGrad and AdamW need the largest lr of the grid to reach the minimum in 600
   steps; at $10^{-3}$ they can have moved at most about 0.6 per coordinate, and have.
@@ -83,6 +118,38 @@ seeds; "div." = diverged, at the step given):
 * On the rotated noisy quadratic at the largest lr every method ends at the noise floor
   (0.002 to 0.007) and the diagonal preconditioners gain nothing over momentum SGD; at
   $10^{-2}$ RMSprop and LAMB are ahead, at $10^{-3}$ momentum SGD is.
+
+The newer chapters, on the same grid:
+
+* **No new optimizer diverges anywhere.** Sophia-G's clipped steps keep it stable where SGD
+  blows up (0.40 and 0.12 on Rosenbrock at $10^{-2}$ and
+  $10^{-1}$), but its paths at $10^{-1}$ are the wildest of the gallery.
+* **Fixed-length steps find the valley fast and cannot settle under noise.** At $10^{-2}$
+  on Rosenbrock, Muon (0.0074, the best of that column) and Lion (0.035) are far ahead of
+  Adam, AMSGrad, AdamW, NAdam, Adamax and AdaBelief (3.2 to 5.6), and on the quadratic
+  at $10^{-2}$ Lion is the best run of the column (0.0010). At $10^{-1}$ on the quadratic
+  they end at 0.016 (Lion) and 0.014 (Muon), five times Adam's 0.0029 and above the whole
+  Adam family's noise floor (0.0020 to 0.0034), and on Rosenbrock at $10^{-1}$ at 1.3 and
+  0.41: steps of length 0.1 cannot resolve a valley that narrow.
+* **Schedule-Free's average wins the noisy quadratic and loses the race.** At $10^{-1}$
+  its $x$ ends at 0.00026, the best of the whole quadratic grid and 8 to 13 times below
+  the Adam family's noise floor; but the average lags behind the iterate while the path is
+  still far from the minimum, so at $10^{-3}$ and $10^{-2}$ it is behind Adam (0.57 against
+  0.28, 0.015 against 0.0070; Rosenbrock $10^{-2}$: 5.1 against 3.6).
+* **Adafactor** is second on the quadratic at $10^{-1}$ (0.00066) for two reasons that are
+  not about the landscape: its step $\min(\text{lr}, 1/\sqrt t)$ decays after step 100,
+  and its step is proportional to $\mathrm{RMS}(\theta)$, which shrinks as $\theta$
+  approaches this minimum at the origin. On Rosenbrock, whose minimum is at $(1, 1)$,
+  neither Adafactor nor LAMB (whose step is also relative, $\text{lr}\,\lVert\theta\rVert$)
+  converges at any lr (1.0 to 5.0).
+* **AdaBelief** is the best Rosenbrock run of the grid at $10^{-1}$ (0.0014, Adam 0.0019)
+  and the best quadratic run at $10^{-3}$ (0.014, ahead of momentum SGD's 0.018); NAdam
+  is Adam's close twin except on Rosenbrock at $10^{-1}$ (0.11).
+* **Adamax** is the slowest of the Adam family on Rosenbrock (2.3 at $10^{-1}$): its
+  denominator is a running maximum, $u_t = \max(\beta_2 u_{t-1}, |g_t|)$, and the first
+  gradient's $x$-component, 155, still holds $u_t$ at or above
+  $0.999^{600} \cdot 155 \approx 85$ at the last step,
+  so its steps stay small long after the gradient has become small.
 
 The ranking changes with the learning rate in every column: an honest comparison of
 optimizers has to show the grid.
@@ -113,21 +180,24 @@ OPTIMIZERS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("AdamW", "adamw", "AdamW", {}),
     ("RAdam", "radam", "RAdam", {}),
     ("LAMB", "lamb", "LAMB", {}),
+    ("NAdam", "nadam", "NAdam", {}),
+    ("Adamax", "adamax", "Adamax", {}),
+    ("AdaBelief", "adabelief", "AdaBelief", {}),
+    ("Lion", "lion", "Lion", {}),
+    ("Sophia-G", "sophia", "SophiaG", {}),
+    ("Schedule-Free AdamW", "schedule_free", "AdamWScheduleFree", {}),
+    ("Adafactor", "adafactor", "Adafactor", {}),
+    ("Muon", "muon", "Muon", {}),
 ]
 LEFT_OUT = {
     "radam.AdamVWarmup": "the RAdam chapter's Adam-2k baseline, not an optimizer",
     "radam.AdamEpsHat": "the RAdam chapter's Adam-eps baseline, not an optimizer",
-    # The chapters below arrived after the committed gallery run; each needs a run of the
-    # full experiment (and Muon takes only matrices, so it has no 2-D trajectory at all).
-    "nadam.NAdam": "not yet run: the committed gallery predates the chapter",
-    "adamax.Adamax": "not yet run: the committed gallery predates the chapter",
-    "adafactor.Adafactor": "not yet run: the committed gallery predates the chapter",
-    "muon.Muon": "takes only matrices; a point in the plane is not one",
-    "lion.Lion": "not yet run: the committed gallery predates the chapter",
-    "adabelief.AdaBelief": "not yet run: the committed gallery predates the chapter",
-    "schedule_free.AdamWScheduleFree": "not yet run: the committed gallery predates the chapter",
-    "sophia.SophiaG": "not yet run: it needs Hessian refreshes in the loop",
 }
+
+# Sophia refreshes its curvature estimate every `SOPHIA_K` steps (the chapter's $k$).
+SOPHIA_K = 10
+# The paths are stored at every step up to DENSE_STEPS, then every SPARSE_EVERY-th step.
+DENSE_STEPS, SPARSE_EVERY = 100, 4
 
 FULL = dict(lrs=[1e-3, 1e-2, 1e-1], steps=600, noise=0.1, noise_seeds=[0, 1],
             optimizers=[o[0] for o in OPTIMIZERS])
@@ -154,6 +224,11 @@ def rosenbrock_grad(x: float, y: float) -> tuple[float, float]:
     return -2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)
 
 
+def rosenbrock_hessian_diagonal(x: float, y: float) -> tuple[float, float]:
+    """The diagonal of its Hessian, by hand: $(2 - 400 y + 1200 x^2, 200)$."""
+    return 2 - 400 * y + 1200 * x * x, 200.0
+
+
 H_ENTRIES = quadratic_matrix().tolist()
 
 
@@ -168,10 +243,17 @@ def quadratic_grad(x: float, y: float) -> tuple[float, float]:
     return a * x + b * y, b * x + d * y
 
 
+def quadratic_hessian_diagonal(x: float, y: float) -> tuple[float, float]:
+    """The diagonal of $H$ (the same everywhere)."""
+    return H_ENTRIES[0][0], H_ENTRIES[1][1]
+
+
 PROBLEMS = {
-    "rosenbrock": dict(loss=rosenbrock, grad=rosenbrock_grad, start=(-1.5, 2.0),
+    "rosenbrock": dict(loss=rosenbrock, grad=rosenbrock_grad,
+                       hessian_diagonal=rosenbrock_hessian_diagonal, start=(-1.5, 2.0),
                        minimum=(1.0, 1.0)),
-    "noisy quadratic": dict(loss=quadratic, grad=quadratic_grad, start=(0.5, 2.0),
+    "noisy quadratic": dict(loss=quadratic, grad=quadratic_grad,
+                            hessian_diagonal=quadratic_hessian_diagonal, start=(0.5, 2.0),
                             minimum=(0.0, 0.0)),
 }
 
@@ -187,27 +269,49 @@ def make_optimizer(label: str, params: list[torch.Tensor], lr: float) -> torch.o
 #
 def trajectory(problem: str, label: str, lr: float, steps: int, noise: float,
                seed: int) -> tuple[list[tuple[float, float]], float, int | None]:
-    """The iterates (the start first), the final loss, and the step it diverged at if it did.
+    r"""The iterates (the start first), the final loss, and the step it diverged at if it did.
 
-    float64 throughout, so that the paths show the optimizers and not rounding.
+    float64 throughout, so that the paths show the optimizers and not rounding. Three
+    optimizers need more than `step()`:
+
+    * Muon takes only matrices, so its point is a $1 \times 2$ matrix;
+    * Sophia-G gets its curvature every `SOPHIA_K` steps from the exact Hessian diagonal
+      (clipped at 0), fed to `update_hessian` as $\hat g = \sqrt{h}$ so that $\hat g
+      \odot \hat g = h$, and steps with `bs=1`;
+    * Schedule-Free AdamW evaluates its gradients at $y$ and returns the average $x$: the
+      path is $x$ (read from the optimizer's state) and the final loss is taken at $x$.
     """
     spec = PROBLEMS[problem]
-    p = torch.tensor(spec["start"], dtype=torch.float64, requires_grad=True)
+    shape = (1, 2) if label == "Muon" else (2,)
+    p = torch.tensor(spec["start"], dtype=torch.float64).reshape(shape).requires_grad_()
     opt = make_optimizer(label, [p], lr)
     gen = torch.Generator().manual_seed(seed)
     path = [tuple(spec["start"])]
     x, y = spec["start"]
     for t in range(1, steps + 1):
-        p.grad = torch.tensor(spec["grad"](x, y), dtype=torch.float64)
+        p.grad = torch.tensor(spec["grad"](x, y), dtype=torch.float64).reshape(shape)
         if problem == "noisy quadratic":
-            p.grad.add_(torch.randn(2, generator=gen, dtype=torch.float64), alpha=noise)
-        opt.step()
-        x, y = p.detach().tolist()
-        if not (math.isfinite(x) and math.isfinite(y)) or max(abs(x), abs(y)) > 1e6:
+            p.grad.add_(torch.randn(2, generator=gen, dtype=torch.float64).reshape(shape),
+                        alpha=noise)
+        if label == "Sophia-G":
+            opt.step(bs=1)
+            if t % SOPHIA_K == SOPHIA_K - 1:
+                point = p.detach().flatten()
+                h = spec["hessian_diagonal"](*point.tolist())
+                p.grad = torch.tensor(h, dtype=torch.float64).clamp(min=0).sqrt()
+                opt.update_hessian()
+        else:
+            opt.step()
+        x, y = p.detach().flatten().tolist()
+        if label == "Schedule-Free AdamW":
+            px, py = opt.state[p]["x"].flatten().tolist()
+        else:
+            px, py = x, y
+        if not all(math.isfinite(v) and abs(v) <= 1e6 for v in (x, y, px, py)):
             return path, math.inf, t
-        path.append((x, y))
+        path.append((px, py))
     with torch.no_grad():
-        return path, spec["loss"](p).item(), None
+        return path, spec["loss"](torch.tensor(path[-1], dtype=torch.float64)).item(), None
 
 
 def run(config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -222,9 +326,13 @@ def run(config: dict[str, Any]) -> list[dict[str, Any]]:
                     optimizer=label, lr=lr)
         path, final, diverged = trajectory(problem, label, lr, config["steps"],
                                            config["noise"], seed)
+        # Every step up to `DENSE_STEPS`, then every `SPARSE_EVERY`-th and the last: the
+        # results file stays small and the early, fast part of every path stays exact.
+        last = len(path) - 1
         for t, (x, y) in enumerate(path):
-            record(r, "x", t, x)
-            record(r, "y", t, y)
+            if t <= DENSE_STEPS or t % SPARSE_EVERY == 0 or t == last:
+                record(r, "x", t, x)
+                record(r, "y", t, y)
         r["extra"] = {"final_loss": final if math.isfinite(final) else None,
                       "diverged_at": diverged}
         runs.append(r)
@@ -249,9 +357,10 @@ def draw(results: dict[str, Any]) -> Any:
 
     labels = results["config"]["optimizers"]
     lrs = results["config"]["lrs"]
-    ncols = 3
+    ncols = 5
     nrows = math.ceil(len(labels) / ncols)
-    fig, axes = plt.subplots(2 * nrows, ncols, figsize=(4.0 * ncols, 3.5 * 2 * nrows))
+    fig, axes = plt.subplots(2 * nrows, ncols, figsize=(3.3 * ncols, 3.0 * 2 * nrows),
+                             squeeze=False)
     finals = final_losses(results)
     boxes = {"rosenbrock": ((-2.0, 2.0), (-1.0, 3.0)),
              "noisy quadratic": ((-1.5, 1.5), (-1.5, 2.5))}
