@@ -592,3 +592,112 @@ def test_large_batch_closed_form_matches_sgd_chapter_monte_carlo() -> None:
     predicted = expected_loss(h, power, torch.tensor([lr], dtype=torch.float64), batch,
                               torch.tensor([float(steps)], dtype=torch.float64)).item()
     assert measured == pytest.approx(predicted, rel=0.02)
+
+
+# ## Schedules on the Post-LN byte LM
+
+
+def test_schedules_reproduce_the_radam_page() -> None:
+    """The page: constant and untuned-warmup runs of seeds 0 and 1 are the RAdam page's runs."""
+    schedules = experiment("schedules")
+    ours = {(r["settings"]["schedule"], r["seed"]): r for r in committed("schedules")["runs"]}
+    config = committed("schedules")["config"]
+    theirs = committed("radam_warmup")
+    shared = ["train_bytes", "val_bytes", "layers", "width", "heads", "context", "batch",
+              "steps", "betas", "val_every", "val_batches"]
+    assert [config[k] for k in shared] == [theirs["config"][k] for k in shared]
+    assert config["lr"] in theirs["config"]["lrs"]
+    pairs = {"constant": "Adam", "untuned warmup, then constant": "Adam + warmup"}
+    for schedule, method in pairs.items():
+        for seed in (0, 1):
+            run = next(r for r in theirs["runs"] if r["seed"] == seed and r["settings"] == {
+                "method": method, "lr": config["lr"], "norm": "post"})
+            mine = ours[(schedule, seed)]
+            assert schedules.final_val(mine) == pytest.approx(
+                experiment("radam_warmup").final_val(run), rel=1e-5)
+            assert _common.series(mine, "train_loss") == _common.series(run, "train_loss")
+
+
+def test_schedules_table_is_the_committed_results() -> None:
+    module = experiment("schedules")
+    results = committed("schedules")
+    table = module.summary(results)
+    rows = _table_rows(module)
+    assert [r[0] for r in rows] == results["config"]["schedules"]
+    for name, seeds, mean, tail in rows:
+        assert seeds.split(" / ") == [f"{v:.2f}" for v in table[name]["val"]], name
+        assert (mean, tail) == (f"{table[name]['mean']:.2f}", f"{table[name]['tail']:.2f}")
+
+
+def test_schedules_readings_quoted() -> None:
+    """The page's bullets: the tuned W is the untuned one; spreads; Noam's tail."""
+    module = experiment("schedules")
+    results = committed("schedules")
+    table = module.summary(results)
+    untuned = round(2 / (1 - results["config"]["betas"][1]))
+    assert module.best_warmup(results, "linear") == untuned == 100
+    assert module.best_warmup(results, "cosine") == untuned
+    assert module.best_warmup(results, "Noam") == 30
+
+    def spread(name: str) -> float:
+        return max(table[name]["val"]) - min(table[name]["val"])
+
+    def names(low: int, high: int) -> list[str]:
+        return [n for n in table if n.startswith(("linear", "cosine", "Noam"))
+                and low <= module.parse_schedule(n)[1] <= high]
+
+    assert [round(spread(n), 2) for n in names(1, 10)] == [0.50, 0.49]
+    assert 0.15 <= min(spread(n) for n in names(30, 30)) <= max(
+        spread(n) for n in names(30, 30)) <= 0.25
+    assert 0.03 <= min(spread(n) for n in names(100, 200)) <= max(
+        spread(n) for n in names(100, 200)) <= 0.07
+    # W = 100 and W = 200 differ by less than the spread of their seeds.
+    gap = table["linear, W=200"]["mean"] - table["linear, W=100"]["mean"]
+    assert 0 < gap < min(spread("linear, W=100"), spread("linear, W=200")) + 0.01
+    assert abs(table["Noam, W=30"]["mean"] - table["Noam, W=100"]["mean"]) < 0.025
+    assert math.sqrt(30 / 300) == pytest.approx(0.32, abs=0.005)
+    assert math.sqrt(100 / 300) == pytest.approx(0.58, abs=0.005)
+    tails = {n: v["tail"] for n, v in table.items()}
+    ranked = sorted(tails, key=tails.get)
+    assert ranked[:2] == ["linear, W=100", "cosine, W=100"] and ranked[-1] == "constant"
+
+
+def test_schedules_noam_factor_puts_the_peak_at_eta() -> None:
+    """factor = sqrt(d W): the Noam lr reaches eta at t = W and falls as sqrt(W / t)."""
+    from labml_optim.experiments.schedules import make_scheduler
+
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=0.03)
+    sched = make_scheduler("Noam, W=30", opt, 300, 32)
+    lrs = []
+    for _ in range(120):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert max(lrs) == pytest.approx(0.03, rel=1e-12)
+    assert lrs.index(max(lrs)) + 1 == 30
+    assert lrs[0] == pytest.approx(0.03 / 30, rel=1e-12)
+    assert lrs[119] == pytest.approx(0.03 * math.sqrt(30 / 120), rel=1e-12)
+
+
+def test_schedules_untuned_warmup_is_linear_warmup_of_100_steps() -> None:
+    """The page: with beta2 = 0.98 the untuned warmup is W = 2/(1-beta2) = 100 steps."""
+    from labml_optim.experiments.schedules import make_scheduler
+
+    def lrs(name: str) -> list[float]:
+        p = torch.zeros(1, requires_grad=True)
+        opt = torch.optim.Adam([p], lr=0.03, betas=(0.9, 0.98))
+        sched = make_scheduler(name, opt, 300, 32)
+        out = []
+        for _ in range(300):
+            out.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        return out
+
+    untuned, linear = lrs("untuned warmup, then constant"), lrs("linear, W=100")
+    assert round(2 / (1 - 0.98)) == 100
+    assert untuned[:100] == pytest.approx(linear[:100], rel=1e-12)
+    assert untuned[99] == pytest.approx(0.03) and untuned[100:] == [untuned[99]] * 200
+    assert linear[-1] == pytest.approx(0.03 / 201, rel=1e-12)
+
