@@ -701,3 +701,133 @@ def test_schedules_untuned_warmup_is_linear_warmup_of_100_steps() -> None:
     assert untuned[99] == pytest.approx(0.03) and untuned[100:] == [untuned[99]] * 200
     assert linear[-1] == pytest.approx(0.03 / 201, rel=1e-12)
 
+
+# ## Large batches, part 2: LAMB against AdamW
+
+
+def test_lamb_scales_reparameterization_keeps_the_function() -> None:
+    """The page: the skewed MLP computes the balanced one's function at initialization."""
+    from labml_optim.experiments.lamb_scales import make_model
+
+    x = torch.rand(32, 64, dtype=torch.float64)
+    torch.manual_seed(3)
+    balanced = make_model(128, [1.0, 1.0, 1.0]).double()
+    torch.manual_seed(3)
+    skewed = make_model(128, [10.0, 1.0, 0.1]).double()
+    # float32 initialization, scaled in float32: equal to float32 rounding.
+    assert torch.allclose(balanced(x), skewed(x), rtol=1e-6, atol=1e-7)
+    ratio = (skewed[0].weight.norm() / skewed[4].weight.norm()) / (
+        balanced[0].weight.norm() / balanced[4].weight.norm())
+    assert ratio.item() == pytest.approx(100, rel=1e-6)
+
+
+def _twin_nets(scales: list[float]) -> tuple[torch.nn.Module, torch.nn.Module, torch.Tensor]:
+    from labml_optim.experiments.lamb_scales import make_model
+
+    torch.manual_seed(5)
+    balanced = make_model(32, [1.0, 1.0, 1.0]).double()
+    torch.manual_seed(5)
+    scaled = make_model(32, scales).double()
+    return balanced, scaled, torch.rand(64, 64, dtype=torch.float64)
+
+
+def _train_twins(balanced: torch.nn.Module, scaled: torch.nn.Module, x: torch.Tensor,
+                 opt_b: torch.optim.Optimizer, opt_s: torch.optim.Optimizer) -> None:
+    y = torch.randint(10, (64,), generator=torch.Generator().manual_seed(0))
+    for _ in range(5):
+        for model, opt in ((balanced, opt_b), (scaled, opt_s)):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+
+
+def test_lamb_scales_lamb_adapting_every_tensor_ignores_the_rescaling() -> None:
+    """The page: LAMB's steps scale with each tensor, so the rescaled net stays the same
+    function when every tensor is adapted (epsilon aside); the biases break this."""
+    from labml_optim.lamb import LAMB
+
+    balanced, skewed, x = _twin_nets([10.0, 1.0, 0.1])
+    _train_twins(balanced, skewed, x, LAMB(balanced.parameters(), lr=0.01, eps=1e-30),
+                 LAMB(skewed.parameters(), lr=0.01, eps=1e-30))
+    assert torch.allclose(balanced(x), skewed(x), rtol=1e-6, atol=1e-7)
+    # With the biases on Adam's absolute steps (the page's setup) the twins part.
+    from labml_optim.lamb import lamb_param_groups
+
+    balanced, skewed, x = _twin_nets([10.0, 1.0, 0.1])
+    _train_twins(balanced, skewed, x, LAMB(lamb_param_groups(balanced, 0.0), lr=0.01),
+                 LAMB(lamb_param_groups(skewed, 0.0), lr=0.01))
+    assert (balanced(x) - skewed(x)).abs().max() > 1e-3
+
+
+def test_lamb_scales_adam_on_the_rescaled_net_is_adam_with_layer_lrs() -> None:
+    """The page: Adam on the net rescaled by c is Adam on the original net with the
+    learning rate lr / c_k on layer k's weights and lr / (c_1...c_k) on its bias."""
+    from labml_optim.adamw import AdamW
+
+    scales = [10.0, 1.0, 0.1]
+    balanced, skewed, x = _twin_nets(scales)
+    groups, cumulative = [], 1.0
+    for layer, c in zip(balanced[::2], scales, strict=True):
+        cumulative *= c
+        groups += [{"params": [layer.weight], "lr": 0.01 / c},
+                   {"params": [layer.bias], "lr": 0.01 / cumulative}]
+    _train_twins(balanced, skewed, x, AdamW(groups, lr=0.01, eps=1e-30, weight_decay=0.0),
+                 AdamW(skewed.parameters(), lr=0.01, eps=1e-30, weight_decay=0.0))
+    assert torch.allclose(balanced(x), skewed(x), rtol=1e-6, atol=1e-7)
+    # One learning rate for every layer of the balanced net is another training run.
+    balanced, skewed, x = _twin_nets(scales)
+    _train_twins(balanced, skewed, x, AdamW(balanced.parameters(), lr=0.01, weight_decay=0.0),
+                 AdamW(skewed.parameters(), lr=0.01, weight_decay=0.0))
+    assert (balanced(x) - skewed(x)).abs().max() > 1e-3
+
+
+def test_lamb_scales_table_is_the_committed_results() -> None:
+    module = experiment("lamb_scales")
+    results = committed("lamb_scales")
+    rule = module.sqrt_rule(results)
+    rows = _table_rows(module)
+    assert len(rows) == len(rule)
+    for row in rows:
+        optimizer, scale = row[0].split(", ")
+        lr0, errors = rule[(optimizer, scale)]
+        assert float(row[1]) == lr0
+        for cell, e in zip(row[2:], errors, strict=True):
+            assert cell == (f"{100 * module.mean(e):.1f} ({100 * min(e):.1f}–"
+                            f"{100 * max(e):.1f})"), (row[0], cell)
+
+
+def test_lamb_scales_readings_quoted() -> None:
+    """The page's bullets, from the committed results."""
+    module = experiment("lamb_scales")
+    results = committed("lamb_scales")
+    batches = results["config"]["batches"]
+    rule, tuned = module.sqrt_rule(results), module.retuned(results)
+    scales = list(results["config"]["scales"])
+
+    def at(table: dict, optimizer: str, scale: str) -> list[float]:
+        row = table[(optimizer, scale)]
+        errors = row[1] if table is rule else [e for _, e in row]
+        return [round(100 * module.mean(e), 1) for e in errors]
+
+    adamw_wins = [(s, b) for s in scales for b, a, lamb in zip(
+        batches, at(rule, "AdamW", s), at(rule, "LAMB", s), strict=True) if a < lamb]
+    assert len(adamw_wins) == 10
+    assert {(s, b) for s in scales for b in batches} - set(adamw_wins) == {
+        ("balanced", 1024), ("reversed", 1024)}
+    assert all(a < lamb for s in scales for a, lamb in zip(
+        at(tuned, "AdamW", s), at(tuned, "LAMB", s), strict=True))
+    assert [at(tuned, "AdamW", s)[-1] for s in scales] == [8.4, 5.3, 9.2]
+    assert [at(tuned, "LAMB", s)[-1] for s in scales] == [12.3, 11.5, 33.3]
+    assert at(rule, "AdamW", "skewed")[0::3] == [2.1, 5.3]
+    assert at(rule, "AdamW", "balanced")[0::3] == [3.6, 14.1]
+    assert at(rule, "AdamW", "reversed")[-1] == 55.0
+    gaps = [abs(a - b) for a, b in zip(at(rule, "LAMB", "balanced"), at(rule, "LAMB", "skewed"),
+                                       strict=True)]
+    assert max(gaps) == pytest.approx(0.8, abs=1e-9)
+    assert at(rule, "LAMB", "reversed")[1:] == [7.9, 14.8, 36.8]
+    assert round(10 * 1297 / 1024) == 13 and math.sqrt(1024 / 32) == pytest.approx(5.7, abs=0.05)
+    best_small = [at(tuned, o, s)[0] for o in ("AdamW", "LAMB") for s in scales]
+    best_large = [at(tuned, o, s)[-1] for o in ("AdamW", "LAMB") for s in scales]
+    assert (min(best_small), max(best_small)) == (2.1, 4.3)
+    assert (min(best_large), max(best_large)) == (5.3, 33.3)
+    assert all(large > small for small, large in zip(best_small, best_large, strict=True))

@@ -79,8 +79,10 @@ the expectation itself):
   regime (linear scaling rule) and saturates at the stability limit where the curve
   flattens.
 
-Not done here, though the issue asks for it: momentum in the NQM, and LAMB / LARS against
-AdamW on a network with very different layer scales under the $\sqrt{B}$ learning-rate rule.
+LAMB against AdamW on a network with very different layer scales under the $\sqrt{B}$
+learning-rate rule is [part 2](lamb_scales.md). Not done, though the issue asks for it:
+momentum in the NQM, and LARS (SGD with LAMB's layer-wise trust ratio, which no chapter
+implements).
 """
 
 from __future__ import annotations
