@@ -39,7 +39,7 @@ linear decay, and linear warmup with cosine decay, each over a small grid of war
     linear decay);
   * *cosine*: `WarmupCosineLR(W, T)`, the same warmup, then half a cosine to 0, for
     $W \in \{30, 100\}$;
-  * *Noam*: `NoamLR(d_model=32, warmup=W, factor=\sqrt{32 W})`, the factor chosen so
+  * *Noam*: `NoamLR(d_model=32, warmup=W, factor=sqrt(32 * W))`, the factor chosen so
     that the peak, at $t = W$, is $\eta$; then $\sqrt{W/t}$; for $W \in \{30, 100\}$.
 * **Seeds**: 0, 1 and 2 for every schedule.
 * **Measured** at every step: the training loss and the learning rate; every 50 steps the
