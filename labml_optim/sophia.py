@@ -210,12 +210,6 @@ class SophiaG(Optimizer):
             state["hessian"] = torch.zeros_like(param, memory_format=torch.preserve_format)
         return state
 
-    def _check_gradients(self) -> None:
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None and p.grad.is_sparse:
-                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
-
     @torch.no_grad()
     def update_hessian(self) -> None:
         r"""$h \leftarrow \beta_2 h + (1 - \beta_2)\, \hat g \odot \hat g$ from `p.grad`.
@@ -223,7 +217,8 @@ class SophiaG(Optimizer):
         `p.grad` must hold the gradient of the loss on labels sampled from the model
         (see `gnb_update`); $B$ is applied later, by `step(bs=B)`.
         """
-        self._check_gradients()
+        for group in self.param_groups:
+            _check_sparse(type(self).__name__, group["params"])
         for group in self.param_groups:
             beta2 = group["betas"][1]
             for p in group["params"]:
@@ -244,7 +239,8 @@ class SophiaG(Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        self._check_gradients()
+        for group in self.param_groups:
+            _check_sparse(type(self).__name__, group["params"])
         for group in self.param_groups:
             beta1 = group["betas"][0]
             for param in group["params"]:
@@ -526,6 +522,15 @@ def _check_paths(
                 f"{name}=True is not supported: this file runs torch's single-tensor "
                 f"(for-loop) path; pass {name}={off}"
             )
+
+
+def _check_sparse(name: str, params: Iterable[Tensor], why: str = "") -> None:
+    """Refuse a sparse gradient anywhere in the group before any parameter moves.
+
+    torch checks the whole group first too, so a step that fails changes nothing.
+    """
+    if any(p.grad is not None and p.grad.is_sparse for p in params):
+        raise RuntimeError(f"{name} does not support sparse gradients{why}")
 
 
 def _float(x: float | Tensor) -> float:
