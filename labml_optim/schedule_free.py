@@ -213,6 +213,80 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 
+def _averaging_step(
+    k: float | Tensor,
+    lr: float | Tensor,
+    lr_max: float | Tensor,
+    weight_sum: float | Tensor,
+    *,
+    warmup_steps: int,
+    r: float,
+    weight_lr_power: float,
+    beta2: float,
+) -> tuple[float | Tensor, ...]:
+    r"""The group's scalars for step $t = k + 1$: $\gamma_t$, $\max_{i \le t} \gamma_i$,
+    $\sum_{i \le t} w_i$, $c_{t+1}$ and $1 - \beta_2^t$, in the reference's order.
+
+    Numbers in eager mode, 0-d tensors under `torch.compile`; the only two operations
+    that differ (a branch and a maximum) go through `_where` and `_maximum`.
+    """
+    t = k + 1
+    # Linear warmup: $\gamma_t = \gamma \min(1, t/W)$.
+    lr = lr * _where(k < warmup_steps, t / max(warmup_steps, 1), 1.0)
+    # $w_t = t^r (\max_{i \le t} \gamma_i)^p$
+    lr_max = _maximum(lr, lr_max)
+    weight = t**r * lr_max**weight_lr_power
+    # $c_{t+1} = w_t / \sum_{i \le t} w_i$; every $w_i \ge 0$, so a zero sum means
+    # $w_t = 0$ and $c_{t+1} = 0$ (the reference's `ZeroDivisionError` case).
+    weight_sum = weight_sum + weight
+    ckp1 = weight / _where(weight_sum != 0, weight_sum, 1.0)
+    # $1 - \beta_2^t$, the bias correction of $v_t$.
+    bias_correction2 = 1 - beta2**t
+    return lr, lr_max, weight_sum, ckp1, bias_correction2
+
+
+def _schedule_free_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    *,
+    lr: float | Tensor,
+    ckp1: float | Tensor,
+    beta1: float,
+    beta2: float,
+    bias_correction2: float | Tensor,
+    eps: float,
+    weight_decay: float,
+    decay_at_z: bool,
+    maximize: bool,
+) -> None:
+    r"""One step on one tensor, in the reference's order of operations (bitwise equal)."""
+    if maximize:
+        grad = -grad
+    z, x, y, exp_avg_sq = state["z"], state["x"], state["y"], state["exp_avg_sq"]
+    # A complex parameter is two real coordinates, each with its own $v$.
+    if torch.is_complex(param):
+        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+        z, x, y = torch.view_as_real(z), torch.view_as_real(x), torch.view_as_real(y)
+        exp_avg_sq = torch.view_as_real(exp_avg_sq)
+
+    # Decoupled weight decay $z \leftarrow z - \gamma_t \lambda y_t$, computed at $y$
+    # (or at $z$ with `decay_at_z`), before the gradient step.
+    if weight_decay != 0:
+        _add_scaled(z, z if decay_at_z else y, -lr * weight_decay)
+    # $v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    # $\sqrt{v_t / (1 - \beta_2^t)} + \epsilon$
+    denom = exp_avg_sq.div(bias_correction2).sqrt_().add_(eps)
+    # $z_{t+1} = z_t - \gamma_t\, g_t / (\sqrt{\hat v_t} + \epsilon)$
+    z.addcdiv_(grad, denom, value=-lr)
+    # $x_{t+1} = (1 - c_{t+1})\, x_t + c_{t+1} z_{t+1}$
+    _add_scaled(x.mul_(1 - ckp1), z, ckp1)
+    # $y_{t+1} = \beta_1 x_{t+1} + (1 - \beta_1) z_{t+1}$, and the parameters hold $y$.
+    y.copy_(x.mul(beta1).add_(z, alpha=1 - beta1))
+    param.copy_(y)
+
+
 class AdamWScheduleFree(Optimizer):
     r"""Schedule-Free AdamW with the signature, group keys and state keys of
     `schedulefree.AdamWScheduleFreeReference`, so a state dict moves between the two.
@@ -355,80 +429,6 @@ class AdamWScheduleFree(Optimizer):
             group["weight_sum"].fill_(weight_sum)
             group["k"].add_(1)
         return loss
-
-
-def _averaging_step(
-    k: float | Tensor,
-    lr: float | Tensor,
-    lr_max: float | Tensor,
-    weight_sum: float | Tensor,
-    *,
-    warmup_steps: int,
-    r: float,
-    weight_lr_power: float,
-    beta2: float,
-) -> tuple[float | Tensor, ...]:
-    r"""The group's scalars for step $t = k + 1$: $\gamma_t$, $\max_{i \le t} \gamma_i$,
-    $\sum_{i \le t} w_i$, $c_{t+1}$ and $1 - \beta_2^t$, in the reference's order.
-
-    Numbers in eager mode, 0-d tensors under `torch.compile`; the only two operations
-    that differ (a branch and a maximum) go through `_where` and `_maximum`.
-    """
-    t = k + 1
-    # Linear warmup: $\gamma_t = \gamma \min(1, t/W)$.
-    lr = lr * _where(k < warmup_steps, t / max(warmup_steps, 1), 1.0)
-    # $w_t = t^r (\max_{i \le t} \gamma_i)^p$
-    lr_max = _maximum(lr, lr_max)
-    weight = t**r * lr_max**weight_lr_power
-    # $c_{t+1} = w_t / \sum_{i \le t} w_i$; every $w_i \ge 0$, so a zero sum means
-    # $w_t = 0$ and $c_{t+1} = 0$ (the reference's `ZeroDivisionError` case).
-    weight_sum = weight_sum + weight
-    ckp1 = weight / _where(weight_sum != 0, weight_sum, 1.0)
-    # $1 - \beta_2^t$, the bias correction of $v_t$.
-    bias_correction2 = 1 - beta2**t
-    return lr, lr_max, weight_sum, ckp1, bias_correction2
-
-
-def _schedule_free_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Tensor],
-    *,
-    lr: float | Tensor,
-    ckp1: float | Tensor,
-    beta1: float,
-    beta2: float,
-    bias_correction2: float | Tensor,
-    eps: float,
-    weight_decay: float,
-    decay_at_z: bool,
-    maximize: bool,
-) -> None:
-    r"""One step on one tensor, in the reference's order of operations (bitwise equal)."""
-    if maximize:
-        grad = -grad
-    z, x, y, exp_avg_sq = state["z"], state["x"], state["y"], state["exp_avg_sq"]
-    # A complex parameter is two real coordinates, each with its own $v$.
-    if torch.is_complex(param):
-        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
-        z, x, y = torch.view_as_real(z), torch.view_as_real(x), torch.view_as_real(y)
-        exp_avg_sq = torch.view_as_real(exp_avg_sq)
-
-    # Decoupled weight decay $z \leftarrow z - \gamma_t \lambda y_t$, computed at $y$
-    # (or at $z$ with `decay_at_z`), before the gradient step.
-    if weight_decay != 0:
-        _add_scaled(z, z if decay_at_z else y, -lr * weight_decay)
-    # $v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$
-    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    # $\sqrt{v_t / (1 - \beta_2^t)} + \epsilon$
-    denom = exp_avg_sq.div(bias_correction2).sqrt_().add_(eps)
-    # $z_{t+1} = z_t - \gamma_t\, g_t / (\sqrt{\hat v_t} + \epsilon)$
-    z.addcdiv_(grad, denom, value=-lr)
-    # $x_{t+1} = (1 - c_{t+1})\, x_t + c_{t+1} z_{t+1}$
-    _add_scaled(x.mul_(1 - ckp1), z, ckp1)
-    # $y_{t+1} = \beta_1 x_{t+1} + (1 - \beta_1) z_{t+1}$, and the parameters hold $y$.
-    y.copy_(x.mul(beta1).add_(z, alpha=1 - beta1))
-    param.copy_(y)
 
 
 #

@@ -166,6 +166,36 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 
+def _sophia_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    *,
+    lr: float,
+    beta1: float,
+    rho: float,
+    bs: int,
+    weight_decay: float,
+    maximize: bool,
+) -> None:
+    r"""One Sophia-G step on one tensor, in the authors' order of operations (bitwise)."""
+    if maximize:
+        grad = -grad
+    exp_avg, hessian = state["exp_avg"], state["hessian"]
+    if torch.is_complex(param):
+        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+        exp_avg, hessian = torch.view_as_real(exp_avg), torch.view_as_real(hessian)
+    state["step"] += 1
+    # Decoupled weight decay, $\theta \leftarrow (1 - \eta\lambda)\theta$.
+    param.mul_(1 - lr * weight_decay)
+    # $m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$
+    exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+    # $\min(|m_t| / (\rho B h + \epsilon), 1)$: Newton's ratio, clipped at one.
+    ratio = (exp_avg.abs() / (rho * bs * hessian + 1e-15)).clamp(None, 1)
+    # $\theta_t = \theta - \eta\, \mathrm{sign}(m_t) \cdot \mathrm{ratio}$
+    param.addcmul_(exp_avg.sign(), ratio, value=-lr)
+
+
 class SophiaG(Optimizer):
     r"""Sophia-G with the signature, group keys and state keys of the authors' `SophiaG`
     (`sophia-opt`): state `step`, `exp_avg`, `hessian`; `step(closure=None, bs=5120)`;
@@ -253,36 +283,6 @@ class SophiaG(Optimizer):
                     maximize=group["maximize"],
                 )
         return loss
-
-
-def _sophia_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Tensor],
-    *,
-    lr: float,
-    beta1: float,
-    rho: float,
-    bs: int,
-    weight_decay: float,
-    maximize: bool,
-) -> None:
-    r"""One Sophia-G step on one tensor, in the authors' order of operations (bitwise)."""
-    if maximize:
-        grad = -grad
-    exp_avg, hessian = state["exp_avg"], state["hessian"]
-    if torch.is_complex(param):
-        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
-        exp_avg, hessian = torch.view_as_real(exp_avg), torch.view_as_real(hessian)
-    state["step"] += 1
-    # Decoupled weight decay, $\theta \leftarrow (1 - \eta\lambda)\theta$.
-    param.mul_(1 - lr * weight_decay)
-    # $m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$
-    exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
-    # $\min(|m_t| / (\rho B h + \epsilon), 1)$: Newton's ratio, clipped at one.
-    ratio = (exp_avg.abs() / (rho * bs * hessian + 1e-15)).clamp(None, 1)
-    # $\theta_t = \theta - \eta\, \mathrm{sign}(m_t) \cdot \mathrm{ratio}$
-    param.addcmul_(exp_avg.sign(), ratio, value=-lr)
 
 
 # ## The training loop
