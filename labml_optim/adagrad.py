@@ -140,6 +140,63 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 
+def _adagrad_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    *,
+    lr: float | Tensor,
+    lr_decay: float,
+    weight_decay: float,
+    eps: float,
+    maximize: bool,
+) -> None:
+    """One Adagrad step on one tensor, in torch's order of operations."""
+    # The step counter is per parameter: a parameter without a gradient this
+    # step does not advance its schedule.
+    step_t = state["step"]
+    step_t += 1
+    step = _get_value(step_t)
+    # Maximising $f$ is minimising $-f$.
+    if maximize:
+        grad = -grad
+    # L2 penalty: $\lambda\theta$ joins the gradient before it is squared and
+    # scaled.
+    if weight_decay != 0:
+        grad = grad.add(param, alpha=weight_decay)
+    # $\eta_t = \eta / (1 + (t-1)\delta)$, computed in Python floats as torch does.
+    clr = lr / (1 + (step - 1) * lr_decay)
+    if grad.is_sparse:
+        _sparse_update(param, grad, state["sum"], clr, eps)
+        return
+    acc = state["sum"]
+    # A complex entry is two real coordinates: work on the real views.
+    if param.is_complex():
+        param, grad, acc = (torch.view_as_real(t) for t in (param, grad, acc))
+    # $G_t = G_{t-1} + g_t^2$
+    acc.addcmul_(grad, grad, value=1)
+    # $\theta_t = \theta_{t-1} - \eta_t \, g_t / (\sqrt{G_t} + \epsilon)$
+    denom = acc.sqrt().add_(eps)
+    param.addcdiv_(grad, denom, value=-clr)
+
+
+def _sparse_update(param: Tensor, grad: Tensor, acc: Tensor, clr: float | Tensor,
+                   eps: float) -> None:
+    r"""Adagrad on the rows a sparse gradient touches; other rows keep $G$ and $\theta$."""
+    # Sum the values of repeated indices first: the update is not linear in $g$.
+    grad = grad.coalesce()
+    indices, values = grad._indices(), grad._values()
+
+    def at_grad_rows(vals: Tensor) -> Tensor:
+        return torch.sparse_coo_tensor(indices, vals, grad.size(), check_invariants=False)
+
+    # $G \mathrel{+}= g^2$ on those rows only.
+    acc.add_(at_grad_rows(values.pow(2)))
+    # Read $G$ back on the same rows and take the scaled step there.
+    denom = acc.sparse_mask(grad)._values().sqrt_().add_(eps)
+    param.add_(at_grad_rows(values / denom), alpha=-clr)
+
+
 class Adagrad(Optimizer):
     r"""Adagrad, with torch's arguments, defaults and state (`step`, `sum`).
 
@@ -228,70 +285,23 @@ class Adagrad(Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            self._step_group(group)
-        return loss
-
-    def _step_group(self, group: dict[str, Any]) -> None:
-        """The update for the tensors of one group, in torch's order of operations."""
-        # Hyper-parameters are read once per group, not once per tensor.
-        lr, lr_decay, eps = _scalar(group["lr"]), group["lr_decay"], group["eps"]
-        weight_decay, maximize = group["weight_decay"], group["maximize"]
-        params = [p for p in group["params"] if p.grad is not None]
-        # The L2 term would make a sparse gradient dense: refuse it before any tensor of
-        # the group moves.
-        if weight_decay != 0:
-            _check_sparse("Adagrad", params,
-                          " with weight_decay (it would make the gradient dense)")
-        for param in params:
-            grad = param.grad
-            state = self.state[param]
-            # A parameter added with `add_param_group` gets its state lazily.
-            if len(state) == 0:
-                self._init_state(param)
-            # The step counter is per parameter: a parameter without a gradient this
-            # step does not advance its schedule.
-            step_t = state["step"]
-            step_t += 1
-            step = _get_value(step_t)
-            # Maximising $f$ is minimising $-f$.
-            if maximize:
-                grad = -grad
-            # L2 penalty: $\lambda\theta$ joins the gradient before it is squared and
-            # scaled.
+            # Hyper-parameters are read once per group, not once per tensor.
+            lr, lr_decay, eps = _scalar(group["lr"]), group["lr_decay"], group["eps"]
+            weight_decay, maximize = group["weight_decay"], group["maximize"]
+            params = [p for p in group["params"] if p.grad is not None]
+            # The L2 term would make a sparse gradient dense: refuse it before any tensor
+            # of the group moves.
             if weight_decay != 0:
-                grad = grad.add(param, alpha=weight_decay)
-            # $\eta_t = \eta / (1 + (t-1)\delta)$, computed in Python floats as torch does.
-            clr = lr / (1 + (step - 1) * lr_decay)
-            if grad.is_sparse:
-                _sparse_update(param, grad, state["sum"], clr, eps)
-                continue
-            acc = state["sum"]
-            # A complex entry is two real coordinates: work on the real views.
-            if param.is_complex():
-                param, grad, acc = (torch.view_as_real(t) for t in (param, grad, acc))
-            # $G_t = G_{t-1} + g_t^2$
-            acc.addcmul_(grad, grad, value=1)
-            # $\theta_t = \theta_{t-1} - \eta_t \, g_t / (\sqrt{G_t} + \epsilon)$
-            denom = acc.sqrt().add_(eps)
-            param.addcdiv_(grad, denom, value=-clr)
-
-
-def _sparse_update(param: Tensor, grad: Tensor, acc: Tensor, clr: float | Tensor,
-                   eps: float) -> None:
-    r"""Adagrad on the rows a sparse gradient touches; other rows keep $G$ and $\theta$."""
-    # Sum the values of repeated indices first: the update is not linear in $g$.
-    grad = grad.coalesce()
-    indices, values = grad._indices(), grad._values()
-
-    def at_grad_rows(vals: Tensor) -> Tensor:
-        return torch.sparse_coo_tensor(indices, vals, grad.size(), check_invariants=False)
-
-    # $G \mathrel{+}= g^2$ on those rows only.
-    acc.add_(at_grad_rows(values.pow(2)))
-    # Read $G$ back on the same rows and take the scaled step there.
-    denom = acc.sparse_mask(grad)._values().sqrt_().add_(eps)
-    param.add_(at_grad_rows(values / denom), alpha=-clr)
-
+                _check_sparse("Adagrad", params,
+                              " with weight_decay (it would make the gradient dense)")
+            for param in params:
+                state = self.state[param]
+                # A parameter added with `add_param_group` gets its state lazily.
+                if len(state) == 0:
+                    self._init_state(param)
+                _adagrad_update(param, param.grad, state, lr=lr, lr_decay=lr_decay,
+                                weight_decay=weight_decay, eps=eps, maximize=maximize)
+        return loss
 
 
 # ## torch compatibility

@@ -168,6 +168,57 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 
+def _rmsprop_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    *,
+    lr: float | Tensor,
+    alpha: float,
+    eps: float,
+    weight_decay: float,
+    momentum: float,
+    centered: bool,
+    maximize: bool,
+) -> None:
+    """One RMSprop step on one tensor, in torch's order of operations."""
+    state["step"] += 1
+    # Maximising $f$ is minimising $-f$.
+    if maximize:
+        grad = -grad
+    # L2 penalty: $\lambda\theta$ joins the gradient before it is averaged and
+    # scaled. (Done on the complex tensor, as torch does, to stay bitwise equal.)
+    if weight_decay != 0:
+        grad = grad.add(param, alpha=weight_decay)
+    square_avg = state["square_avg"]
+    # A complex entry is two real coordinates: from here on, work on real views.
+    real = torch.view_as_real if param.is_complex() else _identity
+    param, grad, square_avg = real(param), real(grad), real(square_avg)
+    # $v_t = \beta v_{t-1} + (1 - \beta) g_t^2$
+    square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+    if centered:
+        # $m_t = \beta m_{t-1} + (1 - \beta) g_t$, written as a lerp towards
+        # $g_t$; the scale is then $\sqrt{v_t - m_t^2}$, the standard deviation.
+        grad_avg = real(state["grad_avg"])
+        grad_avg.lerp_(grad, 1 - alpha)
+        denom = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+    else:
+        denom = square_avg.sqrt()
+    denom.add_(eps)
+    if momentum > 0:
+        # $b_t = \mu b_{t-1} + g_t / (\sqrt{\cdot} + \epsilon)$; the step is
+        # $-\eta b_t$.
+        buf = real(state["momentum_buffer"])
+        buf.mul_(momentum).addcdiv_(grad, denom)
+        param.add_(buf, alpha=-lr)
+    else:
+        param.addcdiv_(grad, denom, value=-lr)
+
+
+def _identity(x: Tensor) -> Tensor:
+    return x
+
+
 class RMSprop(Optimizer):
     r"""RMSprop, with torch's arguments, defaults and state.
 
@@ -239,70 +290,40 @@ class RMSprop(Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            self._step_group(group)
+            # As torch does, refuse a sparse gradient before touching any tensor of the
+            # group.
+            with_grad = [p for p in group["params"] if p.grad is not None]
+            _check_sparse("RMSprop", with_grad, ": the leaky average decays every "
+                          "coordinate at every step, so the update is dense")
+            # Hyper-parameters are read once per group, not once per tensor.
+            lr, alpha, eps = _scalar(group["lr"]), group["alpha"], group["eps"]
+            momentum, weight_decay = group["momentum"], group["weight_decay"]
+            centered, maximize = group["centered"], group["maximize"]
+            for param in with_grad:
+                state = self.state[param]
+                # State starts at zero: $v_0 = 0$ (and $m_0 = 0$, $b_0 = 0$).
+                if len(state) == 0:
+                    state["step"] = torch.zeros((), dtype=_step_dtype())
+                    state["square_avg"] = torch.zeros_like(
+                        param, memory_format=torch.preserve_format
+                    )
+                # The optional buffers are created when first needed, so a group may
+                # switch `momentum` or `centered` on mid-run (torch would fail with a
+                # KeyError).
+                if momentum > 0 and "momentum_buffer" not in state:
+                    state["momentum_buffer"] = torch.zeros_like(
+                        param, memory_format=torch.preserve_format
+                    )
+                if centered and "grad_avg" not in state:
+                    state["grad_avg"] = torch.zeros_like(
+                        param, memory_format=torch.preserve_format
+                    )
+                _rmsprop_update(
+                    param, param.grad, state, lr=lr, alpha=alpha, eps=eps,
+                    weight_decay=weight_decay, momentum=momentum, centered=centered,
+                    maximize=maximize,
+                )
         return loss
-
-    def _step_group(self, group: dict[str, Any]) -> None:
-        """The update for the tensors of one group, in torch's order of operations."""
-        # As torch does, refuse a sparse gradient before touching any tensor of the group.
-        with_grad = [p for p in group["params"] if p.grad is not None]
-        _check_sparse("RMSprop", with_grad, ": the leaky average decays every coordinate "
-                      "at every step, so the update is dense")
-        # Hyper-parameters are read once per group, not once per tensor.
-        lr, alpha, eps = _scalar(group["lr"]), group["alpha"], group["eps"]
-        momentum, weight_decay = group["momentum"], group["weight_decay"]
-        centered, maximize = group["centered"], group["maximize"]
-        for param in with_grad:
-            grad = param.grad
-            state = self.state[param]
-            # State starts at zero: $v_0 = 0$ (and $m_0 = 0$, $b_0 = 0$).
-            if len(state) == 0:
-                state["step"] = torch.zeros((), dtype=_step_dtype())
-                state["square_avg"] = torch.zeros_like(param,
-                                                       memory_format=torch.preserve_format)
-            # The optional buffers are created when first needed, so a group may switch
-            # `momentum` or `centered` on mid-run (torch would fail with a KeyError).
-            if momentum > 0 and "momentum_buffer" not in state:
-                state["momentum_buffer"] = torch.zeros_like(param,
-                                                            memory_format=torch.preserve_format)
-            if centered and "grad_avg" not in state:
-                state["grad_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-            state["step"] += 1
-            # Maximising $f$ is minimising $-f$.
-            if maximize:
-                grad = -grad
-            # L2 penalty: $\lambda\theta$ joins the gradient before it is averaged and
-            # scaled. (Done on the complex tensor, as torch does, to stay bitwise equal.)
-            if weight_decay != 0:
-                grad = grad.add(param, alpha=weight_decay)
-            square_avg = state["square_avg"]
-            # A complex entry is two real coordinates: from here on, work on real views.
-            real = torch.view_as_real if param.is_complex() else _identity
-            param, grad, square_avg = real(param), real(grad), real(square_avg)
-            # $v_t = \beta v_{t-1} + (1 - \beta) g_t^2$
-            square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
-            if centered:
-                # $m_t = \beta m_{t-1} + (1 - \beta) g_t$, written as a lerp towards
-                # $g_t$; the scale is then $\sqrt{v_t - m_t^2}$, the standard deviation.
-                grad_avg = real(state["grad_avg"])
-                grad_avg.lerp_(grad, 1 - alpha)
-                denom = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
-            else:
-                denom = square_avg.sqrt()
-            denom.add_(eps)
-            if momentum > 0:
-                # $b_t = \mu b_{t-1} + g_t / (\sqrt{\cdot} + \epsilon)$; the step is
-                # $-\eta b_t$.
-                buf = real(state["momentum_buffer"])
-                buf.mul_(momentum).addcdiv_(grad, denom)
-                param.add_(buf, alpha=-lr)
-            else:
-                param.addcdiv_(grad, denom, value=-lr)
-
-
-def _identity(x: Tensor) -> Tensor:
-    return x
-
 
 
 # ## torch compatibility

@@ -213,6 +213,80 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 
+def _averaging_step(
+    k: float | Tensor,
+    lr: float | Tensor,
+    lr_max: float | Tensor,
+    weight_sum: float | Tensor,
+    *,
+    warmup_steps: int,
+    r: float,
+    weight_lr_power: float,
+    beta2: float,
+) -> tuple[float | Tensor, ...]:
+    r"""The group's scalars for step $t = k + 1$: $\gamma_t$, $\max_{i \le t} \gamma_i$,
+    $\sum_{i \le t} w_i$, $c_{t+1}$ and $1 - \beta_2^t$, in the reference's order.
+
+    Numbers in eager mode, 0-d tensors under `torch.compile`; the only two operations
+    that differ (a branch and a maximum) go through `_where` and `_maximum`.
+    """
+    t = k + 1
+    # Linear warmup: $\gamma_t = \gamma \min(1, t/W)$.
+    lr = lr * _where(k < warmup_steps, t / max(warmup_steps, 1), 1.0)
+    # $w_t = t^r (\max_{i \le t} \gamma_i)^p$
+    lr_max = _maximum(lr, lr_max)
+    weight = t**r * lr_max**weight_lr_power
+    # $c_{t+1} = w_t / \sum_{i \le t} w_i$; every $w_i \ge 0$, so a zero sum means
+    # $w_t = 0$ and $c_{t+1} = 0$ (the reference's `ZeroDivisionError` case).
+    weight_sum = weight_sum + weight
+    ckp1 = weight / _where(weight_sum != 0, weight_sum, 1.0)
+    # $1 - \beta_2^t$, the bias correction of $v_t$.
+    bias_correction2 = 1 - beta2**t
+    return lr, lr_max, weight_sum, ckp1, bias_correction2
+
+
+def _schedule_free_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    *,
+    lr: float | Tensor,
+    ckp1: float | Tensor,
+    beta1: float,
+    beta2: float,
+    bias_correction2: float | Tensor,
+    eps: float,
+    weight_decay: float,
+    decay_at_z: bool,
+    maximize: bool,
+) -> None:
+    r"""One step on one tensor, in the reference's order of operations (bitwise equal)."""
+    if maximize:
+        grad = -grad
+    z, x, y, exp_avg_sq = state["z"], state["x"], state["y"], state["exp_avg_sq"]
+    # A complex parameter is two real coordinates, each with its own $v$.
+    if torch.is_complex(param):
+        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+        z, x, y = torch.view_as_real(z), torch.view_as_real(x), torch.view_as_real(y)
+        exp_avg_sq = torch.view_as_real(exp_avg_sq)
+
+    # Decoupled weight decay $z \leftarrow z - \gamma_t \lambda y_t$, computed at $y$
+    # (or at $z$ with `decay_at_z`), before the gradient step.
+    if weight_decay != 0:
+        _add_scaled(z, z if decay_at_z else y, -lr * weight_decay)
+    # $v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    # $\sqrt{v_t / (1 - \beta_2^t)} + \epsilon$
+    denom = exp_avg_sq.div(bias_correction2).sqrt_().add_(eps)
+    # $z_{t+1} = z_t - \gamma_t\, g_t / (\sqrt{\hat v_t} + \epsilon)$
+    z.addcdiv_(grad, denom, value=-lr)
+    # $x_{t+1} = (1 - c_{t+1})\, x_t + c_{t+1} z_{t+1}$
+    _add_scaled(x.mul_(1 - ckp1), z, ckp1)
+    # $y_{t+1} = \beta_1 x_{t+1} + (1 - \beta_1) z_{t+1}$, and the parameters hold $y$.
+    y.copy_(x.mul(beta1).add_(z, alpha=1 - beta1))
+    param.copy_(y)
+
+
 class AdamWScheduleFree(Optimizer):
     r"""Schedule-Free AdamW with the signature, group keys and state keys of
     `schedulefree.AdamWScheduleFreeReference`, so a state dict moves between the two.
@@ -222,9 +296,10 @@ class AdamWScheduleFree(Optimizer):
     `lr_max`, `scheduled_lr`, and `train_mode`; state keys `z`, `x`, `y`, `exp_avg_sq`.
     Call `train()` before training and `eval()` before evaluating or saving.
 
-    `torch.compile(opt.step)` traces without a graph break and matches eager to rounding,
-    but recompiles at every step: the counters are Python numbers in the group (the
-    reference's state-dict format), and dynamo specializes on their values.
+    The counters are 1-element float64 tensors in the live groups, updated in place, so that
+    `torch.compile(opt.step)` reads their current values at every call (one graph, no
+    recompiles); `state_dict()` writes them as plain numbers, the reference's format, and
+    numbers in a loaded state dict become tensors again.
     """
 
     def __init__(
@@ -263,6 +338,20 @@ class AdamWScheduleFree(Optimizer):
             group.setdefault("foreach", None)
             group.setdefault("maximize", False)
             group.setdefault("scheduled_lr", 0.0)
+            _counters_as_tensors(group)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group as torch does; its counters become tensors of its own."""
+        super().add_param_group(param_group)
+        _counters_as_tensors(self.param_groups[-1])
+
+    def state_dict(self) -> dict[str, Any]:
+        """torch's state dict, with the group counters as plain numbers (the reference's
+        format, so that `AdamWScheduleFreeReference` loads it and steps on)."""
+        state_dict = super().state_dict()
+        for group in state_dict["param_groups"]:
+            _counters_as_numbers(group)
+        return state_dict
 
     @torch.no_grad()
     def eval(self) -> None:
@@ -295,27 +384,26 @@ class AdamWScheduleFree(Optimizer):
                 f"{type(self).__name__}.step() called in eval mode: the parameters hold the "
                 "average x; call opt.train() before training"
             )
+        for group in self.param_groups:
+            _check_sparse(type(self).__name__, group["params"])
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None and p.grad.is_sparse:
-                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
 
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            k = group["k"]
-            # Linear warmup: $\gamma_t = \gamma \min(1, t/W)$, with $t = k + 1$.
-            schedule = (k + 1) / group["warmup_steps"] if k < group["warmup_steps"] else 1.0
-            lr = _float(group["lr"]) * schedule
-            # $w_t = t^r (\max_{i \le t} \gamma_i)^p$ and $c_{t+1} = w_t / \sum_{i \le t} w_i$.
-            lr_max = max(lr, group["lr_max"])
-            weight = (k + 1) ** group["r"] * lr_max ** group["weight_lr_power"]
-            weight_sum = group["weight_sum"] + weight
-            ckp1 = weight / weight_sum if weight_sum != 0 else 0.0
-            bias_correction2 = 1 - beta2 ** (k + 1)
+            _counters_as_tensors(group)  # a counter set by hand as a number
+            lr = group["lr"]
+            if isinstance(lr, Tensor):
+                lr = _get_value(_scalar(lr))
+            # The counters as numbers in eager mode (the reference's double-precision
+            # arithmetic), as the tensors themselves under `torch.compile`.
+            lr, lr_max, weight_sum, ckp1, bias_correction2 = _averaging_step(
+                _get_value(group["k"][0]), lr, _get_value(group["lr_max"][0]),
+                _get_value(group["weight_sum"][0]), warmup_steps=group["warmup_steps"],
+                r=group["r"], weight_lr_power=group["weight_lr_power"], beta2=beta2,
+            )
 
             for param in group["params"]:
                 if param.grad is None:
@@ -335,54 +423,12 @@ class AdamWScheduleFree(Optimizer):
                     weight_decay=group["weight_decay"], decay_at_z=group["decay_at_z"],
                     maximize=group["maximize"],
                 )
-            # The counters advance once per step, for the whole group.
-            group["scheduled_lr"] = lr
-            group["lr_max"] = lr_max
-            group["weight_sum"] = weight_sum
-            group["k"] = k + 1
+            # The counters advance once per step, for the whole group, in place.
+            group["scheduled_lr"].fill_(lr)
+            group["lr_max"].fill_(lr_max)
+            group["weight_sum"].fill_(weight_sum)
+            group["k"].add_(1)
         return loss
-
-
-def _schedule_free_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Tensor],
-    *,
-    lr: float,
-    ckp1: float,
-    beta1: float,
-    beta2: float,
-    bias_correction2: float,
-    eps: float,
-    weight_decay: float,
-    decay_at_z: bool,
-    maximize: bool,
-) -> None:
-    r"""One step on one tensor, in the reference's order of operations (bitwise equal)."""
-    if maximize:
-        grad = -grad
-    z, x, y, exp_avg_sq = state["z"], state["x"], state["y"], state["exp_avg_sq"]
-    # A complex parameter is two real coordinates, each with its own $v$.
-    if torch.is_complex(param):
-        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
-        z, x, y = torch.view_as_real(z), torch.view_as_real(x), torch.view_as_real(y)
-        exp_avg_sq = torch.view_as_real(exp_avg_sq)
-
-    # Decoupled weight decay $z \leftarrow z - \gamma_t \lambda y_t$, computed at $y$
-    # (or at $z$ with `decay_at_z`), before the gradient step.
-    if weight_decay != 0:
-        z.sub_(z if decay_at_z else y, alpha=lr * weight_decay)
-    # $v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$
-    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    # $\sqrt{v_t / (1 - \beta_2^t)} + \epsilon$
-    denom = exp_avg_sq.div(bias_correction2).sqrt_().add_(eps)
-    # $z_{t+1} = z_t - \gamma_t\, g_t / (\sqrt{\hat v_t} + \epsilon)$
-    z.addcdiv_(grad, denom, value=-lr)
-    # $x_{t+1} = (1 - c_{t+1})\, x_t + c_{t+1} z_{t+1}$
-    x.mul_(1 - ckp1).add_(z, alpha=ckp1)
-    # $y_{t+1} = \beta_1 x_{t+1} + (1 - \beta_1) z_{t+1}$, and the parameters hold $y$.
-    y.copy_(x.mul(beta1).add_(z, alpha=1 - beta1))
-    param.copy_(y)
 
 
 #
@@ -509,6 +555,21 @@ def _scalar(x: float | Tensor) -> float | Tensor:
     return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
 
 
+def _get_value(step: Tensor) -> float | Tensor:
+    """The step count for the update's arithmetic, read as torch's `_get_value` reads it.
+
+    In eager mode it is a Python number: one read of a CPU scalar, and the bias
+    corrections are then computed in double precision. Under `torch.compile` it stays a
+    tensor, so the compiled graph reads the live count at every call (a number read while
+    tracing would become a constant of the graph and go stale). We also make it float64
+    there, unlike torch, so that the corrections keep eager's precision: in float32,
+    $1 - 0.999^t$ loses about four of its seven digits to cancellation.
+    """
+    if torch.compiler.is_compiling():
+        return step.to(torch.float64)
+    return step.item()
+
+
 def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:
     """`lr` is a number or a 1-element tensor, and not negative; torch's words in brackets."""
     if isinstance(lr, Tensor):
@@ -587,6 +648,15 @@ def _check_paths(
             )
 
 
+def _check_sparse(name: str, params: Iterable[Tensor], why: str = "") -> None:
+    """Refuse a sparse gradient anywhere in the group before any parameter moves.
+
+    torch checks the whole group first too, so a step that fails changes nothing.
+    """
+    if any(p.grad is not None and p.grad.is_sparse for p in params):
+        raise RuntimeError(f"{name} does not support sparse gradients{why}")
+
+
 def _float(x: float | Tensor) -> float:
     """A 1-element tensor hyper-parameter read as a Python number, a number as it is.
 
@@ -619,6 +689,58 @@ def _check_schedule_free_arguments(
     beta1, beta2 = _check_betas(betas)
     _check_paths(foreach=foreach)
     return _float(beta1), _float(beta2)
+
+
+_COUNTERS = ("k", "weight_sum", "lr_max", "scheduled_lr")
+
+
+def _counters_as_tensors(group: dict[str, Any]) -> None:
+    """The group's counters as 1-element float64 CPU tensors, each group its own.
+
+    float64 holds the reference's double-precision numbers exactly, so eager steps stay
+    bitwise equal to it, and a tensor updated in place is read afresh by a compiled step.
+    One element, not 0-d: torch 2.13's `torch.compile` silently drops the in-place update
+    of a 0-d float64 CPU tensor that is an input of the graph (and the graph's other
+    updates with it).
+    """
+    for key in _COUNTERS:
+        value = group[key]
+        if not (isinstance(value, Tensor) and value.shape == (1,)
+                and value.dtype == torch.float64):
+            group[key] = torch.tensor([float(value)], dtype=torch.float64)
+
+
+def _counters_as_numbers(group: dict[str, Any]) -> None:
+    """The counters of a packed group as the reference keeps them: `k` an int, the rest
+    floats."""
+    for key in _COUNTERS:
+        if isinstance(group[key], Tensor):
+            value = group[key].item()
+            group[key] = int(value) if key == "k" else value
+
+
+def _where(condition: bool | Tensor, a: float | Tensor, b: float | Tensor) -> float | Tensor:
+    """`a if condition else b`; `torch.where` when the condition is a tensor (under
+    `torch.compile`, where a Python branch on a tensor would break the graph)."""
+    if isinstance(condition, Tensor):
+        return torch.where(condition, a, b)
+    return a if condition else b
+
+
+def _add_scaled(x: Tensor, y: Tensor, alpha: float | Tensor) -> Tensor:
+    """`x += alpha * y` in place: `add_(y, alpha=alpha)` for a number (one rounding, as the
+    reference), `add_(y * alpha)` for a tensor (under `torch.compile`, where `alpha=`
+    must be a number)."""
+    if isinstance(alpha, Tensor):
+        return x.add_(y * alpha)
+    return x.add_(y, alpha=alpha)
+
+
+def _maximum(a: float | Tensor, b: float | Tensor) -> float | Tensor:
+    """`max(a, b)` for numbers, `torch.maximum` for tensors (under `torch.compile`)."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return torch.maximum(torch.as_tensor(a), torch.as_tensor(b))
+    return max(a, b)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -278,6 +278,52 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 
+def _sgd_update(
+    params: list[Tensor],
+    buffers: list[Tensor | None],
+    *,
+    lr: float | Tensor,
+    momentum: float,
+    dampening: float,
+    weight_decay: float | Tensor,
+    nesterov: bool,
+    maximize: bool,
+) -> None:
+    r"""The update for the tensors of one group, in torch's order of operations.
+
+    Complex parameters are updated as complex tensors, as torch does. (A complex
+    `add_` with a scaling factor can round differently from the same `add_` on the
+    real view, by one ulp, so using the real view here would break bitwise parity
+    with torch.) `buffers` holds the group's momentum buffers (`None` before the first
+    step, and empty without momentum); new buffers are put into it.
+    """
+    for i, param in enumerate(params):
+        grad = param.grad
+        # Maximising $f$ is minimising $-f$.
+        if maximize:
+            grad = -grad
+        # L2 penalty: its gradient $\lambda\theta$ joins the loss gradient, and so
+        # goes through the momentum buffer too.
+        if weight_decay != 0:
+            grad = grad.add(param, alpha=weight_decay)
+        # The heavy-ball buffer $b_t = \mu b_{t-1} + (1-\tau) g_t$. With no momentum
+        # there is no buffer, and no state at all, as in torch.
+        if momentum != 0:
+            buf = buffers[i]
+            if buf is None:
+                # $b_1 = g_1$, undamped: with $\tau = \mu$ the buffer is then an
+                # unbiased moving average from the first step.
+                buf = grad.detach().clone()
+                buffers[i] = buf
+            else:
+                buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+            # Nesterov steps along $g_t + \mu b_t$ (the look-ahead in the variables
+            # $\tilde\theta$); heavy ball along $b_t$.
+            grad = grad.add(buf, alpha=momentum) if nesterov else buf
+        # $\theta_t = \theta_{t-1} - \eta \cdot \text{direction}$.
+        param.add_(grad, alpha=-lr)
+
+
 class SGD(Optimizer):
     r"""Stochastic gradient descent with optional heavy-ball or Nesterov momentum.
 
@@ -347,57 +393,27 @@ class SGD(Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            self._step_group(group)
-        return loss
-
-    def _step_group(self, group: dict[str, Any]) -> None:
-        r"""The update for the tensors of one group, in torch's order of operations.
-
-        Complex parameters are updated as complex tensors, as torch does. (A complex
-        `add_` with a scaling factor can round differently from the same `add_` on the
-        real view, by one ulp, so using the real view here would break bitwise parity
-        with torch.)
-        """
-        # Hyper-parameters are read once per group, not once per tensor.
-        lr, momentum = _scalar(group["lr"]), group["momentum"]
-        weight_decay, dampening = group["weight_decay"], group["dampening"]
-        maximize, nesterov = group["maximize"], group["nesterov"]
-        params = [p for p in group["params"] if p.grad is not None]
-        # The L2 term would make a sparse gradient dense: refuse it before any tensor of
-        # the group moves.
-        if weight_decay != 0:
-            _check_sparse("SGD", params, " with weight_decay (it would make the gradient dense)")
-        # The buffers are read for the whole group first and written back at the end,
-        # as torch does: a parameter listed twice then starts two buffers from the same
-        # gradient at its first step, and the second one is kept.
-        buffers = [self.state[p].get("momentum_buffer") for p in params] if momentum else []
-        for i, param in enumerate(params):
-            grad = param.grad
-            # Maximising $f$ is minimising $-f$.
-            if maximize:
-                grad = -grad
-            # L2 penalty: its gradient $\lambda\theta$ joins the loss gradient, and so
-            # goes through the momentum buffer too.
+            # Hyper-parameters are read once per group, not once per tensor.
+            lr, momentum = _scalar(group["lr"]), group["momentum"]
+            weight_decay = group["weight_decay"]
+            params = [p for p in group["params"] if p.grad is not None]
+            # The L2 term would make a sparse gradient dense: refuse it before any tensor
+            # of the group moves.
             if weight_decay != 0:
-                grad = grad.add(param, alpha=weight_decay)
-            # The heavy-ball buffer $b_t = \mu b_{t-1} + (1-\tau) g_t$. With no momentum
-            # there is no buffer, and no state at all, as in torch.
-            if momentum != 0:
-                buf = buffers[i]
-                if buf is None:
-                    # $b_1 = g_1$, undamped: with $\tau = \mu$ the buffer is then an
-                    # unbiased moving average from the first step.
-                    buf = grad.detach().clone()
-                    buffers[i] = buf
-                else:
-                    buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-                # Nesterov steps along $g_t + \mu b_t$ (the look-ahead in the variables
-                # $\tilde\theta$); heavy ball along $b_t$.
-                grad = grad.add(buf, alpha=momentum) if nesterov else buf
-            # $\theta_t = \theta_{t-1} - \eta \cdot \text{direction}$.
-            param.add_(grad, alpha=-lr)
-        for param, buf in zip(params, buffers, strict=False):
-            self.state[param]["momentum_buffer"] = buf
+                _check_sparse("SGD", params,
+                              " with weight_decay (it would make the gradient dense)")
+            # The buffers are read for the whole group first and written back at the end,
+            # as torch does: a parameter listed twice then starts two buffers from the
+            # same gradient at its first step, and the second one is kept.
+            buffers = [self.state[p].get("momentum_buffer") for p in params] if momentum else []
+            _sgd_update(
+                params, buffers, lr=lr, momentum=momentum, dampening=group["dampening"],
+                weight_decay=weight_decay, nesterov=group["nesterov"],
+                maximize=group["maximize"],
+            )
+            for param, buf in zip(params, buffers, strict=False):
+                self.state[param]["momentum_buffer"] = buf
+        return loss
 
 
 # ## torch compatibility

@@ -166,6 +166,36 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 
+def _sophia_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    *,
+    lr: float,
+    beta1: float,
+    rho: float,
+    bs: int,
+    weight_decay: float,
+    maximize: bool,
+) -> None:
+    r"""One Sophia-G step on one tensor, in the authors' order of operations (bitwise)."""
+    if maximize:
+        grad = -grad
+    exp_avg, hessian = state["exp_avg"], state["hessian"]
+    if torch.is_complex(param):
+        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+        exp_avg, hessian = torch.view_as_real(exp_avg), torch.view_as_real(hessian)
+    state["step"] += 1
+    # Decoupled weight decay, $\theta \leftarrow (1 - \eta\lambda)\theta$.
+    param.mul_(1 - lr * weight_decay)
+    # $m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$
+    exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+    # $\min(|m_t| / (\rho B h + \epsilon), 1)$: Newton's ratio, clipped at one.
+    ratio = (exp_avg.abs() / (rho * bs * hessian + 1e-15)).clamp(None, 1)
+    # $\theta_t = \theta - \eta\, \mathrm{sign}(m_t) \cdot \mathrm{ratio}$
+    param.addcmul_(exp_avg.sign(), ratio, value=-lr)
+
+
 class SophiaG(Optimizer):
     r"""Sophia-G with the signature, group keys and state keys of the authors' `SophiaG`
     (`sophia-opt`): state `step`, `exp_avg`, `hessian`; `step(closure=None, bs=5120)`;
@@ -210,12 +240,6 @@ class SophiaG(Optimizer):
             state["hessian"] = torch.zeros_like(param, memory_format=torch.preserve_format)
         return state
 
-    def _check_gradients(self) -> None:
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None and p.grad.is_sparse:
-                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
-
     @torch.no_grad()
     def update_hessian(self) -> None:
         r"""$h \leftarrow \beta_2 h + (1 - \beta_2)\, \hat g \odot \hat g$ from `p.grad`.
@@ -223,7 +247,8 @@ class SophiaG(Optimizer):
         `p.grad` must hold the gradient of the loss on labels sampled from the model
         (see `gnb_update`); $B$ is applied later, by `step(bs=B)`.
         """
-        self._check_gradients()
+        for group in self.param_groups:
+            _check_sparse(type(self).__name__, group["params"])
         for group in self.param_groups:
             beta2 = group["betas"][1]
             for p in group["params"]:
@@ -244,7 +269,8 @@ class SophiaG(Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        self._check_gradients()
+        for group in self.param_groups:
+            _check_sparse(type(self).__name__, group["params"])
         for group in self.param_groups:
             beta1 = group["betas"][0]
             for param in group["params"]:
@@ -257,36 +283,6 @@ class SophiaG(Optimizer):
                     maximize=group["maximize"],
                 )
         return loss
-
-
-def _sophia_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Tensor],
-    *,
-    lr: float,
-    beta1: float,
-    rho: float,
-    bs: int,
-    weight_decay: float,
-    maximize: bool,
-) -> None:
-    r"""One Sophia-G step on one tensor, in the authors' order of operations (bitwise)."""
-    if maximize:
-        grad = -grad
-    exp_avg, hessian = state["exp_avg"], state["hessian"]
-    if torch.is_complex(param):
-        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
-        exp_avg, hessian = torch.view_as_real(exp_avg), torch.view_as_real(hessian)
-    state["step"] += 1
-    # Decoupled weight decay, $\theta \leftarrow (1 - \eta\lambda)\theta$.
-    param.mul_(1 - lr * weight_decay)
-    # $m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$
-    exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
-    # $\min(|m_t| / (\rho B h + \epsilon), 1)$: Newton's ratio, clipped at one.
-    ratio = (exp_avg.abs() / (rho * bs * hessian + 1e-15)).clamp(None, 1)
-    # $\theta_t = \theta - \eta\, \mathrm{sign}(m_t) \cdot \mathrm{ratio}$
-    param.addcmul_(exp_avg.sign(), ratio, value=-lr)
 
 
 # ## The training loop
@@ -526,6 +522,15 @@ def _check_paths(
                 f"{name}=True is not supported: this file runs torch's single-tensor "
                 f"(for-loop) path; pass {name}={off}"
             )
+
+
+def _check_sparse(name: str, params: Iterable[Tensor], why: str = "") -> None:
+    """Refuse a sparse gradient anywhere in the group before any parameter moves.
+
+    torch checks the whole group first too, so a step that fails changes nothing.
+    """
+    if any(p.grad is not None and p.grad.is_sparse for p in params):
+        raise RuntimeError(f"{name} does not support sparse gradients{why}")
 
 
 def _float(x: float | Tensor) -> float:

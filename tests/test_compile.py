@@ -68,14 +68,9 @@ INDUCTOR_OPTIONS = {"Muon": {"emulate_precision_casts": True}}
 # recompiles show the same way) but skips inductor's C++ code generation, the slow part
 # of these tests on a CPU.
 # Known not compile-safe, kept as strict expected failures so that a fix shows (as an
-# unexpected pass) and the entry must then go. Schedule-Free keeps its counters `k`,
-# `weight_sum` and `lr_max` as Python numbers in the param group, as the `schedulefree`
-# reference does (its state dicts load here); under `torch.compile` the compiled step
-# leaves eager's path from step 3 (about 0.33 absolute at lr 1e-2). Open work: keep them
-# as tensors the way `step` is kept, then drop this entry.
-NOT_COMPILE_SAFE = {
-    "AdamWScheduleFree": "group counters k, weight_sum, lr_max are Python numbers (open work)",
-}
+# unexpected pass) and the entry must then go: none today. (Schedule-Free AdamW was here
+# until its group counters k, weight_sum and lr_max became tensors updated in place.)
+NOT_COMPILE_SAFE: dict[str, str] = {}
 CASES = [
     pytest.param(name, kwargs, backend,
                  id=f"{name}-{backend}-{'-'.join(f'{k}={v}' for k, v in kwargs.items())}",
@@ -162,3 +157,85 @@ def test_a_stale_step_count_would_be_caught() -> None:
         opt.step()
     gap = max((p - s).abs().max().item() for p, s in zip(params, stale, strict=True))
     assert gap > 100 * TOLERANCE, gap
+
+
+# ## The steps around the step: Sophia's curvature refresh, Schedule-Free's train/eval
+
+
+def assert_params_close(eager: list[torch.Tensor], compiled: list[torch.Tensor], where: str):
+    for i, (a, b) in enumerate(zip(eager, compiled, strict=True)):
+        torch.testing.assert_close(b.detach(), a.detach(), atol=TOLERANCE, rtol=TOLERANCE,
+                                   msg=lambda m, i=i: f"{where}, param {i}: {m}")
+
+
+def test_sophia_compiled_step_with_the_hessian_refresh() -> None:
+    """The chapter's training loop (`sophia_g_train_step`: a step, then every k-th
+    iteration a Gauss–Newton–Bartlett refresh of h by `update_hessian`) with the step
+    compiled: equal to eager, one graph, no recompiles when h changes under it."""
+    from labml_optim.sophia import SophiaG, sophia_g_train_step
+
+    torch._dynamo.reset()
+    counters.clear()
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(16, 4, generator=gen), torch.randint(0, 3, (16,), generator=gen)
+    models = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        models.append(torch.nn.Linear(4, 3))
+    eager = SophiaG(models[0].parameters(), lr=1e-2, rho=0.05)
+    compiled = SophiaG(models[1].parameters(), lr=1e-2, rho=0.05)
+    compiled.step = torch.compile(compiled.step)  # what the helper calls
+    gens = [torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)]
+    graphs_after_warmup = None
+    for t in range(STEPS):
+        for model, opt, g in zip(models, (eager, compiled), gens, strict=True):
+            sophia_g_train_step(opt, lambda m=model: m(x), y, t, k=2, generator=g)
+        if t + 1 == WARMUP:
+            graphs_after_warmup = counters["stats"]["unique_graphs"]
+        assert_params_close(list(models[0].parameters()), list(models[1].parameters()),
+                            f"iteration {t}")
+        for a, b in zip(models[0].parameters(), models[1].parameters(), strict=True):
+            torch.testing.assert_close(compiled.state[b]["hessian"], eager.state[a]["hessian"],
+                                       atol=TOLERANCE, rtol=TOLERANCE)
+    # The refreshes happened (h is not zero) and the compiled step saw them.
+    assert all(eager.state[p]["hessian"].abs().sum() > 0 for p in models[0].parameters())
+    assert not counters["graph_break"], dict(counters["graph_break"])
+    assert counters["stats"]["unique_graphs"] == graphs_after_warmup >= 1
+
+
+def test_schedule_free_compiled_steps_across_eval_and_train() -> None:
+    """Compiled steps, `eval()` (the parameters hold x), `train()` (y again), more
+    compiled steps: equal to eager at every point, and the switch compiles nothing new."""
+    from labml_optim.schedule_free import AdamWScheduleFree
+
+    torch._dynamo.reset()
+    counters.clear()
+    eager_params, compiled_params = make_params(), make_params()
+    kw = dict(lr=1e-2, warmup_steps=2, weight_decay=0.1)
+    eager = AdamWScheduleFree(eager_params, **kw)
+    compiled = AdamWScheduleFree(compiled_params, **kw)
+    step = torch.compile(compiled.step)
+    gen = torch.Generator().manual_seed(1)
+    graphs_after_warmup = None
+    for t in range(STEPS):
+        for a, b in zip(eager_params, compiled_params, strict=True):
+            g = torch.randn(a.shape, generator=gen)
+            a.grad, b.grad = g.clone(), g.clone()
+        eager.step()
+        step()
+        if t + 1 == WARMUP:
+            graphs_after_warmup = counters["stats"]["unique_graphs"]
+        assert_params_close(eager_params, compiled_params, f"step {t + 1}")
+        if t % 3 == 2:
+            for opt in (eager, compiled):
+                opt.eval()
+            assert_params_close(eager_params, compiled_params, f"eval() after step {t + 1}")
+            for p in compiled_params:
+                assert torch.equal(p.detach(), compiled.state[p]["x"])
+            for opt in (eager, compiled):
+                opt.train()
+            for p in compiled_params:
+                assert torch.equal(p.detach(), compiled.state[p]["y"])
+    assert not counters["graph_break"], dict(counters["graph_break"])
+    assert counters["stats"]["unique_graphs"] == graphs_after_warmup >= 1
+    assert compiled.state_dict()["param_groups"] == eager.state_dict()["param_groups"]

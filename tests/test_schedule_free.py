@@ -28,6 +28,7 @@ from support.optim_harness import (
     make_gradients,
     make_params,
 )
+from torch._dynamo.utils import counters
 
 from labml_optim.schedule_free import (
     AdamWScheduleFree,
@@ -253,13 +254,13 @@ def test_x_is_the_weighted_mean_of_the_zs() -> None:
             opt.param_groups[0]["lr"] = 0.03  # lowered by hand: w keeps the maximum rate
         p.grad = torch.randn(5, dtype=torch.float64, generator=gen)
         opt.step()
-        lrs.append(opt.param_groups[0]["scheduled_lr"])
+        lrs.append(float(opt.param_groups[0]["scheduled_lr"]))
         zs.append(opt.state[p]["z"].clone())
         lr_max = max(lrs)
         weights = [i**0.5 * max(lrs[:i]) ** 2 for i in range(1, t + 1)]
         mean = sum(w * z for w, z in zip(weights, zs, strict=True)) / sum(weights)
         torch.testing.assert_close(opt.state[p]["x"], mean, rtol=1e-12, atol=1e-12)
-        assert opt.param_groups[0]["lr_max"] == lr_max
+        assert float(opt.param_groups[0]["lr_max"]) == lr_max
 
 
 def test_averaging_weights_helper_matches_the_optimizer() -> None:
@@ -267,12 +268,12 @@ def test_averaging_weights_helper_matches_the_optimizer() -> None:
     opt = AdamWScheduleFree([p], lr=0.2, warmup_steps=8, r=0.25)
     lrs, cs = [], []
     for _ in range(20):
-        before = opt.param_groups[0]["weight_sum"]
+        before = float(opt.param_groups[0]["weight_sum"])
         p.grad = torch.ones(2, dtype=torch.float64)
         opt.step()
         group = opt.param_groups[0]
-        lrs.append(group["scheduled_lr"])
-        cs.append((group["weight_sum"] - before) / group["weight_sum"])
+        lrs.append(float(group["scheduled_lr"]))
+        cs.append((float(group["weight_sum"]) - before) / float(group["weight_sum"]))
     assert averaging_weights(lrs, r=0.25) == pytest.approx(cs, rel=1e-12)
     # Equal weights (no warmup, r = 0) give the running mean, c_{t+1} = 1/t.
     assert averaging_weights([0.1] * 10) == pytest.approx([1 / t for t in range(1, 11)])
@@ -295,7 +296,7 @@ def test_the_warmup_counts_about_a_third(warmup: int) -> None:
         for _ in range(warmup):
             p.grad = torch.ones(1, dtype=torch.float64)
             opt.step()
-        assert opt.param_groups[0]["weight_sum"] / 0.5**2 == pytest.approx(direct, rel=1e-12)
+        assert float(opt.param_groups[0]["weight_sum"]) / 0.5**2 == pytest.approx(direct, rel=1e-12)
 
 
 @pytest.mark.parametrize("beta1", [0.5, 0.9, 0.98])
@@ -323,14 +324,14 @@ def test_the_update_without_x_is_the_same_algebra(weight_decay: float) -> None:
     v = torch.zeros(7, dtype=torch.float64)
     for t in range(1, 21):
         g = torch.randn(7, dtype=torch.float64, generator=gen)
-        weight_sum = opt.param_groups[0]["weight_sum"]
+        weight_sum = float(opt.param_groups[0]["weight_sum"])
         p.grad = g
         opt.step()
         group = opt.param_groups[0]
-        c = (group["weight_sum"] - weight_sum) / group["weight_sum"]
+        c = (float(group["weight_sum"]) - weight_sum) / float(group["weight_sum"])
         v = 0.99 * v + 0.01 * g * g
         u = g / ((v / (1 - 0.99**t)).sqrt() + 1e-8) + weight_decay * y
-        y, z = y_step_without_x(y, z, u, lr=group["scheduled_lr"], ckp1=c, beta1=beta1)
+        y, z = y_step_without_x(y, z, u, lr=float(group["scheduled_lr"]), ckp1=c, beta1=beta1)
         torch.testing.assert_close(y, p.detach(), rtol=1e-12, atol=1e-12)
         torch.testing.assert_close(z, opt.state[p]["z"], rtol=1e-12, atol=1e-12)
 
@@ -421,33 +422,35 @@ def test_bad_arguments_name_themselves(kw: dict, pattern: str) -> None:
 
 
 def test_compiled_step_equals_eager() -> None:
-    # fullgraph=True: any graph break inside the step is an error. Inductor fuses the
-    # interpolations into one kernel whose rounding may differ by an ulp: 1e-6 relative.
-    # Each step recompiles, because the reference's counters (k, weight_sum, lr_max) are
-    # Python numbers in the param group and dynamo specializes on them: eight steps fill
-    # dynamo's cache for Optimizer.step, so it is reset before and after (otherwise a later
-    # compiled optimizer in this process would hit the recompile limit).
+    # fullgraph=True: any graph break inside the step is an error. The counters k,
+    # weight_sum, lr_max are tensors updated in place, so after the first two calls (the
+    # first creates the state) nothing is compiled again. Inductor fuses the
+    # interpolations and multiplies by the tensor c_{t+1} where eager adds with
+    # `alpha=c`, so rounding may differ by an ulp or two: 1e-6.
     torch._dynamo.reset()
-    try:
-        check_compiled_steps()
-    finally:
-        torch._dynamo.reset()
-
-
-def check_compiled_steps() -> None:
+    counters.clear()
     kw = dict(lr=0.01, weight_decay=0.1, warmup_steps=3)
     params = [p for p in make_params() if p.numel()][:2]
-    grads = make_gradients(params, 8)
+    # Every parameter has a gradient at every step: a state created late would (rightly)
+    # compile the step once more.
+    grads = [[torch.randn_like(p) for p in params] for _ in range(8)]
     a, b = clone_params(params), clone_params(params)
     eager, compiled = AdamWScheduleFree(a, **kw), AdamWScheduleFree(b, **kw)
     step = torch.compile(compiled.step, fullgraph=True)
+    graphs = []
     for g in grads:
         for pa, pb, gi in zip(a, b, g, strict=True):
             pa.grad = None if gi is None else gi.clone()
             pb.grad = None if gi is None else gi.clone()
         eager.step()
         step()
+        graphs.append(counters["stats"]["unique_graphs"])
         assert_same_state(eager, a, compiled, b, exact=False, atol=1e-6)
+        # The counters themselves are exact: the same double-precision arithmetic.
+        for key in ("k", "weight_sum", "lr_max", "scheduled_lr"):
+            assert torch.equal(compiled.param_groups[0][key], eager.param_groups[0][key]), key
+    assert graphs[1] == graphs[-1], graphs
+    assert compiled.state_dict()["param_groups"] == eager.state_dict()["param_groups"]
 
 
 def test_a_checkpoint_taken_in_eval_mode_resumes_exactly() -> None:
@@ -476,3 +479,53 @@ def test_a_checkpoint_taken_in_eval_mode_resumes_exactly() -> None:
         opt.step()
         fresh.step()
         assert_same_state(opt, [p], fresh, [q])
+
+
+def test_counters_are_tensors_in_the_groups_and_numbers_in_the_state_dict() -> None:
+    # Live: one float64 tensor per counter and group (never shared between groups, which
+    # would advance a counter twice per step); saved: the reference's plain numbers.
+    p, q = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(3))
+    opt = AdamWScheduleFree([{"params": [p]}], lr=0.1, warmup_steps=2)
+    opt.add_param_group({"params": [q], "lr": 0.2})
+    for _ in range(3):
+        p.grad, q.grad = torch.ones(2), torch.ones(3)
+        opt.step()
+    seen = set()
+    for group in opt.param_groups:
+        for key in ("k", "weight_sum", "lr_max", "scheduled_lr"):
+            value = group[key]
+            assert isinstance(value, torch.Tensor) and value.dtype == torch.float64, key
+            assert id(value) not in seen
+            seen.add(id(value))
+    saved = opt.state_dict()["param_groups"]
+    assert [g["k"] for g in saved] == [3, 3] and all(type(g["k"]) is int for g in saved)
+    assert saved[1]["lr_max"] == 0.2 and saved[1]["weight_sum"] == pytest.approx(
+        0.1**2 + 0.2**2 + 0.2**2)
+    assert all(type(g[k]) is float for g in saved for k in ("weight_sum", "lr_max",
+                                                             "scheduled_lr"))
+
+
+@pytest.mark.parametrize("as_saved", ["numbers", "0-d tensors"])
+def test_a_state_dict_with_other_counter_types_loads_and_steps_the_same(as_saved: str) -> None:
+    # The reference's (and this chapter's older) state dicts hold numbers; one written by
+    # hand may hold 0-d tensors. Either loads into tensors of the live format, and the next
+    # steps are bitwise those of the optimizer that saved it.
+    params = make_params()
+    grads = make_gradients(params, 12)
+    a = clone_params(params)
+    opt = AdamWScheduleFree(a, lr=0.01, warmup_steps=4)
+    for g in grads[:6]:
+        apply_step(opt, a, g)
+    saved = copy.deepcopy(opt.state_dict())
+    if as_saved == "0-d tensors":
+        for group in saved["param_groups"]:
+            for key in ("k", "weight_sum", "lr_max", "scheduled_lr"):
+                group[key] = torch.tensor(float(group[key]), dtype=torch.float64)
+    b = clone_params(a)
+    fresh = AdamWScheduleFree(b)
+    fresh.load_state_dict(saved)
+    assert fresh.param_groups[0]["k"].shape == (1,)
+    for g in grads[6:]:
+        apply_step(opt, a, g)
+        apply_step(fresh, b, g)
+        assert_same_state(opt, a, fresh, b)
