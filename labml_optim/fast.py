@@ -176,14 +176,16 @@ project's runs so far, so the figure says so instead.
 
 ## Sharding
 
-An elementwise update is the same on a shard as on the whole tensor, which is why every
-chapter runs unchanged under FSDP2, whose parameters are `DTensor` shards (the scale tests
-train a model with each chapter under DDP, `ZeroRedundancyOptimizer` and FSDP2 on two
-processes and compare with one process). Norms are the exception: LAMB's trust ratio
+An elementwise update is the same on a shard as on the whole tensor, which is why the
+elementwise chapters run unchanged under FSDP2, whose parameters are `DTensor` shards (the
+scale tests train a model with each chapter under DDP, `ZeroRedundancyOptimizer` and FSDP2
+on two processes and compare with one process). Norms are the exception: LAMB's trust ratio
 needs $\lVert \theta \rVert$ of the whole tensor. On a `DTensor`, `vector_norm` reduces
 across the shards and gives that norm; computing it from the local shard alone (as a
 shard-unaware implementation that calls `to_local()` would) gives a norm smaller by about
-$\sqrt{\text{shards}}$ and a wrong step.
+$\sqrt{\text{shards}}$ and a wrong step. Adafactor's column means and RMS values are such
+reductions too, and Muon's iteration needs the whole matrix, which it gathers; each
+chapter's introduction says in one line how it stands under sharding.
 """
 
 from __future__ import annotations
