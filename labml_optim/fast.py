@@ -100,27 +100,29 @@ $\theta, x, y, z, v$: 44 bytes. The bench holds every implementation to the algo
 *Adafactor* on an $n \times m$ matrix keeps $n + m$ numbers of state, so its state traffic
 is negligible, but three whole-tensor quantities stand between the gradient and the new
 parameter: the row and column means of $G^2$ (the second-moment estimate of every entry
-needs all of them), the RMS of the update $U = G / \sqrt{\hat V}$ (clipping), and the RMS of
-$\theta$ (the relative step). The first pass reads $g$ and $\theta$ and accumulates the
+needs all of them), the RMS of the update $U = G / \sqrt{\hat V}$ (clipping), and the RMS
+of $\theta$ (the relative step). The first pass reads $g$ and $\theta$ and accumulates the
 row and column sums and $\lVert \theta \rVert^2$ (8 bytes); the second reads $g$ again to
 accumulate $\lVert U \rVert^2$ from the new estimate (4 bytes); the third reads $g$ and
 $\theta$ and writes $\theta$ (12 bytes). Storing $U$ in the second pass instead of
-recomputing it would cost 8 bytes more. The floor is **24 bytes per parameter**, plus
-$(n + m)/(n m)$ state numbers, which is below $0.01$ for a $512 \times 512$ matrix.
-(A vector keeps a full second moment and needs two passes: 32 bytes.)
+recomputing it would add its write (4 bytes; the third pass reads $U$ in place of $g$).
+The floor is **24 bytes per parameter**, plus $(n + m)/(n m)$ state numbers, which is
+below $0.01$ for a $512 \times 512$ matrix. (A vector keeps a full second moment $v$ and
+needs two passes: read $g, v, \theta$, write $v$ and accumulate both RMS values; then read
+$g, v, \theta$ and write $\theta$: 32 bytes.)
 
 *Muon* is not elementwise. Its elementwise part is SGD with Nesterov momentum's traffic:
 read $g, b, \theta$, write $b, \theta$, 20 bytes (the Nesterov direction is formed on the
 way). But the step also runs the Newton–Schulz iteration on a bfloat16 copy of the
 $A \times B$ momentum (oriented so that $A \le B$), three matrix products per iteration:
-$X X^\top$ ($2A^2B$ floating-point operations), $S^2$ ($2A^3$) and $(bS + cS^2)X$
-($2A^2B$). Five iterations cost $5(4A^2B + 2A^3)$ operations, or $5(4A + 2A^2/B)$ per
-parameter: $15{,}360$ for a $512 \times 512$ matrix, against Adam's dozen. Those products
-re-read small bfloat16 matrices from cache many times, so Muon is bound by matrix-multiply
-throughput, not by memory: its 20 bytes are a floor it is not expected to approach, and the
-bench's "x floor" for Muon measures the iteration's cost in units of that elementwise
-floor. The floor that bounds Muon is the operation count divided by the machine's matrix
-throughput in bfloat16.
+$S = X X^\top$ ($2A^2B$ floating-point operations), $S^2$ ($2A^3$) and the quintic's
+product with $X$ ($2A^2B$). Five iterations cost $5(4A^2B + 2A^3)$ operations, or
+$5(4A + 2A^2/B)$ per parameter: $15{,}360$ for a $512 \times 512$ matrix, over a thousand
+times Adam's dozen, while its bytes per parameter are SGD's. Muon is bound by
+matrix-multiply throughput, not by memory: its 20 bytes are a floor it is not expected to
+approach, and the bench's "x floor" for Muon measures the iteration's cost in units of
+that elementwise floor. The floor that bounds Muon is the operation count divided by the
+machine's matrix throughput in bfloat16.
 
 ## The floor
 

@@ -192,6 +192,24 @@ def test_adafactor_touches_only_g_and_theta_and_keeps_n_plus_m_numbers() -> None
     assert (512 + 512) / (512 * 512) < 0.01
 
 
+def test_adafactor_on_a_vector_touches_adams_less_one_and_needs_two_passes() -> None:
+    """A vector keeps its full second moment v: the step reads g, v, theta and writes v,
+    theta; with the second pass for the RMS values that is 4 x (3 + 1 + 3 + 1) = 32."""
+    from labml_optim.adafactor import Adafactor
+
+    param = torch.randn(64, requires_grad=True)
+    opt = Adafactor([param], lr=0.01)
+    param.grad = torch.randn(64)
+    opt.step()
+    param.grad = torch.randn(64)
+    read, written = touched_by_step(opt, [param, param.grad, opt.state[param]["variance"]])
+    assert (read, written) == ({0, 1, 2}, {0, 2})
+    assert 4 * ((len(read) + 1) + (len(read) + 1)) == 32
+    # Storing U in a matrix's second pass adds its write to the 24 bytes: pass one reads
+    # g, theta; pass two reads g and writes U; pass three reads U, theta and writes theta.
+    assert fast.BYTES_PER_PARAM["Adafactor"] + 4 == 4 * (2 + (1 + 1) + (2 + 1))
+
+
 @pytest.mark.parametrize("shape", [(8, 16), (16, 8), (12, 12), (1, 5)])
 def test_newton_schulz_operation_count(shape: tuple[int, int]) -> None:
     """torch's flop counter over Muon's iteration agrees with 5 (4 A^2 B + 2 A^3)."""
@@ -207,6 +225,7 @@ def test_newton_schulz_operation_count(shape: tuple[int, int]) -> None:
 
 def test_muon_operations_per_parameter_at_512() -> None:
     assert fast.newton_schulz_flops(512, 512) / (512 * 512) == 15_360
+    assert 15_360 / 12 > 1000  # against Adam's dozen operations per parameter
     assert fast.BYTES_PER_PARAM["Muon"] == fast.BYTES_PER_PARAM["SGD momentum"] == 20
 
 
