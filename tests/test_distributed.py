@@ -93,5 +93,6 @@ def test_fsdp2_muon_orthogonalises_the_whole_matrix(run_engine) -> None:
     bit for bit; the iteration on the local shard alone gives something else."""
     got = run_engine("fsdp2")["_muon"]
     assert torch.equal(got["gathered"], got["whole"])
+    assert torch.equal(got["uneven"], got["uneven_whole"])  # shards of 3 and 2 rows
     local, whole = got["local"].double(), got["whole"].double()
     assert (local - whole).norm() > 0.1 * whole.norm()

@@ -181,6 +181,7 @@ def shard_orthogonalization(rank: int) -> dict[str, torch.Tensor]:
     gathered `orthogonalize`, the iteration run on the local shard alone (what a
     shard-unaware implementation would do), and this rank's rows of the unsharded result."""
     from torch.distributed.fsdp import fully_shard
+    from torch.distributed.tensor import Shard, distribute_tensor
 
     from labml_optim.muon import newton_schulz, orthogonalize
 
@@ -188,10 +189,15 @@ def shard_orthogonalization(rank: int) -> dict[str, torch.Tensor]:
     model = make_model()
     fully_shard(model)
     weight = model[0].weight.detach()
+    # Rows that do not divide evenly (3 + 2), on FSDP2's mesh.
+    uneven = torch.randn(5, 6, generator=torch.Generator().manual_seed(2))
+    sharded = distribute_tensor(uneven, weight.device_mesh, [Shard(0)])
     return {
         "gathered": orthogonalize(weight).to_local(),
         "local": newton_schulz(weight.to_local()),
         "whole": newton_schulz(full).chunk(WORLD)[rank],
+        "uneven": orthogonalize(sharded).full_tensor(),
+        "uneven_whole": newton_schulz(uneven),
     }
 
 
