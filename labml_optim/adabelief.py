@@ -32,6 +32,10 @@ two apart: a large gradient that never changes and a large gradient that is pure
 give the same $v_t$. There is no new hyper-parameter and no new state tensor beyond
 Adam's: the state is `exp_avg` ($m_t$) and `exp_avg_var` ($s_t$), the reference's names.
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the update is
+elementwise, so each rank steps its own shard of the parameter and state exactly as one
+process would, bit for bit (tested with two processes).
+
 ## The $\epsilon$ inside the average
 
 $\epsilon$ appears twice, and the first one sits *inside* the recursion for $s_t$, so it

@@ -16,6 +16,13 @@ make the method stable without momentum: a decay rate that grows with $t$, updat
 and a step size relative to the parameter's own scale. This page derives each one and then
 lists where torch's `Adafactor` departs from the paper.
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): under FSDP2
+each rank keeps the row means of its own rows, while the column means, the parameter's RMS
+and the update's RMS are reductions over the whole DTensor (the norms are completed across
+the ranks before they are read as numbers, where `.item()` alone would silently read the
+local shard's norm). Equal to one process up to the order of those sums (1e-7, tested with
+two processes).
+
 ## The algorithm
 
 For a matrix parameter $\theta$ with gradient $G_t$, with $\hat\beta_{2,t} = 1 - t^{-c}$
@@ -199,6 +206,7 @@ Complex parameters are refused, as torch refuses them.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -304,9 +312,11 @@ class Adafactor(Optimizer):
                     state["step"] = torch.tensor(0.0, dtype=_step_dtype())
                     if param.grad.dim() > 1:
                         # One number per row (last dimension reduced) and per column
-                        # (second-to-last reduced), for every leading index.
-                        state["row_var"] = param.grad.new_zeros(
-                            (*param.grad.shape[:-1], 1))
+                        # (second-to-last reduced), for every leading index. The rows are
+                        # laid out like the gradient's first column, so under FSDP2 each
+                        # rank keeps the rows of its own shard.
+                        state["row_var"] = torch.zeros_like(
+                            param.grad[..., :1], memory_format=torch.contiguous_format)
                         state["col_var"] = param.grad.new_zeros(
                             (*param.grad.shape[:-2], 1, param.grad.shape[-1]))
                     else:
@@ -339,13 +349,15 @@ def _second_moment(grad: Tensor, state: dict[str, Tensor], weight: float | Tenso
             col_var.lerp_(squared.mean(dim=-2, keepdim=True), weight)
             return (row_var @ col_var).div_(row_var.mean(dim=-2, keepdim=True))
         # Row means of $G^2$ as squared row norms over the row length (no $G^2$ is formed).
-        row_mean = torch.norm(grad, dim=-1, keepdim=True).square_().div_(grad.size(-1))
+        # (Out of place: on a sharded gradient a norm across the shards is a pending sum
+        # that must be combined first, which an in-place `square_` cannot do.)
+        row_mean = torch.norm(grad, dim=-1, keepdim=True).square().div_(grad.size(-1))
         row_var.lerp_(row_mean, weight)
-        col_mean = torch.norm(grad, dim=-2, keepdim=True).square_().div_(grad.size(-2))
+        col_mean = torch.norm(grad, dim=-2, keepdim=True).square().div_(grad.size(-2))
         col_var.lerp_(col_mean, weight)
         # $\hat V = R C^\top / \operatorname{mean}(R)$, the mean bounded below by $\epsilon_1$.
         estimate = row_var @ col_var
-        return estimate.div_(row_var.mean(dim=-2, keepdim=True).clamp_(min=eps1))
+        return estimate.div_(row_var.mean(dim=-2, keepdim=True).clamp(min=eps1))
     variance = state["variance"]
     variance.lerp_(grad * grad + eps1 if paper else grad * grad, weight)
     return variance.clone()
@@ -378,7 +390,7 @@ def _adafactor_update(
     rho = min(lr, 1 / (step**0.5))
     # $\eta^{\text{abs}}_t = \max(\epsilon_2, \operatorname{RMS}(\theta_{t-1}))\,
     # \eta^{\text{rel}}_t$, before decay.
-    alpha = max(eps2, param.norm(2).item() / (param.numel() ** 0.5)) * rho
+    alpha = max(eps2, _number(param.norm(2)) / (param.numel() ** 0.5)) * rho
     if weight_decay != 0:
         param.mul_(1 - lr * weight_decay)
     estimate = _second_moment(grad, state, weight, eps1, paper)
@@ -386,8 +398,21 @@ def _adafactor_update(
     update = (estimate if paper else estimate.clamp_(min=eps1 * eps1)).rsqrt_().mul_(grad)
     # Clipping: divide by $\max(1, \operatorname{RMS}(U_t)/\gamma)$, $\gamma$ = `d`; then
     # $\theta \mathrel{-}= \eta^{\text{abs}}_t \hat U_t$.
-    clip = max(1.0, update.norm(2).item() / ((update.numel() ** 0.5) * d))
+    clip = max(1.0, _number(update.norm(2)) / ((update.numel() ** 0.5) * d))
     param.add_(update, alpha=-alpha / clip)
+
+
+def _number(norm: Tensor) -> float:
+    r"""A 0-d norm as a Python number, over the whole tensor also under FSDP2.
+
+    The norm of a DTensor shard is a pending reduction across the ranks: `full_tensor()`
+    completes it. `.item()` alone would read this rank's partial value, the norm of its own
+    shard, without any error.
+    """
+    module = sys.modules.get("torch.distributed.tensor")
+    if module is not None and isinstance(norm, module.DTensor):
+        norm = norm.full_tensor()
+    return norm.item()
 
 
 def _adafactor_update_traced(

@@ -17,6 +17,10 @@ scaled down by the gradients that coordinate has already seen. The class below i
 drop-in replacement for `torch.optim.Adagrad`, sparse gradients included, bitwise equal
 to torch's for-loop implementation.
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the update is
+elementwise, so each rank steps its own shard of the parameter and state exactly as one
+process would, bit for bit (tested with two processes).
+
 ## The algorithm
 
 With all operations per coordinate, the accumulator $G$ sums squared gradients and the

@@ -34,6 +34,11 @@ $\beta_1 = 0.9$, $\beta_2 = 0.999$, $\epsilon = 10^{-8}$.
 $\beta_1 = 0.9$ averages over about $1/(1 - \beta_1) = 10$ recent gradients,
 $\beta_2 = 0.999$ over about $1000$.
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the update is
+elementwise and the bias corrections depend only on the step count, so each rank steps its
+own shard of the parameter and state exactly as one process would, bit for bit (tested
+with two processes).
+
 ## Unrolling the averages
 
 Since $v_0 = 0$, the recursion unrolls into a weighted sum of the squared gradients seen so

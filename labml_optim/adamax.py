@@ -13,6 +13,11 @@ gradients: an $L^2$ norm of the recent gradients. Kingma & Ba (2015, §7.1) ask 
 with an $L^p$ norm instead, and find that the limit $p \to \infty$ is both simple and
 stable: a decaying running maximum of $|g_t|$. That is Adamax.
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the update is
+elementwise (the infinity norm is a running maximum per coordinate, not a norm over the
+tensor), so each rank steps its own shard of the parameter and state exactly as one
+process would, bit for bit (tested with two processes).
+
 ## From the $L^2$ norm to the $L^p$ norm
 
 Write Adam's second moment for a general power $p$, with the decay rate raised to the same

@@ -16,6 +16,10 @@ Regularization", ICLR 2019) pointed out that for [Adam](adam.md) they are not th
 that the shrinking factor, not the penalty, is what generalizes well. AdamW applies it
 directly.
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the update is
+elementwise, so each rank steps its own shard of the parameter and state exactly as one
+process would, bit for bit (tested with two processes).
+
 ## L2 through Adam
 
 Take $\beta_1 = 0$ so that the first moment is the gradient itself, and write

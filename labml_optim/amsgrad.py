@@ -22,6 +22,10 @@ $$
 ($\eta_t$ is the learning rate at step $t$, the paper's $\alpha$ with its step index; see
 [Notation](notation.md).)
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the update is
+elementwise (the maximum is per coordinate), so each rank steps its own shard of the
+parameter and state exactly as one process would, bit for bit (tested with two processes).
+
 ## A problem on which Adam fails
 
 Minimize over $x \in [-1, 1]$ the sum of the functions, one per step $t = 1, 2, \dots$,

@@ -49,6 +49,14 @@ tensor, and cost nothing per coordinate. The same count for the other chapters:
 | Adam, AdamW, RAdam | $g, m, v, \theta$ | $m, v, \theta$ | 28 |
 | AMSGrad | $g, m, v, \hat v_{\max}, \theta$ | $m, v, \hat v_{\max}, \theta$ | 36 |
 | LAMB | two passes, see below | | 40 |
+| NAdam | $g, m, v, \theta$ | $m, v, \theta$ | 28 |
+| Adamax | $g, m, u, \theta$ | $m, u, \theta$ | 28 |
+| AdaBelief | $g, m, s, \theta$ | $m, s, \theta$ | 28 |
+| Lion | $g, m, \theta$ | $m, \theta$ | 20 |
+| Sophia-G, the step | $g, m, h, \theta$ | $m, \theta$ | 24 |
+| Schedule-Free AdamW | $g, z, v, \theta$ | $z, v, \theta$ | 28 |
+| Adafactor, a matrix | three passes, see below | | 24 |
+| Muon | $g, b, \theta$, then matrix products | $b, \theta$ | 20 |
 
 A real step moves more than this whenever it writes an intermediate array and reads it
 back. torch's for-loop Adam computes the denominator $\sqrt{v}/\sqrt{1 - \beta_2^t} +
@@ -67,6 +75,54 @@ again: either store $u$ in the first pass and read it back (8 bytes) or read $m,
 and recompute it (8 bytes); both cost the same. With the read and write of $\theta$ (8
 bytes) the second pass costs 16, and LAMB's floor is $24 + 16 = $ **40 bytes per
 parameter**.
+
+## The newer chapters
+
+NAdam, Adamax and AdaBelief are Adam's shape: two state arrays (Adamax's running maximum
+$u$, AdaBelief's $s$ in place of $v$), one pass, 28 bytes. NAdam's momentum schedule and
+the bias corrections are scalars per tensor. Lion keeps one state array and is SGD with
+momentum's 20. The rest need a word each.
+
+*Sophia-G* reads its Hessian estimate $h$ at every step but writes it only when a new
+sample arrives: `update_hessian`, every $k$ steps, reads the sampled gradient and $h$ and
+writes $h$ (12 bytes). Its floor is therefore $24 + 12/k$ bytes per parameter, $25.2$ for
+the authors' $k = 10$; the table and the bench count the step alone, 24.
+
+*Schedule-Free AdamW* has three sequences $x, y, z$ but needs only two in memory: the
+parameter holds $y$, and $x = (y - (1 - \beta_1) z)/\beta_1$ follows from
+$y = (1 - \beta_1) z + \beta_1 x$ whenever it is wanted. A step then reads
+$g, y, z, v$ and writes $y, z, v$: 28 bytes, Adam's count; the package's default
+`AdamWScheduleFree` is laid out this way. The chapter's class keeps the layout of the
+authors' reference class instead ($x$ and $y$ stored beside $z$ and $v$, so that state
+dicts move between the two), and its step reads $g, \theta, x, y, z, v$ and writes
+$\theta, x, y, z, v$: 44 bytes. The bench holds every implementation to the algorithm's 28.
+
+*Adafactor* on an $n \times m$ matrix keeps $n + m$ numbers of state, so its state traffic
+is negligible, but three whole-tensor quantities stand between the gradient and the new
+parameter: the row and column means of $G^2$ (the second-moment estimate of every entry
+needs all of them), the RMS of the update $U = G / \sqrt{\hat V}$ (clipping), and the RMS
+of $\theta$ (the relative step). The first pass reads $g$ and $\theta$ and accumulates the
+row and column sums and $\lVert \theta \rVert^2$ (8 bytes); the second reads $g$ again to
+accumulate $\lVert U \rVert^2$ from the new estimate (4 bytes); the third reads $g$ and
+$\theta$ and writes $\theta$ (12 bytes). Storing $U$ in the second pass instead of
+recomputing it would add its write (4 bytes; the third pass reads $U$ in place of $g$).
+The floor is **24 bytes per parameter**, plus $(n + m)/(n m)$ state numbers, which is
+below $0.01$ for a $512 \times 512$ matrix. (A vector keeps a full second moment $v$ and
+needs two passes: read $g, v, \theta$, write $v$ and accumulate both RMS values; then read
+$g, v, \theta$ and write $\theta$: 32 bytes.)
+
+*Muon* is not elementwise. Its elementwise part is SGD with Nesterov momentum's traffic:
+read $g, b, \theta$, write $b, \theta$, 20 bytes (the Nesterov direction is formed on the
+way). But the step also runs the Newton–Schulz iteration on a bfloat16 copy of the
+$A \times B$ momentum (oriented so that $A \le B$), three matrix products per iteration:
+$S = X X^\top$ ($2A^2B$ floating-point operations), $S^2$ ($2A^3$) and the quintic's
+product with $X$ ($2A^2B$). Five iterations cost $5(4A^2B + 2A^3)$ operations, or
+$5(4A + 2A^2/B)$ per parameter: $15{,}360$ for a $512 \times 512$ matrix, over a thousand
+times Adam's dozen, while its bytes per parameter are SGD's. Muon is bound by
+matrix-multiply throughput, not by memory: its 20 bytes are a floor it is not expected to
+approach, and the bench's "x floor" for Muon measures the iteration's cost in units of
+that elementwise floor. The floor that bounds Muon is the operation count divided by the
+machine's matrix throughput in bfloat16.
 
 ## The floor
 
@@ -122,14 +178,16 @@ project's runs so far, so the figure says so instead.
 
 ## Sharding
 
-An elementwise update is the same on a shard as on the whole tensor, which is why every
-chapter runs unchanged under FSDP2, whose parameters are `DTensor` shards (the scale tests
-train a model with each chapter under DDP, `ZeroRedundancyOptimizer` and FSDP2 on two
-processes and compare with one process). Norms are the exception: LAMB's trust ratio
+An elementwise update is the same on a shard as on the whole tensor, which is why the
+elementwise chapters run unchanged under FSDP2, whose parameters are `DTensor` shards (the
+scale tests train a model with each chapter under DDP, `ZeroRedundancyOptimizer` and FSDP2
+on two processes and compare with one process). Norms are the exception: LAMB's trust ratio
 needs $\lVert \theta \rVert$ of the whole tensor. On a `DTensor`, `vector_norm` reduces
 across the shards and gives that norm; computing it from the local shard alone (as a
 shard-unaware implementation that calls `to_local()` would) gives a norm smaller by about
-$\sqrt{\text{shards}}$ and a wrong step.
+$\sqrt{\text{shards}}$ and a wrong step. Adafactor's column means and RMS values are such
+reductions too, and Muon's iteration needs the whole matrix, which it gathers; each
+chapter's introduction says in one line how it stands under sharding.
 """
 
 from __future__ import annotations
@@ -152,6 +210,19 @@ READS_WRITES: dict[str, tuple[int, int]] = {
     # Pass 1 reads g, m, v, theta and writes m, v and u; pass 2 reads theta and u and
     # writes theta. (Recomputing u from m, v instead moves the same 40 bytes.)
     "LAMB": (6, 4),
+    "NAdam": (4, 3),
+    "Adamax": (4, 3),
+    "AdaBelief": (4, 3),
+    "Lion": (3, 2),
+    # The step: reads g, m, h, theta; writes m, theta (h is written by `update_hessian`).
+    "Sophia-G": (4, 2),
+    # The two-buffer layout (theta holds y; z and v are state).
+    "SF AdamW": (4, 3),
+    # Three passes over a matrix: g, theta; g; g, theta (writing theta). The n + m
+    # numbers of state are left out.
+    "Adafactor": (5, 1),
+    # The elementwise part only; the Newton–Schulz products are arithmetic, not traffic.
+    "Muon": (3, 2),
 }
 
 BYTES_PER_PARAM: dict[str, int] = {name: 4 * (r + w) for name, (r, w) in READS_WRITES.items()}
@@ -160,6 +231,12 @@ BYTES_PER_PARAM: dict[str, int] = {name: 4 * (r + w) for name, (r, w) in READS_W
 def floor_seconds(n_params: int, bytes_per_param: int, bandwidth: float) -> float:
     r"""$T_{\text{floor}} = n B / W$: the time to move every byte once at bandwidth W (B/s)."""
     return n_params * bytes_per_param / bandwidth
+
+
+def newton_schulz_flops(rows: int, cols: int, steps: int = 5) -> int:
+    r"""$5(4A^2B + 2A^3)$: the operations of Muon's iteration, with $A \le B$ the short side."""
+    a, b = min(rows, cols), max(rows, cols)
+    return steps * (4 * a * a * b + 2 * a**3)
 
 
 def results_dir() -> Path:

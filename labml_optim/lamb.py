@@ -18,6 +18,12 @@ versions differ in bias correction, and which parameters should not be rescaled.
 says where the method has not held up: tuned Adam does as well on the paper's own
 benchmark.
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the trust
+ratio's two norms are taken over the whole tensor, which for an FSDP2 shard (a DTensor)
+means a reduction across the ranks; the norms of the local shard alone would be smaller,
+and each rank would scale its rows of one layer by a different, wrong ratio. Equal to one
+process up to the order of the norms' sums (1e-7, tested with two processes).
+
 ## Large batches raise the learning rate until one layer breaks
 
 With a batch of $B$ examples the gradient noise has a variance proportional to $1/B$, and

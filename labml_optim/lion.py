@@ -27,6 +27,10 @@ coordinate moves by exactly $\eta$ (plus the decay) in the direction of the sign
 Compared with [Adam](adam.md), which divides the momentum by $\sqrt{\hat v_t}$ to make the
 step scale-free, Lion makes it scale-free by keeping only the sign.
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the update is
+elementwise (the sign is per coordinate), so each rank steps its own shard of the
+parameter and state exactly as one process would, bit for bit (tested with two processes).
+
 ## Two betas, two jobs
 
 The interpolation $c_t$ that picks the direction and the average $m_t$ that is carried to

@@ -42,6 +42,12 @@ momentum means here. The last sections split a model between Muon and
 [AdamW](adamw.md), and explain why torch's Muon and the author's package drift apart by
 about $10^{-3}$ in twenty steps.
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): under FSDP2 the
+momentum matrix is gathered and every rank orthogonalises the whole matrix and keeps its
+own rows (Newton–Schulz on the local shard alone would give a different, up to $\sqrt k$
+times longer step; see *Muon under sharding*). Bit for bit one process's result (tested
+with two processes).
+
 ## Steepest descent under the spectral norm
 
 A first-order method picks the step $\Delta W$ that lowers the linearised loss
@@ -289,6 +295,49 @@ bfloat16 returns the momentum buffer itself, and the in-place division by the no
 overwrites the buffer with its normalised copy. Here the iteration always works on a copy.
 Everything else, in float32 and float64, is bitwise torch's.
 
+## Muon under sharding
+
+With data parallelism (DDP, or `ZeroRedundancyOptimizer`, which hands each rank whole
+parameters) every rank steps whole matrices, and Muon needs nothing special. FSDP2
+(`fully_shard`) is different: the parameter, its gradient and the momentum are DTensors, and
+rank $r$ of $k$ holds only a block of rows $M_r$ of the $A \times B$ matrix
+$M = [M_1; \dots; M_k]$. Every other chapter's update is elementwise, or needs only norms
+that DTensor already reduces across the ranks ([LAMB](lamb.md)); Newton–Schulz multiplies
+the whole matrix by its transpose, and a block does not know the rest.
+
+Suppose an implementation orthogonalised each rank's block on its own, $Q_r = U_r V_r^\top$
+of $M_r$, and stacked them: $Q = [Q_1; \dots; Q_k]$. That is not $U V^\top$ of $M$, and the
+damage has a size:
+
+- *The step is too long.* For any unit vector $x$,
+  $\lVert Q x \rVert^2 = \sum_r \lVert Q_r x \rVert^2 \le k$, so $\lVert Q \rVert_2 \le \sqrt k$
+  instead of $1$. When the blocks are still tall or square ($A / k \ge B$) each $Q_r$ has
+  orthonormal columns, $Q^\top Q = \sum_r Q_r^\top Q_r = k I$, and *every* singular value
+  of $Q$ is $\sqrt k$: the step is $\sqrt k$ times Muon's in every direction. The learning
+  rate silently depends on the number of GPUs.
+- *The directions are wrong.* When the blocks are wide, the rows of one block come out
+  orthonormal among themselves, but nothing relates them to the other blocks' rows: $Q Q^\top$
+  is $I$ on the diagonal blocks and not $0$ off them, so $Q$'s singular values spread below
+  and above $1$. For a random $64 \times 64$ Gaussian matrix in two blocks (the tests' draw)
+  they range from $0.001$ to $1.414$, and $Q$ is $48\%$ away from $U V^\top$ in relative
+  Frobenius norm.
+- *The shape factor is wrong* if it is computed from the block: $s(A/k, B)$ instead of
+  $s(A, B)$ (`lr_scale` here reads `param.shape`, which for a DTensor is the whole shape).
+
+The result also changes with $k$, so the same run on a different number of ranks trains a
+different model. The tests show each of these: the $\sqrt k$ singular values exactly, the
+spread and the distance for the random matrix, and, under FSDP2 with two processes, that the
+local shard's Newton–Schulz differs from the shard of the whole matrix's.
+
+This chapter's `orthogonalize` does the exact thing: it gathers the momentum
+(`full_tensor()`, an all-gather of $A B$ numbers), runs the same iteration on every rank,
+and keeps this rank's rows of the result. Under FSDP2 the trained weights are then bitwise
+those of a single process (tested). The price is that every rank holds one whole matrix
+for the duration of its iteration and all $k$ ranks compute the same product. A faster
+exact alternative gives each matrix to one rank, which gathers it, orthogonalises it and
+sends the blocks back, so that the $k$ ranks share the work; it needs the matrices
+scheduled across ranks, and this chapter keeps the simple version.
+
 ## The code
 
 The constants are torch's defaults. `newton_schulz` is the iteration, `lr_scale` the shape
@@ -299,6 +348,7 @@ the optimizer around them.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -346,6 +396,37 @@ def newton_schulz(
     return x.T if tall else x
 
 
+def orthogonalize(
+    update: Tensor,
+    coefficients: tuple[float, float, float] = NS_COEFFICIENTS,
+    steps: int = NS_STEPS,
+    eps: float = NS_EPS,
+) -> Tensor:
+    r"""`newton_schulz` of the whole matrix, also when `update` is a shard (FSDP2).
+
+    Under `fully_shard` the parameter, its gradient and the momentum are DTensors, and each
+    rank holds a block of rows. The iteration needs the whole matrix (see *Muon under
+    sharding*), so the shards are gathered (`full_tensor`, an all-gather), every rank runs
+    the same iteration on the same matrix, and each keeps its own block of the result
+    (`distribute_tensor` with `src_data_rank=None` slices locally, without sending
+    anything). The result is bitwise the single-process one.
+    """
+    dtensor = _dtensor_class()
+    if dtensor is None or not isinstance(update, dtensor):
+        return newton_schulz(update, coefficients, steps, eps)
+    from torch.distributed.tensor import distribute_tensor
+
+    whole = newton_schulz(update.full_tensor(), coefficients, steps, eps)
+    return distribute_tensor(whole, update.device_mesh, update.placements, src_data_rank=None)
+
+
+def _dtensor_class() -> type | None:
+    # A DTensor exists only once `torch.distributed.tensor` has been imported, so a process
+    # that never imported it (and a torch built without distributed) needs no import here.
+    module = sys.modules.get("torch.distributed.tensor")
+    return None if module is None else module.DTensor
+
+
 def lr_scale(adjust_lr_fn: str | None, shape: Iterable[int]) -> float:
     r"""$s(A, B)$, the factor torch's `adjust_lr_fn` puts on the learning rate."""
     rows, cols = tuple(shape)[:2]
@@ -377,8 +458,9 @@ def _muon_update(
     buf.lerp_(grad, 1 - momentum)
     # Nesterov: $\tilde B_t = (1 - \mu) G_t + \mu B_t$, the buffer one step ahead.
     update = grad.lerp(buf, momentum) if nesterov else buf
-    # $O_t = \mathrm{NS}(\tilde B_t) \approx U V^\top$, in bfloat16.
-    ortho = newton_schulz(update, ns_coefficients, ns_steps, eps)
+    # $O_t = \mathrm{NS}(\tilde B_t) \approx U V^\top$, in bfloat16, of the whole matrix
+    # even when this rank holds only a shard of it.
+    ortho = orthogonalize(update, ns_coefficients, ns_steps, eps)
     scaled_lr = lr * lr_scale(adjust_lr_fn, param.shape)
     # Decoupled weight decay uses the unscaled $\eta$, as torch does.
     param.mul_(1 - lr * weight_decay)
@@ -487,8 +569,8 @@ class Muon(Optimizer):
 # kernel as a matrix of shape out by in times kernel size, though in the 0.1.0 package the
 # step then fails to add the flattened update back), and its step refuses complex
 # parameters. `muon_and_adamw_params` below splits a model accordingly. Sharded (FSDP2)
-# parameters are a separate question: each shard is not the matrix to orthogonalise, and
-# this chapter does not address it.
+# matrices go to Muon like any other: `orthogonalize` gathers them (see *Muon under
+# sharding*).
 def muon_and_adamw_params(
     model: torch.nn.Module, *, exclude: Iterable[str] = ("head", "lm_head", "classifier")
 ) -> tuple[list[Tensor], list[Tensor]]:

@@ -16,6 +16,11 @@ Keras before it) add: a momentum schedule $\mu_t$ and a bias correction by the p
 $\prod_i \mu_i$. With `decoupled_weight_decay=True` the same class is NAdamW, the optimizer
 of the MLCommons AlgoPerf prize-qualification baselines.
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the update is
+elementwise and the momentum schedule depends only on the step count, so each rank steps
+its own shard of the parameter and state exactly as one process would, bit for bit (tested
+with two processes).
+
 ## Nesterov momentum is a look-ahead
 
 Classical momentum keeps a running sum $b_t$ of gradients and steps along it,

@@ -34,6 +34,11 @@ The paper backs the hypothesis with two baselines, both runnable from this file:
   correction, which at $t = 1$ is an $\epsilon$ 32 times smaller than the official one's
   (the section "Adam-eps, two ways" below derives it).
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the update is
+elementwise and the rectification depends only on the step count, so each rank steps its
+own shard of the parameter and state exactly as one process would, bit for bit (tested
+with two processes).
+
 ## The algorithm
 
 With $g_t$ the gradient, $\beta_1, \beta_2 \in [0, 1)$, $m_0 = v_0 = 0$:

@@ -16,6 +16,10 @@ Adagrad's per-coordinate scaling but forgets: the sum becomes a leaky average, s
 scale follows the *recent* size of the gradient. The class below is a drop-in replacement
 for `torch.optim.RMSprop`, bitwise equal to torch's for-loop implementation.
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the update is
+elementwise, so each rank steps its own shard of the parameter and state exactly as one
+process would, bit for bit (tested with two processes).
+
 ## The algorithm
 
 Per coordinate, with $v_0 = 0$ and smoothing constant $\beta$ (torch's `alpha`, default 0.99;

@@ -20,6 +20,11 @@ warmup) and replaces both the schedule and the momentum of [AdamW](adamw.md) by 
 Schedule-Free AdamW was the core of the winning entry of the self-tuning track of the
 2024 AlgoPerf competition (see the last section for what that benchmark measures).
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the update is
+elementwise and the averaging weights depend only on the step count and the learning rate,
+so each rank steps its own shard of the parameter and state exactly as one process would,
+bit for bit (tested with two processes).
+
 ## Three sequences
 
 The optimizer runs three sequences. $z_t$ takes AdamW steps without momentum (an

@@ -15,6 +15,10 @@ loss is much steeper in some directions than in others, and derives the two fixe
 drop-in replacement for `torch.optim.SGD`: same arguments, same state, and bitwise the
 same numbers as torch's for-loop implementation.
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the update is
+elementwise, so each rank steps its own shard of the parameter and state exactly as one
+process would, bit for bit (tested with two processes).
+
 ## Gradient descent is the first-order step
 
 We want to lower a loss $f(\theta)$. Near the current point $\theta$ the loss is

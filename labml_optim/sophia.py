@@ -16,6 +16,10 @@ the learning rate. The curvature estimate is the diagonal of a Gauss–Newton ma
 sampled with one extra backward pass every $k$ steps; that estimator is called
 Gauss–Newton–Bartlett (GNB), and Sophia with it is Sophia-G.
 
+**Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the update, the
+Hessian estimate and the clipping are elementwise, so each rank steps its own shard of the
+parameter and state exactly as one process would, bit for bit (tested with two processes).
+
 ## Why curvature
 
 Take one coordinate of a quadratic loss, $f(\theta) = \frac{h}{2}\theta^2$ with curvature

@@ -1,9 +1,11 @@
 """Our optimizers under torch's own data-parallel engines: 2 CPU processes, gloo.
 
-For every chapter optimizer, a small MLP is trained for a few steps under DDP, under DDP
+For every chapter optimizer (the table in `support.distributed`; tests/test_sharding.py
+checks that none is missing), a small MLP is trained for a few steps under DDP, under DDP
 with `ZeroRedundancyOptimizer` wrapping our class, and under FSDP2 (`fully_shard`, the
 parameters and optimizer state are DTensor shards), and the final weights are compared
-with a single-process run on the same batches.
+with a single-process run on the same batches. One launch of two processes per engine
+runs every optimizer in turn.
 """
 
 from __future__ import annotations
@@ -19,11 +21,17 @@ NAMES = list(D.OPTIMIZERS)
 
 # Every engine runs the very same arithmetic as the reference (each rank's gradient is
 # divided by the world size and the two are summed; the step is the same code on the
-# same numbers), so they agree bit for bit. The one exception: LAMB's norms under FSDP2
-# are sums of per-shard partial sums of squares, added in another order than the
-# unsharded norm, so the trust ratio may differ in the last bit (measured: 3e-8).
+# same numbers), so they agree bit for bit. Muon too: under FSDP2 it gathers the whole
+# momentum matrix and runs the reference's iteration on it. The exceptions are the
+# reductions that DTensor combines across the shards, added in another order than the
+# unsharded ones, so the result may differ in the last bit: LAMB's two norms (trust
+# ratio; measured 3e-8), and Adafactor's column means, parameter RMS and update RMS
+# (measured 3e-8).
+SHARD_REDUCED = {"lamb", "adafactor"}
+
+
 def tolerance(engine: str, name: str) -> float:
-    return 1e-7 if (engine, name) == ("fsdp2", "lamb") else 0.0
+    return 1e-7 if engine == "fsdp2" and name in SHARD_REDUCED else 0.0
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +83,16 @@ def test_fsdp2_norm_is_over_the_whole_tensor(run_engine) -> None:
     norms = run_engine("fsdp2")["_norms"]
     torch.testing.assert_close(norms["dtensor"], norms["unsharded"], rtol=1e-6, atol=0)
     assert norms["local"] < 0.9 * norms["unsharded"]
+    # Reading the DTensor norm with `.item()` alone silently gives the local one, which is
+    # why Adafactor completes its norms (`full_tensor()`) before reading them as numbers.
+    torch.testing.assert_close(norms["item"], norms["local"], rtol=1e-6, atol=0)
+
+
+def test_fsdp2_muon_orthogonalises_the_whole_matrix(run_engine) -> None:
+    """Under FSDP2, `orthogonalize` gives this rank's rows of the unsharded Newton–Schulz,
+    bit for bit; the iteration on the local shard alone gives something else."""
+    got = run_engine("fsdp2")["_muon"]
+    assert torch.equal(got["gathered"], got["whole"])
+    assert torch.equal(got["uneven"], got["uneven_whole"])  # shards of 3 and 2 rows
+    local, whole = got["local"].double(), got["whole"].double()
+    assert (local - whole).norm() > 0.1 * whole.norm()

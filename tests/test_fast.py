@@ -6,6 +6,7 @@ import importlib
 
 import pytest
 import torch
+from support.chapters import ROOT
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
@@ -53,7 +54,15 @@ CASES = {
     "AdamW": ("adamw", "AdamW", {"lr": 0.01}),
     "RAdam": ("radam", "RAdam", {"lr": 0.01}),
     "AMSGrad": ("amsgrad", "AMSGrad", {"lr": 0.01}),
+    "NAdam": ("nadam", "NAdam", {"lr": 0.01}),
+    "Adamax": ("adamax", "Adamax", {"lr": 0.01}),
+    "AdaBelief": ("adabelief", "AdaBelief", {"lr": 0.01}),
+    "Lion": ("lion", "Lion", {"lr": 0.01}),
+    "Sophia-G": ("sophia", "SophiaG", {"lr": 0.01}),
+    "Muon": ("muon", "Muon", {"lr": 0.01}),  # its elementwise part; the iteration copies
 }
+# Muon takes matrices only.
+SHAPE = {"Muon": (8, 16)}
 
 
 @pytest.mark.parametrize("algorithm", list(CASES))
@@ -62,13 +71,14 @@ def test_one_pass_table_matches_the_arrays_a_step_touches(algorithm: str) -> Non
     are exactly those the chapter's table counts."""
     module, name, kwargs = CASES[algorithm]
     cls = getattr(importlib.import_module(f"labml_optim.{module}"), name)
-    param = torch.randn(64, requires_grad=True)
+    shape = SHAPE.get(algorithm, (64,))
+    param = torch.randn(shape, requires_grad=True)
     opt = cls([param], **kwargs)
     # Eight steps first, so that RAdam is past its threshold and every buffer exists.
     for _ in range(8):
-        param.grad = torch.randn(64)
+        param.grad = torch.randn(shape)
         opt.step()
-    param.grad = torch.randn(64)
+    param.grad = torch.randn(shape)
     arrays = [param, param.grad] + [v for v in opt.state[param].values()
                                     if torch.is_tensor(v) and v.dim() > 0]
     touched = Touched(arrays)
@@ -108,3 +118,125 @@ def test_figure_draws_without_results(tmp_path, monkeypatch) -> None:
     out = tmp_path / "fast.png"
     fast.main(["--save", str(out)])
     assert out.stat().st_size > 0
+
+
+def touched_by_step(opt: torch.optim.Optimizer, arrays: list[torch.Tensor],
+                    step=None) -> tuple[set[int], set[int]]:
+    touched = Touched(arrays)
+    with touched:
+        (step or opt.step)()
+    return touched.read, touched.written
+
+
+def test_sophia_hessian_update_moves_12_bytes_every_k_steps() -> None:
+    """`update_hessian` reads the sampled gradient and h and writes h: 12 bytes, so every
+    k = 10 steps add 1.2 bytes per step to the step's 24."""
+    from labml_optim.sophia import SophiaG
+
+    param = torch.randn(64, requires_grad=True)
+    opt = SophiaG([param], lr=0.01)
+    param.grad = torch.randn(64)
+    opt.step()
+    param.grad = torch.randn(64)
+    hessian = opt.state[param]["hessian"]
+    read, written = touched_by_step(opt, [param, param.grad, hessian], opt.update_hessian)
+    assert (read, written) == ({1, 2}, {2})
+    assert fast.BYTES_PER_PARAM["Sophia-G"] + 4 * (len(read) + len(written)) / 10 == 25.2
+
+
+def test_schedule_free_two_buffer_layout_and_the_reference_layout() -> None:
+    """The package's default class (theta holds y; z, v stored) moves 28 bytes a step; the
+    chapter's class, in the reference's layout with x and y stored too, moves 44."""
+    import schedulefree
+
+    from labml_optim.schedule_free import AdamWScheduleFree
+
+    def step_counts(opt: torch.optim.Optimizer, param: torch.Tensor) -> tuple[int, int]:
+        for _ in range(3):
+            param.grad = torch.randn(64)
+            opt.step()
+        param.grad = torch.randn(64)
+        state = [v for v in opt.state[param].values() if torch.is_tensor(v) and v.dim() > 0]
+        read, written = touched_by_step(opt, [param, param.grad, *state])
+        # The package divides the gradient in place to save a buffer (index 1): a write the
+        # update does not need, since the scaled gradient can stay in registers.
+        return len(read), len(written - {1})
+
+    param = torch.randn(64, requires_grad=True)
+    package = schedulefree.AdamWScheduleFree([param], lr=0.01, foreach=False)
+    package.train()
+    assert step_counts(package, param) == fast.READS_WRITES["SF AdamW"]
+    param = torch.randn(64, requires_grad=True)
+    ours = step_counts(AdamWScheduleFree([param], lr=0.01), param)
+    assert ours == (6, 5) and 4 * sum(ours) == 44
+    assert fast.BYTES_PER_PARAM["SF AdamW"] == 28
+
+
+def test_adafactor_touches_only_g_and_theta_and_keeps_n_plus_m_numbers() -> None:
+    """A matrix's step reads g and theta and writes theta (besides its n + m numbers of
+    state); the chapter's 24 bytes are three passes: g, theta; g; g, theta and theta."""
+    from labml_optim.adafactor import Adafactor
+
+    n, m = 8, 16
+    param = torch.randn(n, m, requires_grad=True)
+    opt = Adafactor([param], lr=0.01)
+    param.grad = torch.randn(n, m)
+    opt.step()
+    param.grad = torch.randn(n, m)
+    state = [v for v in opt.state[param].values() if torch.is_tensor(v) and v.dim() > 0]
+    assert sum(v.numel() for v in state) == n + m
+    read, written = touched_by_step(opt, [param, param.grad])
+    assert (read, written) == ({0, 1}, {0})
+    assert fast.READS_WRITES["Adafactor"] == (3 + 2, 1)
+    assert fast.BYTES_PER_PARAM["Adafactor"] == 24
+    assert (512 + 512) / (512 * 512) < 0.01
+
+
+def test_adafactor_on_a_vector_touches_adams_less_one_and_needs_two_passes() -> None:
+    """A vector keeps its full second moment v: the step reads g, v, theta and writes v,
+    theta; with the second pass for the RMS values that is 4 x (3 + 1 + 3 + 1) = 32."""
+    from labml_optim.adafactor import Adafactor
+
+    param = torch.randn(64, requires_grad=True)
+    opt = Adafactor([param], lr=0.01)
+    param.grad = torch.randn(64)
+    opt.step()
+    param.grad = torch.randn(64)
+    read, written = touched_by_step(opt, [param, param.grad, opt.state[param]["variance"]])
+    assert (read, written) == ({0, 1, 2}, {0, 2})
+    assert 4 * ((len(read) + 1) + (len(read) + 1)) == 32
+    # Storing U in a matrix's second pass adds its write to the 24 bytes: pass one reads
+    # g, theta; pass two reads g and writes U; pass three reads U, theta and writes theta.
+    assert fast.BYTES_PER_PARAM["Adafactor"] + 4 == 4 * (2 + (1 + 1) + (2 + 1))
+
+
+@pytest.mark.parametrize("shape", [(8, 16), (16, 8), (12, 12), (1, 5)])
+def test_newton_schulz_operation_count(shape: tuple[int, int]) -> None:
+    """torch's flop counter over Muon's iteration agrees with 5 (4 A^2 B + 2 A^3)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from labml_optim.muon import newton_schulz
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        newton_schulz(torch.randn(shape))
+    assert counter.get_total_flops() == fast.newton_schulz_flops(*shape)
+
+
+def test_muon_operations_per_parameter_at_512() -> None:
+    assert fast.newton_schulz_flops(512, 512) / (512 * 512) == 15_360
+    assert 15_360 / 12 > 1000  # against Adam's dozen operations per parameter
+    assert fast.BYTES_PER_PARAM["Muon"] == fast.BYTES_PER_PARAM["SGD momentum"] == 20
+
+
+def test_bench_floor_lookup_covers_every_benched_algorithm() -> None:
+    """Every algorithm the bench script times has a floor in the chapter's table."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        bench = importlib.import_module("bench_optim")
+    finally:
+        sys.path.pop(0)
+    for algorithm in bench.candidates():
+        assert bench.floor_bytes(algorithm) == fast.BYTES_PER_PARAM[algorithm], algorithm

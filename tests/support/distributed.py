@@ -33,12 +33,43 @@ OPTIMIZERS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "adamw": ("adamw", "AdamW", {"lr": 0.01, "weight_decay": 0.1}),
     "radam": ("radam", "RAdam", {"lr": 0.01}),
     "lamb": ("lamb", "LAMB", {"lr": 0.01, "weight_decay": 0.01}),
+    "nadam": ("nadam", "NAdam", {"lr": 0.01}),
+    "adamax": ("adamax", "Adamax", {"lr": 0.01}),
+    "adabelief": ("adabelief", "AdaBelief", {"lr": 0.01, "weight_decay": 0.01,
+                                             "decoupled_weight_decay": True}),
+    "lion": ("lion", "Lion", {"lr": 0.001, "weight_decay": 0.1}),
+    "sophia": ("sophia", "SophiaG", {"lr": 0.01, "rho": 0.05}),
+    "schedule_free": ("schedule_free", "AdamWScheduleFree", {"lr": 0.01, "warmup_steps": 2,
+                                                             "weight_decay": 0.01}),
+    "adafactor": ("adafactor", "Adafactor", {"lr": 0.01, "weight_decay": 0.01}),
+    "muon": ("muon", "Muon", {"lr": 0.02}),
 }
+
+# Muon takes matrices only: it gets the weights, and the biases stay where they are (the
+# comparison then also checks that nobody moved them).
+MATRICES_ONLY = {"muon"}
+# Sophia-G folds a Hessian sample into its estimate every other step, before stepping (here
+# the minibatch gradient itself stands in for the gradient on sampled labels).
+HESSIAN_EVERY = {"sophia": 2}
 
 
 def optimizer_class(name: str) -> tuple[type[torch.optim.Optimizer], dict[str, Any]]:
     module, cls, kwargs = OPTIMIZERS[name]
     return getattr(importlib.import_module(f"labml_optim.{module}"), cls), kwargs
+
+
+def trained(name: str, model: nn.Module) -> list[torch.Tensor]:
+    """The parameters `name` updates: all of them, or the matrices for Muon."""
+    params = list(model.parameters())
+    return [p for p in params if p.ndim == 2] if name in MATRICES_ONLY else params
+
+
+def before_step(name: str, opt: torch.optim.Optimizer, k: int) -> None:
+    """What an optimizer needs between the backward pass and step `k` (from 0)."""
+    every = HESSIAN_EVERY.get(name)
+    if every and k % every == 0:
+        # ZeroRedundancyOptimizer keeps the wrapped optimizer (its own shard) as `optim`.
+        getattr(opt, "optim", opt).update_hessian()
 
 
 def make_model() -> nn.Module:
@@ -65,8 +96,8 @@ def reference(name: str) -> dict[str, torch.Tensor]:
     then summed)."""
     model = make_model()
     cls, kwargs = optimizer_class(name)
-    opt = cls(model.parameters(), **kwargs)
-    for x, y in batches():
+    opt = cls(trained(name, model), **kwargs)
+    for k, (x, y) in enumerate(batches()):
         halves = []
         for r in range(WORLD):
             model.zero_grad()
@@ -77,15 +108,17 @@ def reference(name: str) -> dict[str, torch.Tensor]:
             for g in gs[1:]:
                 total = total + g / WORLD
             p.grad = total
+        before_step(name, opt, k)
         opt.step()
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def _train(model: nn.Module, opt: torch.optim.Optimizer, rank: int) -> None:
-    for x, y in batches():
+def _train(name: str, model: nn.Module, opt: torch.optim.Optimizer, rank: int) -> None:
+    for k, (x, y) in enumerate(batches()):
         opt.zero_grad()
         half = slice(rank * BATCH, (rank + 1) * BATCH)
         loss_fn(model, x[half], y[half]).backward()
+        before_step(name, opt, k)
         opt.step()
 
 
@@ -94,7 +127,7 @@ def run_ddp(name: str, rank: int) -> dict[str, torch.Tensor]:
 
     model = DistributedDataParallel(make_model())
     cls, kwargs = optimizer_class(name)
-    _train(model, cls(model.parameters(), **kwargs), rank)
+    _train(name, model, cls(trained(name, model.module), **kwargs), rank)
     return {k: v.detach().clone() for k, v in model.module.state_dict().items()}
 
 
@@ -104,8 +137,8 @@ def run_zero(name: str, rank: int) -> dict[str, torch.Tensor]:
 
     model = DistributedDataParallel(make_model())
     cls, kwargs = optimizer_class(name)
-    opt = ZeroRedundancyOptimizer(model.parameters(), optimizer_class=cls, **kwargs)
-    _train(model, opt, rank)
+    opt = ZeroRedundancyOptimizer(trained(name, model.module), optimizer_class=cls, **kwargs)
+    _train(name, model, opt, rank)
     return {k: v.detach().clone() for k, v in model.module.state_dict().items()}
 
 
@@ -118,7 +151,7 @@ def run_fsdp2(name: str, rank: int) -> dict[str, torch.Tensor]:
             fully_shard(layer)
     fully_shard(model)
     cls, kwargs = optimizer_class(name)
-    _train(model, cls(model.parameters(), **kwargs), rank)
+    _train(name, model, cls(trained(name, model), **kwargs), rank)
     # Gather the shards (DTensors) into full tensors for the comparison.
     return {k: v.full_tensor().detach().clone() for k, v in model.state_dict().items()}
 
@@ -137,6 +170,34 @@ def shard_norms() -> dict[str, torch.Tensor]:
         "dtensor": torch.linalg.vector_norm(weight).full_tensor(),
         "local": torch.linalg.vector_norm(weight.to_local()),
         "unsharded": torch.linalg.vector_norm(full),
+        # `.item()` on the DTensor norm, without `full_tensor()` first: no error, and
+        # (the test checks) this rank's partial value, the local norm.
+        "item": torch.tensor(torch.linalg.vector_norm(weight).item()),
+    }
+
+
+def shard_orthogonalization(rank: int) -> dict[str, torch.Tensor]:
+    """Newton–Schulz of the first layer's weight under FSDP2, on this rank: the chapter's
+    gathered `orthogonalize`, the iteration run on the local shard alone (what a
+    shard-unaware implementation would do), and this rank's rows of the unsharded result."""
+    from torch.distributed.fsdp import fully_shard
+    from torch.distributed.tensor import Shard, distribute_tensor
+
+    from labml_optim.muon import newton_schulz, orthogonalize
+
+    full = make_model()[0].weight.detach()
+    model = make_model()
+    fully_shard(model)
+    weight = model[0].weight.detach()
+    # Rows that do not divide evenly (3 + 2), on FSDP2's mesh.
+    uneven = torch.randn(5, 6, generator=torch.Generator().manual_seed(2))
+    sharded = distribute_tensor(uneven, weight.device_mesh, [Shard(0)])
+    return {
+        "gathered": orthogonalize(weight).to_local(),
+        "local": newton_schulz(weight.to_local()),
+        "whole": newton_schulz(full).chunk(WORLD)[rank],
+        "uneven": orthogonalize(sharded).full_tensor(),
+        "uneven_whole": newton_schulz(uneven),
     }
 
 
@@ -164,6 +225,7 @@ def worker(rank: int, engine: str, names: list[str], out_dir: str) -> None:
             dist.barrier()
         if engine == "fsdp2":
             results["_norms"] = shard_norms()
+            results["_muon"] = shard_orthogonalization(rank)
         if rank == 0:
             torch.save(results, Path(out_dir) / f"{engine}.pt")
     finally:
