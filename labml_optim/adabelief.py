@@ -198,6 +198,70 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 
+def _adabelief_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+    maximize: bool,
+    decoupled_weight_decay: bool,
+) -> None:
+    r"""One AdaBelief step on one tensor, in `adabelief_pytorch`'s order of operations."""
+    state["step"] += 1
+    step = _get_value(state["step"])
+
+    # Maximizing $f$ is minimizing $-f$.
+    if maximize:
+        grad = -grad
+    # Decoupled decay shrinks $\theta$ by $1 - \eta\lambda$; L2 decay adds $\lambda\theta$
+    # to the gradient (to a copy: the caller's `grad` is left alone).
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param.mul_(1 - lr * weight_decay)
+        else:
+            grad = grad.add(param, alpha=weight_decay)
+
+    exp_avg, exp_avg_var = state["exp_avg"], state["exp_avg_var"]
+    max_exp_avg_var = state.get("max_exp_avg_var") if amsgrad else None
+    # A complex parameter is two real ones, each with its own $s_t$.
+    if torch.is_complex(param):
+        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+        exp_avg, exp_avg_var = torch.view_as_real(exp_avg), torch.view_as_real(exp_avg_var)
+        if max_exp_avg_var is not None:
+            max_exp_avg_var = torch.view_as_real(max_exp_avg_var)
+
+    # $m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$, as `mul` then `add` like the reference
+    # (`lerp` would round differently).
+    exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+    # $s_t = \beta_2 s_{t-1} + (1 - \beta_2)(g_t - m_t)^2 + \epsilon$: the residual uses the
+    # new $m_t$, and $\epsilon$ goes into the state itself.
+    residual = grad - exp_avg
+    exp_avg_var.mul_(beta2).addcmul_(residual, residual, value=1 - beta2).add_(eps)
+
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
+    # With AMSGrad the denominator uses the largest $s$ so far.
+    second = exp_avg_var
+    if max_exp_avg_var is not None:
+        torch.maximum(max_exp_avg_var, exp_avg_var, out=max_exp_avg_var)
+        second = max_exp_avg_var
+    # $\sqrt{\hat s_t} + \epsilon$; `math.sqrt` of the number in eager mode, as the
+    # reference takes it (`** 0.5` may round differently).
+    if isinstance(bias_correction2, Tensor):
+        bias_correction2_sqrt = bias_correction2.sqrt()
+    else:
+        bias_correction2_sqrt = math.sqrt(bias_correction2)
+    denom = (second.sqrt() / bias_correction2_sqrt).add_(eps)
+    # $\theta_t = \theta_{t-1} - \frac{\eta}{1 - \beta_1^t}\frac{m_t}{\sqrt{\hat s_t} + \epsilon}$
+    param.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
+
+
 class AdaBelief(Optimizer):
     r"""AdaBelief with torch's argument names and the reference's state keys.
 
@@ -275,70 +339,6 @@ class AdaBelief(Optimizer):
                     decoupled_weight_decay=group["decoupled_weight_decay"],
                 )
         return loss
-
-
-def _adabelief_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Tensor],
-    *,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    amsgrad: bool,
-    maximize: bool,
-    decoupled_weight_decay: bool,
-) -> None:
-    r"""One AdaBelief step on one tensor, in `adabelief_pytorch`'s order of operations."""
-    state["step"] += 1
-    step = _get_value(state["step"])
-
-    # Maximizing $f$ is minimizing $-f$.
-    if maximize:
-        grad = -grad
-    # Decoupled decay shrinks $\theta$ by $1 - \eta\lambda$; L2 decay adds $\lambda\theta$
-    # to the gradient (to a copy: the caller's `grad` is left alone).
-    if weight_decay != 0:
-        if decoupled_weight_decay:
-            param.mul_(1 - lr * weight_decay)
-        else:
-            grad = grad.add(param, alpha=weight_decay)
-
-    exp_avg, exp_avg_var = state["exp_avg"], state["exp_avg_var"]
-    max_exp_avg_var = state.get("max_exp_avg_var") if amsgrad else None
-    # A complex parameter is two real ones, each with its own $s_t$.
-    if torch.is_complex(param):
-        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
-        exp_avg, exp_avg_var = torch.view_as_real(exp_avg), torch.view_as_real(exp_avg_var)
-        if max_exp_avg_var is not None:
-            max_exp_avg_var = torch.view_as_real(max_exp_avg_var)
-
-    # $m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$, as `mul` then `add` like the reference
-    # (`lerp` would round differently).
-    exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
-    # $s_t = \beta_2 s_{t-1} + (1 - \beta_2)(g_t - m_t)^2 + \epsilon$: the residual uses the
-    # new $m_t$, and $\epsilon$ goes into the state itself.
-    residual = grad - exp_avg
-    exp_avg_var.mul_(beta2).addcmul_(residual, residual, value=1 - beta2).add_(eps)
-
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
-    # With AMSGrad the denominator uses the largest $s$ so far.
-    second = exp_avg_var
-    if max_exp_avg_var is not None:
-        torch.maximum(max_exp_avg_var, exp_avg_var, out=max_exp_avg_var)
-        second = max_exp_avg_var
-    # $\sqrt{\hat s_t} + \epsilon$; `math.sqrt` of the number in eager mode, as the
-    # reference takes it (`** 0.5` may round differently).
-    if isinstance(bias_correction2, Tensor):
-        bias_correction2_sqrt = bias_correction2.sqrt()
-    else:
-        bias_correction2_sqrt = math.sqrt(bias_correction2)
-    denom = (second.sqrt() / bias_correction2_sqrt).add_(eps)
-    # $\theta_t = \theta_{t-1} - \frac{\eta}{1 - \beta_1^t}\frac{m_t}{\sqrt{\hat s_t} + \epsilon}$
-    param.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
 
 
 # ## Closed forms and measurements

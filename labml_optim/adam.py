@@ -225,6 +225,77 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 
+def _adam_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    *,
+    lr: float | Tensor,
+    beta1: float | Tensor,
+    beta2: float | Tensor,
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+    maximize: bool,
+    decoupled_weight_decay: bool,
+) -> None:
+    r"""One Adam step on one tensor, in torch's order of operations.
+
+    The order matters for bitwise equality with `torch.optim.Adam` in float32: each
+    rounding happens at the same place.
+    """
+    state["step"] += 1
+    step = _get_value(state["step"])
+
+    # Maximizing $f$ is minimizing $-f$.
+    if maximize:
+        grad = -grad
+    # L2 weight decay is a gradient term $\lambda\theta$ and goes through the averages;
+    # decoupled decay shrinks the parameter directly ([AdamW](adamw.md)). Both happen
+    # before the complex view below, as in torch: a complex `add` with a real `alpha`
+    # rounds differently from the same `add` on the real view.
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param.mul_(1 - lr * weight_decay)
+        else:
+            grad = grad.add(param, alpha=weight_decay)
+
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    max_exp_avg_sq = state.get("max_exp_avg_sq") if amsgrad else None
+    # A complex parameter $z = x + iy$ is two real parameters: working on the real view
+    # treats the real and imaginary parts as independent coordinates, with their own
+    # second moments (not $|z|^2$).
+    if torch.is_complex(param):
+        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+        exp_avg, exp_avg_sq = torch.view_as_real(exp_avg), torch.view_as_real(exp_avg_sq)
+        if max_exp_avg_sq is not None:
+            max_exp_avg_sq = torch.view_as_real(max_exp_avg_sq)
+
+    # $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$ is a linear interpolation from $m_{t-1}$
+    # towards $g_t$ by $1 - \beta_1$; `lerp_` rounds exactly as torch does. (A tensor
+    # $\beta_1$ is first cast to the parameter's dtype, as torch casts it.)
+    exp_avg.lerp_(grad, 1 - _like(beta1, param))
+    # $v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+
+    # The two bias corrections are numbers, computed in double precision on the host
+    # (tensors under `torch.compile`, or when $\beta$ is a tensor, as in torch).
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
+    step_size = lr / bias_correction1
+    bias_correction2_sqrt = bias_correction2**0.5
+
+    # With AMSGrad the denominator uses the largest $v$ seen so far (see [AMSGrad](amsgrad.md)).
+    second = exp_avg_sq
+    if max_exp_avg_sq is not None:
+        torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        second = max_exp_avg_sq
+    # $\sqrt{\hat v_t} + \epsilon$: $\epsilon$ is added after the correction.
+    denom = second.sqrt().div_(bias_correction2_sqrt).add_(eps)
+    # $\theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\, \frac{m_t}{\sqrt{\hat v_t}+\epsilon}$
+    param.addcdiv_(exp_avg, denom, value=-step_size)
+
+
 class Adam(Optimizer):
     r"""Adam, a drop-in replacement for `torch.optim.Adam`.
 
@@ -316,77 +387,6 @@ class Adam(Optimizer):
                     decoupled_weight_decay=group["decoupled_weight_decay"],
                 )
         return loss
-
-
-def _adam_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Tensor],
-    *,
-    lr: float | Tensor,
-    beta1: float | Tensor,
-    beta2: float | Tensor,
-    eps: float,
-    weight_decay: float,
-    amsgrad: bool,
-    maximize: bool,
-    decoupled_weight_decay: bool,
-) -> None:
-    r"""One Adam step on one tensor, in torch's order of operations.
-
-    The order matters for bitwise equality with `torch.optim.Adam` in float32: each
-    rounding happens at the same place.
-    """
-    state["step"] += 1
-    step = _get_value(state["step"])
-
-    # Maximizing $f$ is minimizing $-f$.
-    if maximize:
-        grad = -grad
-    # L2 weight decay is a gradient term $\lambda\theta$ and goes through the averages;
-    # decoupled decay shrinks the parameter directly ([AdamW](adamw.md)). Both happen
-    # before the complex view below, as in torch: a complex `add` with a real `alpha`
-    # rounds differently from the same `add` on the real view.
-    if weight_decay != 0:
-        if decoupled_weight_decay:
-            param.mul_(1 - lr * weight_decay)
-        else:
-            grad = grad.add(param, alpha=weight_decay)
-
-    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-    max_exp_avg_sq = state.get("max_exp_avg_sq") if amsgrad else None
-    # A complex parameter $z = x + iy$ is two real parameters: working on the real view
-    # treats the real and imaginary parts as independent coordinates, with their own
-    # second moments (not $|z|^2$).
-    if torch.is_complex(param):
-        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
-        exp_avg, exp_avg_sq = torch.view_as_real(exp_avg), torch.view_as_real(exp_avg_sq)
-        if max_exp_avg_sq is not None:
-            max_exp_avg_sq = torch.view_as_real(max_exp_avg_sq)
-
-    # $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$ is a linear interpolation from $m_{t-1}$
-    # towards $g_t$ by $1 - \beta_1$; `lerp_` rounds exactly as torch does. (A tensor
-    # $\beta_1$ is first cast to the parameter's dtype, as torch casts it.)
-    exp_avg.lerp_(grad, 1 - _like(beta1, param))
-    # $v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$
-    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-
-    # The two bias corrections are numbers, computed in double precision on the host
-    # (tensors under `torch.compile`, or when $\beta$ is a tensor, as in torch).
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
-    step_size = lr / bias_correction1
-    bias_correction2_sqrt = bias_correction2**0.5
-
-    # With AMSGrad the denominator uses the largest $v$ seen so far (see [AMSGrad](amsgrad.md)).
-    second = exp_avg_sq
-    if max_exp_avg_sq is not None:
-        torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-        second = max_exp_avg_sq
-    # $\sqrt{\hat v_t} + \epsilon$: $\epsilon$ is added after the correction.
-    denom = second.sqrt().div_(bias_correction2_sqrt).add_(eps)
-    # $\theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\, \frac{m_t}{\sqrt{\hat v_t}+\epsilon}$
-    param.addcdiv_(exp_avg, denom, value=-step_size)
 
 
 #

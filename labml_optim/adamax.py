@@ -123,6 +123,42 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 
+def _adamax_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    *,
+    lr: float | Tensor,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    maximize: bool,
+) -> None:
+    r"""One Adamax step on one tensor, in torch's order of operations (bitwise in float32)."""
+    exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+    # Maximizing $f$ is minimizing $-f$.
+    if maximize:
+        grad = -grad
+    state["step"] += 1
+    # L2 weight decay: $g_t + \lambda\theta_{t-1}$, on the complex tensor as torch does.
+    if weight_decay != 0:
+        grad = grad.add(param, alpha=weight_decay)
+    # A complex parameter is two real ones, each with its own running maximum.
+    if torch.is_complex(param):
+        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+        exp_avg, exp_inf = torch.view_as_real(exp_avg), torch.view_as_real(exp_inf)
+
+    # $m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$
+    exp_avg.lerp_(grad, 1 - beta1)
+    # $n_t = \max(\beta_2 n_{t-1}, |g_t| + \epsilon)$: no bias correction.
+    torch.maximum(exp_inf.mul_(beta2), grad.abs().add_(eps), out=exp_inf)
+    # $\theta_t = \theta_{t-1} - \frac{\eta}{1 - \beta_1^t} \frac{m_t}{n_t}$; the step is
+    # a number in eager mode and stays a tensor while compiling.
+    step_size = lr / (1 - beta1 ** _get_value(state["step"]))
+    param.addcdiv_(exp_avg, exp_inf, value=-step_size)
+
+
 class Adamax(Optimizer):
     r"""Adamax, a drop-in replacement for `torch.optim.Adamax`.
 
@@ -193,42 +229,6 @@ class Adamax(Optimizer):
                     maximize=group["maximize"],
                 )
         return loss
-
-
-def _adamax_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Tensor],
-    *,
-    lr: float | Tensor,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    maximize: bool,
-) -> None:
-    r"""One Adamax step on one tensor, in torch's order of operations (bitwise in float32)."""
-    exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
-    # Maximizing $f$ is minimizing $-f$.
-    if maximize:
-        grad = -grad
-    state["step"] += 1
-    # L2 weight decay: $g_t + \lambda\theta_{t-1}$, on the complex tensor as torch does.
-    if weight_decay != 0:
-        grad = grad.add(param, alpha=weight_decay)
-    # A complex parameter is two real ones, each with its own running maximum.
-    if torch.is_complex(param):
-        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
-        exp_avg, exp_inf = torch.view_as_real(exp_avg), torch.view_as_real(exp_inf)
-
-    # $m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$
-    exp_avg.lerp_(grad, 1 - beta1)
-    # $n_t = \max(\beta_2 n_{t-1}, |g_t| + \epsilon)$: no bias correction.
-    torch.maximum(exp_inf.mul_(beta2), grad.abs().add_(eps), out=exp_inf)
-    # $\theta_t = \theta_{t-1} - \frac{\eta}{1 - \beta_1^t} \frac{m_t}{n_t}$; the step is
-    # a number in eager mode and stays a tensor while compiling.
-    step_size = lr / (1 - beta1 ** _get_value(state["step"]))
-    param.addcdiv_(exp_avg, exp_inf, value=-step_size)
 
 
 #

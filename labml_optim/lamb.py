@@ -233,6 +233,88 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 
+def _adam_direction(
+    grad: Tensor,
+    exp_avg: Tensor,
+    exp_avg_sq: Tensor,
+    step: float | Tensor,
+    *,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    bias_correction: bool,
+) -> tuple[Tensor, float | Tensor]:
+    r"""Adam's moments and denominator, in the order of operations of `torch.optim.Adam`.
+
+    Updates $m$ and $v$ in place and returns the denominator $\sqrt{\hat v_t} + \epsilon$
+    and the first-moment correction $1 - \beta_1^t$ (1 without bias correction).
+    """
+    # Adam's moments: $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$ (as a `lerp`, like
+    # torch, which rounds identically) and $v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$.
+    exp_avg.lerp_(grad, 1 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    # ## Bias correction: two versions of the paper
+    #
+    # The ICLR version (and TF-Addons) divides the moments by $1 - \beta_1^t$ and
+    # $1 - \beta_2^t$ as Adam does; arXiv v3 (and the cybertronai / torch-optimizer code)
+    # does not. The trust ratio makes the difference smaller than in Adam. Write
+    # $\hat\eta_t/\eta = \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$ ([Adam](adam.md)'s factor);
+    # then
+    #
+    # $$
+    # \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
+    # = \frac{\hat\eta_t}{\eta} \, \frac{m_t}{\sqrt{v_t} + \epsilon\sqrt{1 - \beta_2^t}} .
+    # $$
+    #
+    # * Without weight decay $u = d$, and the factor $\hat\eta_t/\eta$ cancels in
+    #   $u / \lVert u\rVert$: the corrected method *is* the uncorrected one with a smaller
+    #   $\epsilon_t = \epsilon \sqrt{1 - \beta_2^t}$. The first-moment correction does
+    #   nothing at all.
+    # * With weight decay, write $d'$ for the corrected direction computed with
+    #   $\epsilon / \sqrt{1 - \beta_2^t}$; by the identity,
+    #   $m/(\sqrt v + \epsilon) = d' \eta/\hat\eta_t$, so the uncorrected update is
+    #   $(d' + (\hat\eta_t/\eta) \lambda \theta)\,\eta/\hat\eta_t$. After rescaling, the
+    #   uncorrected method is the corrected one with decay $(\hat\eta_t/\eta)\lambda$ (and
+    #   an $\epsilon$ larger by $1/\sqrt{1 - \beta_2^t}$, which matters little). For
+    #   $(\beta_1, \beta_2) = (0.9, 0.999)$ the factor is $0.316$ at $t = 1$, falls to
+    #   $0.152$ at $t = 12$, is
+    #   $0.309$ at $t = 100$, $0.795$ at $t = 1000$ and above $0.99$ from
+    #   $t = 3916$ on: the uncorrected version decays up to 6.6 times more weakly in
+    #   early training.
+    # * In groups without adaptation nothing cancels and it is Adam's correction: the
+    #   uncorrected first step is
+    #   $\eta (1 - \beta_1)/\sqrt{1 - \beta_2} \approx 3.16\eta$ per coordinate
+    #   instead of $\eta$.
+    #
+    # The step counter lives on the CPU, so reading it does not wait for an
+    # accelerator; under `torch.compile` it stays a tensor (see the footer).
+    if bias_correction:
+        return exp_avg_sq.sqrt().div_((1 - beta2**step) ** 0.5).add_(eps), 1 - beta1**step
+    return exp_avg_sq.sqrt().add_(eps), 1.0
+
+
+def _trust_ratio(param: Tensor, update: Tensor, clamp_value: float | None) -> Tensor:
+    r"""$\phi(\lVert \theta\rVert) / \lVert u\rVert$, or 1 where either norm is zero."""
+    # ## The trust ratio, without a host sync
+    #
+    # $\phi(\lVert\theta\rVert) / \lVert u\rVert$, with $\phi$ a clamp to
+    # $[0, \text{clamp\_value}]$ when one is set. Two cases need a ratio of 1:
+    #
+    # * $\lVert \theta \rVert = 0$, a tensor initialised at zero (a bias): a ratio of 0
+    #   would never move it. With ratio 1 its first step is Adam's.
+    # * $\lVert u \rVert = 0$: no gradient signal and no decay, $0/0$. Any ratio
+    #   gives a zero step; 1 keeps the result finite.
+    #
+    # The test is written with `torch.where`, on the device: a Python `if` on a
+    # norm would make the host wait for the accelerator at every tensor of the
+    # model. (The unused branch may hold $0/0$; `where` discards it.)
+    weight_norm = torch.linalg.vector_norm(param)
+    if clamp_value is not None:
+        weight_norm = weight_norm.clamp(max=clamp_value)
+    update_norm = torch.linalg.vector_norm(update)
+    return torch.where((weight_norm > 0) & (update_norm > 0), weight_norm / update_norm, 1.0)
+
+
 class LAMB(Optimizer):
     r"""LAMB: Adam's direction, rescaled per tensor to a step of `lr` times the weights' norm.
 
@@ -400,88 +482,6 @@ class LAMB(Optimizer):
             update.add_(param, alpha=weight_decay)
         # $x \leftarrow x - \eta \cdot \text{trust ratio} \cdot u$, in one pass.
         param.addcmul_(update, _trust_ratio(param, update, group["clamp_value"]), value=-lr)
-
-
-def _adam_direction(
-    grad: Tensor,
-    exp_avg: Tensor,
-    exp_avg_sq: Tensor,
-    step: float | Tensor,
-    *,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    bias_correction: bool,
-) -> tuple[Tensor, float | Tensor]:
-    r"""Adam's moments and denominator, in the order of operations of `torch.optim.Adam`.
-
-    Updates $m$ and $v$ in place and returns the denominator $\sqrt{\hat v_t} + \epsilon$
-    and the first-moment correction $1 - \beta_1^t$ (1 without bias correction).
-    """
-    # Adam's moments: $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$ (as a `lerp`, like
-    # torch, which rounds identically) and $v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$.
-    exp_avg.lerp_(grad, 1 - beta1)
-    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    # ## Bias correction: two versions of the paper
-    #
-    # The ICLR version (and TF-Addons) divides the moments by $1 - \beta_1^t$ and
-    # $1 - \beta_2^t$ as Adam does; arXiv v3 (and the cybertronai / torch-optimizer code)
-    # does not. The trust ratio makes the difference smaller than in Adam. Write
-    # $\hat\eta_t/\eta = \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$ ([Adam](adam.md)'s factor);
-    # then
-    #
-    # $$
-    # \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
-    # = \frac{\hat\eta_t}{\eta} \, \frac{m_t}{\sqrt{v_t} + \epsilon\sqrt{1 - \beta_2^t}} .
-    # $$
-    #
-    # * Without weight decay $u = d$, and the factor $\hat\eta_t/\eta$ cancels in
-    #   $u / \lVert u\rVert$: the corrected method *is* the uncorrected one with a smaller
-    #   $\epsilon_t = \epsilon \sqrt{1 - \beta_2^t}$. The first-moment correction does
-    #   nothing at all.
-    # * With weight decay, write $d'$ for the corrected direction computed with
-    #   $\epsilon / \sqrt{1 - \beta_2^t}$; by the identity,
-    #   $m/(\sqrt v + \epsilon) = d' \eta/\hat\eta_t$, so the uncorrected update is
-    #   $(d' + (\hat\eta_t/\eta) \lambda \theta)\,\eta/\hat\eta_t$. After rescaling, the
-    #   uncorrected method is the corrected one with decay $(\hat\eta_t/\eta)\lambda$ (and
-    #   an $\epsilon$ larger by $1/\sqrt{1 - \beta_2^t}$, which matters little). For
-    #   $(\beta_1, \beta_2) = (0.9, 0.999)$ the factor is $0.316$ at $t = 1$, falls to
-    #   $0.152$ at $t = 12$, is
-    #   $0.309$ at $t = 100$, $0.795$ at $t = 1000$ and above $0.99$ from
-    #   $t = 3916$ on: the uncorrected version decays up to 6.6 times more weakly in
-    #   early training.
-    # * In groups without adaptation nothing cancels and it is Adam's correction: the
-    #   uncorrected first step is
-    #   $\eta (1 - \beta_1)/\sqrt{1 - \beta_2} \approx 3.16\eta$ per coordinate
-    #   instead of $\eta$.
-    #
-    # The step counter lives on the CPU, so reading it does not wait for an
-    # accelerator; under `torch.compile` it stays a tensor (see the footer).
-    if bias_correction:
-        return exp_avg_sq.sqrt().div_((1 - beta2**step) ** 0.5).add_(eps), 1 - beta1**step
-    return exp_avg_sq.sqrt().add_(eps), 1.0
-
-
-def _trust_ratio(param: Tensor, update: Tensor, clamp_value: float | None) -> Tensor:
-    r"""$\phi(\lVert \theta\rVert) / \lVert u\rVert$, or 1 where either norm is zero."""
-    # ## The trust ratio, without a host sync
-    #
-    # $\phi(\lVert\theta\rVert) / \lVert u\rVert$, with $\phi$ a clamp to
-    # $[0, \text{clamp\_value}]$ when one is set. Two cases need a ratio of 1:
-    #
-    # * $\lVert \theta \rVert = 0$, a tensor initialised at zero (a bias): a ratio of 0
-    #   would never move it. With ratio 1 its first step is Adam's.
-    # * $\lVert u \rVert = 0$: no gradient signal and no decay, $0/0$. Any ratio
-    #   gives a zero step; 1 keeps the result finite.
-    #
-    # The test is written with `torch.where`, on the device: a Python `if` on a
-    # norm would make the host wait for the accelerator at every tensor of the
-    # model. (The unused branch may hold $0/0$; `where` discards it.)
-    weight_norm = torch.linalg.vector_norm(param)
-    if clamp_value is not None:
-        weight_norm = weight_norm.clamp(max=clamp_value)
-    update_norm = torch.linalg.vector_norm(update)
-    return torch.where((weight_norm > 0) & (update_norm > 0), weight_norm / update_norm, 1.0)
 
 
 # ## Which parameters to exclude

@@ -224,6 +224,36 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 
+def _lion_update(
+    param: Tensor,
+    grad: Tensor,
+    exp_avg: Tensor,
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    weight_decay: float,
+    maximize: bool,
+) -> None:
+    r"""One Lion step on one tensor, in `lion_pytorch.Lion`'s order of operations."""
+    # Maximizing $f$ is minimizing $-f$.
+    if maximize:
+        grad = -grad
+    # The decay uses $\theta_{t-1}$: $\theta \leftarrow (1 - \eta\lambda)\,\theta$ first, then
+    # the signed step, is the paper's $\theta - \eta(\operatorname{sign}(c_t) + \lambda\theta)$.
+    if weight_decay != 0:
+        param.mul_(1 - lr * weight_decay)
+    # A complex parameter is two real ones: the sign is taken per real and imaginary part.
+    if torch.is_complex(param):
+        param, grad, exp_avg = (torch.view_as_real(x) for x in (param, grad, exp_avg))
+    # $c_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$, a temporary; its sign is the direction.
+    direction = exp_avg.mul(beta1).add_(grad, alpha=1 - beta1).sign_()
+    # $\theta_t = \theta_{t-1} - \eta\, \operatorname{sign}(c_t)$
+    param.add_(direction, alpha=-lr)
+    # $m_t = \beta_2 m_{t-1} + (1 - \beta_2) g_t$, after the step: $m_t$ is for next time.
+    exp_avg.mul_(beta2).add_(grad, alpha=1 - beta2)
+
+
 class Lion(Optimizer):
     r"""Lion, with `lion_pytorch.Lion`'s arguments and state plus torch's `maximize`.
 
@@ -281,36 +311,6 @@ class Lion(Optimizer):
                     weight_decay=group["weight_decay"], maximize=group["maximize"],
                 )
         return loss
-
-
-def _lion_update(
-    param: Tensor,
-    grad: Tensor,
-    exp_avg: Tensor,
-    *,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    weight_decay: float,
-    maximize: bool,
-) -> None:
-    r"""One Lion step on one tensor, in `lion_pytorch.Lion`'s order of operations."""
-    # Maximizing $f$ is minimizing $-f$.
-    if maximize:
-        grad = -grad
-    # The decay uses $\theta_{t-1}$: $\theta \leftarrow (1 - \eta\lambda)\,\theta$ first, then
-    # the signed step, is the paper's $\theta - \eta(\operatorname{sign}(c_t) + \lambda\theta)$.
-    if weight_decay != 0:
-        param.mul_(1 - lr * weight_decay)
-    # A complex parameter is two real ones: the sign is taken per real and imaginary part.
-    if torch.is_complex(param):
-        param, grad, exp_avg = (torch.view_as_real(x) for x in (param, grad, exp_avg))
-    # $c_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$, a temporary; its sign is the direction.
-    direction = exp_avg.mul(beta1).add_(grad, alpha=1 - beta1).sign_()
-    # $\theta_t = \theta_{t-1} - \eta\, \operatorname{sign}(c_t)$
-    param.add_(direction, alpha=-lr)
-    # $m_t = \beta_2 m_{t-1} + (1 - \beta_2) g_t$, after the step: $m_t$ is for next time.
-    exp_avg.mul_(beta2).add_(grad, alpha=1 - beta2)
 
 
 # ## Measuring what the text claims

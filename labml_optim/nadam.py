@@ -159,6 +159,66 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 
+def _nadam_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    *,
+    lr: float | Tensor,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    momentum_decay: float,
+    maximize: bool,
+    decoupled_weight_decay: bool,
+) -> None:
+    r"""One NAdam step on one tensor, in torch's order of operations (bitwise in float32)."""
+    exp_avg, exp_avg_sq, mu_product = state["exp_avg"], state["exp_avg_sq"], state["mu_product"]
+    # Maximizing $f$ is minimizing $-f$.
+    if maximize:
+        grad = -grad
+    # A complex parameter is two real ones. torch takes the real view before weight decay
+    # here (Adam takes it after), so we do too.
+    if torch.is_complex(param):
+        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+        exp_avg, exp_avg_sq = torch.view_as_real(exp_avg), torch.view_as_real(exp_avg_sq)
+
+    # The step count is a tensor; in eager mode it is read as a Python number, while
+    # compiling it stays a tensor so that the graph does not depend on its value.
+    state["step"] += 1
+    step = _get_value(state["step"])
+    bias_correction2 = 1 - beta2**step
+
+    # L2 decay enters the gradient; decoupled decay (NAdamW) shrinks the parameter.
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param.mul_(1 - lr * weight_decay)
+        else:
+            grad = grad.add(param, alpha=weight_decay)
+
+    # $\mu_t = \beta_1(1 - \frac12 0.96^{t\nu})$ and the next step's $\mu_{t+1}$.
+    mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+    mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+    # `mu_product` $= \prod_{i \le t} \mu_i$, kept in the state.
+    mu_product *= mu
+
+    # $m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$, with the constant $\beta_1$.
+    exp_avg.lerp_(grad, 1 - beta1)
+    # $v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    # $\sqrt{\hat v_t} + \epsilon$ with $\hat v_t = v_t / (1 - \beta_2^t)$.
+    denom = exp_avg_sq.div(bias_correction2).sqrt().add_(eps)
+
+    # $\theta_t = \theta_{t-1} - \eta \bar m_t / (\sqrt{\hat v_t} + \epsilon)$ as two
+    # terms: the current gradient with weight $(1 - \mu_t)/(1 - \prod_{i \le t}\mu_i)$ ...
+    product = _get_value(mu_product)
+    param.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - product))
+    # ... and the look-ahead momentum $\mu_{t+1} m_t / (1 - \prod_{i \le t+1}\mu_i)$.
+    product_next = product * mu_next
+    param.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1.0 - product_next))
+
+
 class NAdam(Optimizer):
     r"""NAdam, a drop-in replacement for `torch.optim.NAdam`.
 
@@ -244,66 +304,6 @@ class NAdam(Optimizer):
                     decoupled_weight_decay=group["decoupled_weight_decay"],
                 )
         return loss
-
-
-def _nadam_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Tensor],
-    *,
-    lr: float | Tensor,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    momentum_decay: float,
-    maximize: bool,
-    decoupled_weight_decay: bool,
-) -> None:
-    r"""One NAdam step on one tensor, in torch's order of operations (bitwise in float32)."""
-    exp_avg, exp_avg_sq, mu_product = state["exp_avg"], state["exp_avg_sq"], state["mu_product"]
-    # Maximizing $f$ is minimizing $-f$.
-    if maximize:
-        grad = -grad
-    # A complex parameter is two real ones. torch takes the real view before weight decay
-    # here (Adam takes it after), so we do too.
-    if torch.is_complex(param):
-        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
-        exp_avg, exp_avg_sq = torch.view_as_real(exp_avg), torch.view_as_real(exp_avg_sq)
-
-    # The step count is a tensor; in eager mode it is read as a Python number, while
-    # compiling it stays a tensor so that the graph does not depend on its value.
-    state["step"] += 1
-    step = _get_value(state["step"])
-    bias_correction2 = 1 - beta2**step
-
-    # L2 decay enters the gradient; decoupled decay (NAdamW) shrinks the parameter.
-    if weight_decay != 0:
-        if decoupled_weight_decay:
-            param.mul_(1 - lr * weight_decay)
-        else:
-            grad = grad.add(param, alpha=weight_decay)
-
-    # $\mu_t = \beta_1(1 - \frac12 0.96^{t\nu})$ and the next step's $\mu_{t+1}$.
-    mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
-    mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
-    # `mu_product` $= \prod_{i \le t} \mu_i$, kept in the state.
-    mu_product *= mu
-
-    # $m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$, with the constant $\beta_1$.
-    exp_avg.lerp_(grad, 1 - beta1)
-    # $v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$
-    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    # $\sqrt{\hat v_t} + \epsilon$ with $\hat v_t = v_t / (1 - \beta_2^t)$.
-    denom = exp_avg_sq.div(bias_correction2).sqrt().add_(eps)
-
-    # $\theta_t = \theta_{t-1} - \eta \bar m_t / (\sqrt{\hat v_t} + \epsilon)$ as two
-    # terms: the current gradient with weight $(1 - \mu_t)/(1 - \prod_{i \le t}\mu_i)$ ...
-    product = _get_value(mu_product)
-    param.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - product))
-    # ... and the look-ahead momentum $\mu_{t+1} m_t / (1 - \prod_{i \le t+1}\mu_i)$.
-    product_next = product * mu_next
-    param.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1.0 - product_next))
 
 
 #

@@ -319,92 +319,6 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 
-class RAdam(Optimizer):
-    r"""Rectified Adam, a drop-in replacement for `torch.optim.RAdam`.
-
-    Same signature, defaults, group keys and state keys (`step`, `exp_avg`, `exp_avg_sq`) as
-    torch's, so state dicts move between the two in both directions, and float32 results are
-    bitwise equal to torch's for-loop path. Two keywords go beyond torch:
-
-    * `rho_threshold` (default 5.0, torch's): rectify when $\rho_t$ exceeds it; the paper's
-      rule is 4.0. Must be at least 4.
-    * `degenerated_to_sgd` (default True, torch's and the paper's): below the threshold take
-      the momentum step $\eta\hat m_t$; False skips the update and its decoupled weight
-      decay, as the official code does by default.
-    """
-
-    def __init__(
-        self,
-        params: Iterable[Tensor] | Iterable[dict[str, Any]],
-        lr: float | Tensor = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        decoupled_weight_decay: bool = False,
-        *,
-        rho_threshold: float = 5.0,
-        degenerated_to_sgd: bool = True,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        capturable: bool = False,
-        differentiable: bool = False,
-    ) -> None:
-        betas = _check_adam_arguments(
-            lr, betas, eps, weight_decay, foreach=foreach, capturable=capturable,
-            differentiable=differentiable,
-        )
-        # Section 6: the approximate variance, and with it $r_t$, exists only for
-        # $\rho_t > 4$, so a lower threshold would rectify with an imaginary $r_t$.
-        if not rho_threshold >= 4.0:
-            raise ValueError(f"rho_threshold must be >= 4, got {rho_threshold}")
-        # torch's group keys, all of them, plus our two.
-        defaults = dict(
-            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-            maximize=maximize, foreach=foreach, capturable=capturable,
-            decoupled_weight_decay=decoupled_weight_decay, differentiable=differentiable,
-            rho_threshold=float(rho_threshold), degenerated_to_sgd=degenerated_to_sgd,
-        )
-        super().__init__(params, defaults)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        """Fill in keys that torch's or older state dicts lack; make a numeric `step` a tensor."""
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("capturable", False)
-            group.setdefault("rho_threshold", 5.0)
-            group.setdefault("degenerated_to_sgd", True)
-            for p in group["params"]:
-                _step_as_tensor(self.state.get(p, {}))
-
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Take one RAdam step for each parameter that has a gradient; return the closure's loss."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-
-        for group in self.param_groups:
-            # As torch does, check every gradient and create missing state before any
-            # parameter of the group moves, so a sparse gradient fails cleanly.
-            params = _params_with_grad(self, group)
-            lr = _scalar(group["lr"])
-            beta1, beta2 = group["betas"]
-            for param in params:
-                _radam_update(
-                    param, param.grad, self.state[param], lr=lr, beta1=beta1, beta2=beta2,
-                    eps=group["eps"], weight_decay=group["weight_decay"],
-                    decoupled_weight_decay=group["decoupled_weight_decay"],
-                    maximize=group["maximize"], rho_threshold=group["rho_threshold"],
-                    degenerated_to_sgd=group["degenerated_to_sgd"],
-                )
-        return loss
-
-
 def _radam_update(
     param: Tensor,
     grad: Tensor,
@@ -522,6 +436,112 @@ def _radam_update_traced(
     param.sub_(torch.where(moves, step, 0.0))
 
 
+# ## Shared plumbing
+#
+# State creation, common to both optimizers.
+def _params_with_grad(opt: Optimizer, group: dict[str, Any]) -> list[Tensor]:
+    """The group's parameters that have a gradient, with their state created if missing.
+
+    Every gradient is checked first, so a sparse one fails before any state changes.
+    """
+    found = [p for p in group["params"] if p.grad is not None]
+    _check_sparse(type(opt).__name__, found)
+    for p in found:
+        state = opt.state[p]
+        if len(state) == 0:
+            # The moments start at zero: the bias that the corrections remove.
+            state["step"] = torch.tensor(0.0, dtype=_step_dtype())
+            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+    return found
+
+
+class RAdam(Optimizer):
+    r"""Rectified Adam, a drop-in replacement for `torch.optim.RAdam`.
+
+    Same signature, defaults, group keys and state keys (`step`, `exp_avg`, `exp_avg_sq`) as
+    torch's, so state dicts move between the two in both directions, and float32 results are
+    bitwise equal to torch's for-loop path. Two keywords go beyond torch:
+
+    * `rho_threshold` (default 5.0, torch's): rectify when $\rho_t$ exceeds it; the paper's
+      rule is 4.0. Must be at least 4.
+    * `degenerated_to_sgd` (default True, torch's and the paper's): below the threshold take
+      the momentum step $\eta\hat m_t$; False skips the update and its decoupled weight
+      decay, as the official code does by default.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict[str, Any]],
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        decoupled_weight_decay: bool = False,
+        *,
+        rho_threshold: float = 5.0,
+        degenerated_to_sgd: bool = True,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        betas = _check_adam_arguments(
+            lr, betas, eps, weight_decay, foreach=foreach, capturable=capturable,
+            differentiable=differentiable,
+        )
+        # Section 6: the approximate variance, and with it $r_t$, exists only for
+        # $\rho_t > 4$, so a lower threshold would rectify with an imaginary $r_t$.
+        if not rho_threshold >= 4.0:
+            raise ValueError(f"rho_threshold must be >= 4, got {rho_threshold}")
+        # torch's group keys, all of them, plus our two.
+        defaults = dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+            maximize=maximize, foreach=foreach, capturable=capturable,
+            decoupled_weight_decay=decoupled_weight_decay, differentiable=differentiable,
+            rho_threshold=float(rho_threshold), degenerated_to_sgd=degenerated_to_sgd,
+        )
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Fill in keys that torch's or older state dicts lack; make a numeric `step` a tensor."""
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            group.setdefault("capturable", False)
+            group.setdefault("rho_threshold", 5.0)
+            group.setdefault("degenerated_to_sgd", True)
+            for p in group["params"]:
+                _step_as_tensor(self.state.get(p, {}))
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Take one RAdam step for each parameter that has a gradient; return the closure's loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+
+        for group in self.param_groups:
+            # As torch does, check every gradient and create missing state before any
+            # parameter of the group moves, so a sparse gradient fails cleanly.
+            params = _params_with_grad(self, group)
+            lr = _scalar(group["lr"])
+            beta1, beta2 = group["betas"]
+            for param in params:
+                _radam_update(
+                    param, param.grad, self.state[param], lr=lr, beta1=beta1, beta2=beta2,
+                    eps=group["eps"], weight_decay=group["weight_decay"],
+                    decoupled_weight_decay=group["decoupled_weight_decay"],
+                    maximize=group["maximize"], rho_threshold=group["rho_threshold"],
+                    degenerated_to_sgd=group["degenerated_to_sgd"],
+                )
+        return loss
+
+
 #
 def sma_length(t: float, beta2: float) -> float:
     r"""$\rho_t = \rho_\infty - 2t\beta_2^t/(1-\beta_2^t)$: how many samples $\hat v_t$ is worth.
@@ -558,6 +578,39 @@ def psi_variance_exact(rho: float, sigma: float = 1.0) -> float:
     """
     gamma_ratio = math.exp(math.lgamma((rho - 1) / 2) - math.lgamma(rho / 2))
     return (rho / (rho - 2) - rho / 2 * gamma_ratio**2) / sigma**2
+
+
+def _adam_v_warmup_traced(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    t: Tensor,
+    frozen: Tensor,
+    *,
+    lr: float | Tensor,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    decoupled: bool,
+) -> None:
+    """The same step under `torch.compile`, where `frozen` is a tensor: `torch.where`
+    chooses instead of a Python `if`, which would split the compiled graph."""
+    if weight_decay != 0:
+        if not decoupled:
+            grad = grad.add(param, alpha=weight_decay)
+        else:
+            param.mul_(torch.where(frozen, 1.0, 1 - lr * weight_decay))
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    if torch.is_complex(param):
+        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+        exp_avg, exp_avg_sq = torch.view_as_real(exp_avg), torch.view_as_real(exp_avg_sq)
+    exp_avg.copy_(torch.where(frozen, exp_avg, exp_avg.lerp(grad, 1 - beta1)))
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    denom = exp_avg_sq.sqrt().div_((1 - beta2**t) ** 0.5).add_(eps)
+    moved = param.clone()
+    moved.addcdiv_(exp_avg, denom, value=-(lr / (1 - beta1**t)))
+    param.copy_(torch.where(frozen, param, moved))
 
 
 # ## The paper's two baselines
@@ -679,39 +732,6 @@ class AdamVWarmup(Optimizer):
         return loss
 
 
-def _adam_v_warmup_traced(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Tensor],
-    t: Tensor,
-    frozen: Tensor,
-    *,
-    lr: float | Tensor,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    decoupled: bool,
-) -> None:
-    """The same step under `torch.compile`, where `frozen` is a tensor: `torch.where`
-    chooses instead of a Python `if`, which would split the compiled graph."""
-    if weight_decay != 0:
-        if not decoupled:
-            grad = grad.add(param, alpha=weight_decay)
-        else:
-            param.mul_(torch.where(frozen, 1.0, 1 - lr * weight_decay))
-    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-    if torch.is_complex(param):
-        param, grad = torch.view_as_real(param), torch.view_as_real(grad)
-        exp_avg, exp_avg_sq = torch.view_as_real(exp_avg), torch.view_as_real(exp_avg_sq)
-    exp_avg.copy_(torch.where(frozen, exp_avg, exp_avg.lerp(grad, 1 - beta1)))
-    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    denom = exp_avg_sq.sqrt().div_((1 - beta2**t) ** 0.5).add_(eps)
-    moved = param.clone()
-    moved.addcdiv_(exp_avg, denom, value=-(lr / (1 - beta1**t)))
-    param.copy_(torch.where(frozen, param, moved))
-
-
 def adam_2k(params: Iterable[Tensor] | Iterable[dict[str, Any]], **kwargs: Any) -> AdamVWarmup:
     """The paper's Adam-2k: `AdamVWarmup` with `warmup_v_steps=2000`."""
     kwargs.setdefault("warmup_v_steps", 2000)
@@ -808,26 +828,6 @@ class AdamEpsHat(Optimizer):
                     param.mul_(1 - lr * group["weight_decay"])
                 param.addcdiv_(exp_avg, denom, value=-step_size)
         return loss
-
-
-# ## Shared plumbing
-#
-# State creation, common to both optimizers.
-def _params_with_grad(opt: Optimizer, group: dict[str, Any]) -> list[Tensor]:
-    """The group's parameters that have a gradient, with their state created if missing.
-
-    Every gradient is checked first, so a sparse one fails before any state changes.
-    """
-    found = [p for p in group["params"] if p.grad is not None]
-    _check_sparse(type(opt).__name__, found)
-    for p in found:
-        state = opt.state[p]
-        if len(state) == 0:
-            # The moments start at zero: the bias that the corrections remove.
-            state["step"] = torch.tensor(0.0, dtype=_step_dtype())
-            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-    return found
 
 
 # ## torch compatibility

@@ -195,6 +195,27 @@ def test_latex_lives_in_raw_strings(name: str) -> None:
                 assert opening[0] in "rR", f"{name}.py:{first.lineno}: use a raw docstring"
 
 
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_update_functions_come_before_their_class(name: str) -> None:
+    """The skeleton of docs/conventions.md: the update reads first, then the class that
+    calls it. A module-level function a class calls and defines later than that class
+    must be one of the torch-compatibility footer's helpers."""
+    source = (PACKAGE / f"{name}.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    footer = next((i + 1 for i, line in enumerate(lines)
+                   if line.strip() == "# ## torch compatibility"), len(lines) + 1)
+    functions = {n.name: n.lineno for n in tree.body if isinstance(n, ast.FunctionDef)}
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        called = {c.func.id for c in ast.walk(cls)
+                  if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)}
+        for fn in sorted(called & functions.keys()):
+            line = functions[fn]
+            assert line < cls.lineno or line > footer, (
+                f"{name}.py:{line}: {fn}, called by {cls.name} (line {cls.lineno}), "
+                "belongs before the class or in the footer")
+
+
 # ## Optimizers behave like torch.optim
 
 
