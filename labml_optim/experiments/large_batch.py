@@ -37,8 +37,10 @@ a linear recursion with fixed point $E_{i,\infty} = a_i^2 h_i / (B(1 - (1 - a_i 
 = a_i / (B (2 - a_i h_i))$ (stable for $0 < a_i h_i < 2$), so
 
 $$
-\mathbb E[L_t] = \frac12 \sum_i h_i \Big( (1 - a_i h_i)^{2t} (E_{i,0} - E_{i,\infty})
-+ E_{i,\infty} \Big) .
+\begin{aligned}
+\mathbb E[L_t] = \frac12 \sum_i h_i \Big(& (1 - a_i h_i)^{2t} (E_{i,0} - E_{i,\infty})\\
+&+ E_{i,\infty} \Big) .
+\end{aligned}
 $$
 
 No simulation is needed: for every batch size and every $\alpha$ on a log grid (60 values
