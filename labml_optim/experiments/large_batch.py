@@ -103,7 +103,7 @@ QUICK = dict(dims=50, target=0.05, powers=[0.0, 0.5], batches=[1, 16, 256],
 
 
 def curvatures(dims: int) -> torch.Tensor:
-    """$h_i = 1/i$, $i = 1 \\dots d$."""
+    r"""$h_i = 1/i$, $i = 1 \dots d$."""
     return 1 / torch.arange(1, dims + 1, dtype=torch.float64)
 
 
