@@ -396,10 +396,11 @@ READING = r"""() => {
   for (const k of document.querySelectorAll('.lo-notes .katex')) {
     if (k.closest('.katex-display')) continue;
     const rects = [...k.getClientRects()].filter(r => r.width > 0);
-    // Inside its column, or inside the table that scrolls within it.
-    const cell = (k.closest('.md-typeset__scrollwrap') || k.closest('.lo-notes'))
-      .getBoundingClientRect();
-    if (rects.some(r => r.right > cell.right + 1)) outside.push(k.textContent);
+    // Inside its column (a table scrolls sideways as a whole: its cells may lie beyond).
+    const cell = k.closest('.lo-notes').getBoundingClientRect();
+    if (!k.closest('table') && rects.some(r => r.right > cell.right + 1)) {
+      outside.push(k.textContent);
+    }
     // A long formula (lo-long) may break between KaTeX's boxes; a short one never breaks.
     const lines = new Set(rects.map(r => Math.round(r.bottom))).size;
     if (lines > 1 && !k.closest('.lo-long')) broken.push(k.textContent);
