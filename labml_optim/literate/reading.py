@@ -8,8 +8,9 @@
   stylesheet keeps the span, and inline formulas in the notes, on one line. A formula too
   long for a phone's column (`long`, the keys `long_formulas` picks) cannot stay on one
   line: its span is `lo-nobr lo-long`, where the stylesheet lets it break only where TeX
-  would (after a top-level relation or operator, between KaTeX's `.base` boxes), and a
-  word joiner (U+2060) holds its punctuation to its last box.
+  would (after a top-level relation or operator, between KaTeX's `.base` boxes). Its
+  punctuation is then held only by the span's nowrap, which Chromium does not honour after
+  an inline-block: when the formula's last box ends a line, the "." may start the next.
 - `dedent_code(html)`: every code block shown in a row's code cell (its lines marked
   `<span class="lo-line">` by `anchors.anchor_page`) gets `style="--lo-dedent:N"` on its
   `<code>`, N being the spaces every non-blank line of the block starts with. On phones the
@@ -36,7 +37,6 @@ _TAG = re.compile(r"(<[^>]*>)")
 # More glyphs than this (about 11 px each in the notes' math) and an inline formula may not
 # fit a phone's notes column (358 px at 390 px) or the notes beside code at 1400 px.
 LONG_GLYPHS = 24
-_WORD_JOINER = "\u2060"
 
 
 def glyphs(rendered: str) -> int:
@@ -59,9 +59,7 @@ def bind_punctuation(html: str, long: Collection[str] = ()) -> str:
     def bind(match: re.Match[str]) -> str:
         before, key, after = match.groups()
         if key in long:
-            joined = f"{before}{_WORD_JOINER if before else ''}{key}"
-            joined += f"{_WORD_JOINER}{after}" if after else ""
-            return f'<span class="lo-nobr lo-long">{joined}</span>'
+            return f'<span class="lo-nobr lo-long">{before}{key}{after}</span>'
         if not before and not after:
             return key
         return f'<span class="lo-nobr">{before}{key}{after}</span>'
