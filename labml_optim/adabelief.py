@@ -42,10 +42,12 @@ $\epsilon$ appears twice, and the first one sits *inside* the recursion for $s_t
 accumulates. Unrolled from $s_0 = 0$,
 
 $$
-s_t = (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i} (g_i - m_i)^2
-  + \epsilon \sum_{i=1}^{t} \beta_2^{\,t-i}
-= (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i} (g_i - m_i)^2
-  + \epsilon\, \frac{1 - \beta_2^{\,t}}{1 - \beta_2} ,
+\begin{aligned}
+s_t &= (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i} (g_i - m_i)^2
++ \epsilon \sum_{i=1}^{t} \beta_2^{\,t-i}\\
+&= (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i} (g_i - m_i)^2
++ \epsilon\, \frac{1 - \beta_2^{\,t}}{1 - \beta_2} ,
+\end{aligned}
 $$
 
 and the bias correction turns the second term into exactly $\epsilon / (1 - \beta_2)$ at
@@ -79,7 +81,10 @@ Take i.i.d. gradients of mean $\mu$ and standard deviation $\sigma$, in the stea
 ($t$ large, so the bias corrections are $1$ and $\epsilon$ negligible). The residual is
 
 $$
-g_t - m_t = g_t - \beta_1 m_{t-1} - (1 - \beta_1) g_t = \beta_1 (g_t - m_{t-1}) ,
+\begin{aligned}
+g_t - m_t &= g_t - \beta_1 m_{t-1} - (1 - \beta_1) g_t\\
+&= \beta_1 (g_t - m_{t-1}) ,
+\end{aligned}
 $$
 
 and $g_t$ is independent of $m_{t-1}$, whose mean is $\mu$ and whose variance is
@@ -87,8 +92,11 @@ $(1 - \beta_1)^2 \sum_k \beta_1^{2k} \sigma^2 = \frac{1 - \beta_1}{1 + \beta_1}\
 The residual has mean $0$ and
 
 $$
-\mathbb{E}[(g_t - m_t)^2] = \beta_1^2 \left( \sigma^2 + \frac{1 - \beta_1}{1 + \beta_1}
-\sigma^2 \right) = \frac{2 \beta_1^2}{1 + \beta_1}\, \sigma^2 ,
+\begin{aligned}
+\mathbb{E}[(g_t - m_t)^2] &= \beta_1^2 \left( \sigma^2 + \frac{1 - \beta_1}{1 + \beta_1}
+\sigma^2 \right)\\
+&= \frac{2 \beta_1^2}{1 + \beta_1}\, \sigma^2 ,
+\end{aligned}
 $$
 
 which $s_t$ (an average over $\approx 1/(1 - \beta_2) = 1000$ steps) tracks closely.
@@ -97,10 +105,11 @@ $\mathbb{E}[m_t^2] = \mu^2 + \frac{1 - \beta_1}{1 + \beta_1}\sigma^2$. Treating 
 denominators as constants, the root mean square of a step per unit learning rate is
 
 $$
-\text{Adam: } \sqrt{\frac{\mu^2 + \frac{1 - \beta_1}{1 + \beta_1}\sigma^2}{\mu^2 + \sigma^2}} ,
-\qquad
-\text{AdaBelief: } \sqrt{\frac{\mu^2 + \frac{1 - \beta_1}{1 + \beta_1}\sigma^2}
+\begin{aligned}
+&\text{Adam: } \sqrt{\frac{\mu^2 + \frac{1 - \beta_1}{1 + \beta_1}\sigma^2}{\mu^2 + \sigma^2}} ,\\
+&\text{AdaBelief: } \sqrt{\frac{\mu^2 + \frac{1 - \beta_1}{1 + \beta_1}\sigma^2}
   {\frac{2 \beta_1^2}{1 + \beta_1}\,\sigma^2}} .
+\end{aligned}
 $$
 
 Pure noise ($\mu = 0$): $0.229$ for Adam and $0.248$ for AdaBelief at $\beta_1 = 0.9$,

@@ -32,16 +32,19 @@ $\gamma = 1$ (the paper's and torch's `d`), and $\mathbf 1$ a vector of ones,
 
 $$
 \begin{aligned}
-R_t &= \hat\beta_{2,t} R_{t-1} + (1 - \hat\beta_{2,t})\,(G_t^2)\,\mathbf 1_m
-  && \text{row sums, } n \text{ numbers} \\
-C_t &= \hat\beta_{2,t} C_{t-1} + (1 - \hat\beta_{2,t})\,\mathbf 1_n^\top (G_t^2)
-  && \text{column sums, } m \text{ numbers} \\
-\hat V_t &= R_t C_t / (\mathbf 1_n^\top R_t) && \text{rank-1 estimate of the second moment} \\
-U_t &= G_t / \sqrt{\hat V_t}, \qquad
-\hat U_t = U_t / \max\!\big(1, \operatorname{RMS}(U_t)/\gamma\big) && \text{update clipping} \\
+R_t &= \hat\beta_{2,t} R_{t-1} + (1 - \hat\beta_{2,t})\,(G_t^2)\,\mathbf 1_m \\
+  &\qquad \text{(row sums, } n \text{ numbers)} \\
+C_t &= \hat\beta_{2,t} C_{t-1} + (1 - \hat\beta_{2,t})\,\mathbf 1_n^\top (G_t^2) \\
+  &\qquad \text{(column sums, } m \text{ numbers)} \\
+\hat V_t &= R_t C_t / (\mathbf 1_n^\top R_t) \\
+  &\quad \text{(rank-1 estimate of the second moment)} \\
+U_t &= G_t / \sqrt{\hat V_t}, \\
+\hat U_t &= U_t / \max\!\big(1, \operatorname{RMS}(U_t)/\gamma\big) \\
+  &\qquad \text{(update clipping)} \\
 \eta^{\text{abs}}_t &= \max\!\big(\epsilon_2, \operatorname{RMS}(\theta_{t-1})\big)\,
-  \eta^{\text{rel}}_t, \qquad \theta_t = \theta_{t-1} - \eta^{\text{abs}}_t \hat U_t
-  && \text{relative step}
+  \eta^{\text{rel}}_t, \\
+\theta_t &= \theta_{t-1} - \eta^{\text{abs}}_t \hat U_t \\
+  &\qquad \text{(relative step)}
 \end{aligned}
 $$
 
@@ -65,10 +68,11 @@ Write $R_i = \sum_j V_{ij}$, $C_j = \sum_i V_{ij}$ and $S = \sum_{ij} V_{ij}$. S
 derivatives with respect to $r_i$ and $s_j$ to zero,
 
 $$
-\frac{\partial D}{\partial r_i} = \sum_j \Big( s_j - \frac{V_{ij}}{r_i} \Big) = 0
-\;\Rightarrow\; r_i \sum_j s_j = R_i ,
-\qquad
-\frac{\partial D}{\partial s_j} = 0 \;\Rightarrow\; s_j \sum_i r_i = C_j .
+\begin{aligned}
+\frac{\partial D}{\partial r_i} &= \sum_j \Big( s_j - \frac{V_{ij}}{r_i} \Big) = 0\\
+&\;\Rightarrow\; r_i \sum_j s_j = R_i ,\\
+\frac{\partial D}{\partial s_j} &= 0 \;\Rightarrow\; s_j \sum_i r_i = C_j .
+\end{aligned}
 $$
 
 Summing the first over $i$ gives $\sum_i r_i \sum_j s_j = S$, and then
@@ -122,10 +126,12 @@ decay rate that depends on $t$. Substituting $v_t = \beta_2 v_{t-1} + (1 - \beta
 and $v_{t-1} = (1 - \beta_2^{t-1}) \hat v_{t-1}$:
 
 $$
-\hat v_t = \underbrace{\frac{\beta_2 (1 - \beta_2^{t-1})}{1 - \beta_2^t}}_{\hat\beta_{2,t}}\,
-\hat v_{t-1} + \frac{1 - \beta_2}{1 - \beta_2^t}\, g_t^2 ,
-\qquad 1 - \hat\beta_{2,t} = \frac{1 - \beta_2^t - \beta_2 + \beta_2^t}{1 - \beta_2^t}
-= \frac{1 - \beta_2}{1 - \beta_2^t} .
+\begin{aligned}
+\hat v_t &= \underbrace{\frac{\beta_2 (1 - \beta_2^{t-1})}{1 - \beta_2^t}}_{\hat\beta_{2,t}}\,
+\hat v_{t-1} + \frac{1 - \beta_2}{1 - \beta_2^t}\, g_t^2 ,\\
+1 - \hat\beta_{2,t} &= \frac{1 - \beta_2^t - \beta_2 + \beta_2^t}{1 - \beta_2^t}\\
+&= \frac{1 - \beta_2}{1 - \beta_2^t} .
+\end{aligned}
 $$
 
 So bias correction is the same as a decay rate that starts at $\hat\beta_{2,1} = 0$ (the

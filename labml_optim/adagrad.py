@@ -28,7 +28,8 @@ step divides by its square root:
 
 $$
 \begin{aligned}
-G_t &= G_{t-1} + g_t^2, \qquad G_0 = \texttt{initial\_accumulator\_value}, \\
+G_t &= G_{t-1} + g_t^2, \\
+G_0 &= \texttt{initial\_accumulator\_value}, \\
 \eta_t &= \frac{\eta}{1 + (t - 1)\,\delta}, \\
 \theta_t &= \theta_{t-1} - \eta_t \, \frac{g_t}{\sqrt{G_t} + \epsilon} .
 \end{aligned}
@@ -48,9 +49,11 @@ the squared step lengths, measured in the geometry of $s$, as small as possible 
 hindsight, for a fixed budget on $s$:
 
 $$
-\min_{s > 0} \; \sum_{t} \sum_i \frac{g_{t,i}^2}{s_i}
-= \sum_i \frac{G_i}{s_i}
-\qquad \text{subject to} \qquad \sum_i s_i = c .
+\begin{aligned}
+&\min_{s > 0} \; \sum_{t} \sum_i \frac{g_{t,i}^2}{s_i}
+= \sum_i \frac{G_i}{s_i}\\
+&\text{subject to} \qquad \sum_i s_i = c .
+\end{aligned}
 $$
 
 (This term is what their regret bound for online convex optimisation depends on.) With a

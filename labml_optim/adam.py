@@ -51,10 +51,12 @@ $$
 The weights add up to a geometric series,
 
 $$
+\begin{aligned}
 (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i}
-= (1 - \beta_2) \sum_{k=0}^{t-1} \beta_2^{\,k}
-= (1 - \beta_2)\, \frac{1 - \beta_2^{\,t}}{1 - \beta_2}
-= 1 - \beta_2^{\,t} ,
+&= (1 - \beta_2) \sum_{k=0}^{t-1} \beta_2^{\,k}\\
+&= (1 - \beta_2)\, \frac{1 - \beta_2^{\,t}}{1 - \beta_2}\\
+&= 1 - \beta_2^{\,t} ,
+\end{aligned}
 $$
 
 which is less than $1$: the missing weight $\beta_2^t$ is the weight the zero we started
@@ -69,8 +71,8 @@ $$
 \begin{aligned}
 \mathbb{E}[v_t]
 &= (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i}\, \mathbb{E}[g_i^2] \\
-&= \mathbb{E}[g_t^2]\, (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i}
- + (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i}\, \zeta_i \\
+&= \mathbb{E}[g_t^2]\, (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i} \\
+&\quad + (1 - \beta_2) \sum_{i=1}^{t} \beta_2^{\,t-i}\, \zeta_i \\
 &= \mathbb{E}[g_t^2]\, (1 - \beta_2^{\,t}) + \zeta .
 \end{aligned}
 $$
@@ -109,8 +111,8 @@ with a different constant $\hat\epsilon$ in the denominator. The two forms are e
 
 $$
 \begin{aligned}
-\eta\, \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
-&= \eta\, \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t} \cdot
+&\eta\, \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon} \\
+&\quad = \eta\, \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t} \cdot
    \frac{m_t}{\sqrt{v_t} + \epsilon \sqrt{1 - \beta_2^t}} ,
 \end{aligned}
 $$
@@ -129,9 +131,11 @@ different otherwise.
 **What a large $\epsilon$ does.** Factor $\epsilon$ out of the denominator:
 
 $$
+\begin{aligned}
 \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
-= \frac{\eta}{\epsilon}\, \hat m_t \cdot \frac{1}{1 + \sqrt{\hat v_t}/\epsilon} ,
-\qquad 1 - \frac{\sqrt{\hat v_t}}{\epsilon} \le \frac{1}{1 + \sqrt{\hat v_t}/\epsilon} \le 1 .
+&= \frac{\eta}{\epsilon}\, \hat m_t \cdot \frac{1}{1 + \sqrt{\hat v_t}/\epsilon} ,\\
+1 - \frac{\sqrt{\hat v_t}}{\epsilon} &\le \frac{1}{1 + \sqrt{\hat v_t}/\epsilon} \le 1 .
+\end{aligned}
 $$
 
 In a coordinate where $\sqrt{\hat v_t} \ll \epsilon$ the last factor is $1$ to within
@@ -172,20 +176,24 @@ by the other. Write $m_t = (1 - \beta_1)\sum_k \beta_1^k g_{t-k}$ and split each
 $\beta_1^k g_{t-k} = (\beta_1^k \beta_2^{-k/2}) (\beta_2^{k/2} g_{t-k})$:
 
 $$
-|m_t| \le (1 - \beta_1) \sqrt{\sum_{k=0}^{t-1} p^k}\,
-\sqrt{\sum_{k=0}^{t-1} \beta_2^k g_{t-k}^2}
-= (1 - \beta_1) \sqrt{\frac{1 - p^t}{1 - p}}\, \sqrt{\frac{v_t}{1 - \beta_2}},
-\qquad p = \frac{\beta_1^2}{\beta_2} ,
+\begin{aligned}
+|m_t| &\le (1 - \beta_1) \sqrt{\sum_{k=0}^{t-1} p^k}\,
+\sqrt{\sum_{k=0}^{t-1} \beta_2^k g_{t-k}^2}\\
+&= (1 - \beta_1) \sqrt{\frac{1 - p^t}{1 - p}}\, \sqrt{\frac{v_t}{1 - \beta_2}},\\
+p &= \frac{\beta_1^2}{\beta_2} ,
+\end{aligned}
 $$
 
 for $p \ne 1$ (the second sum is $v_t/(1 - \beta_2)$ by the unrolled form of $v_t$). With
 the bias corrections,
 
 $$
-\frac{|\Delta_t|}{\eta} \le \frac{1 - \beta_1}{1 - \beta_1^t}
-\sqrt{\frac{1 - \beta_2^t}{1 - \beta_2}} \sqrt{\frac{1 - p^t}{1 - p}}
-\;\xrightarrow{t \to \infty}\; \frac{1 - \beta_1}{\sqrt{(1 - \beta_2)(1 - \beta_1^2/\beta_2)}}
-\quad (\beta_1^2 < \beta_2) .
+\begin{aligned}
+\frac{|\Delta_t|}{\eta} &\le \frac{1 - \beta_1}{1 - \beta_1^t}
+\sqrt{\frac{1 - \beta_2^t}{1 - \beta_2}} \sqrt{\frac{1 - p^t}{1 - p}}\\
+&\;\xrightarrow{t \to \infty}\; \frac{1 - \beta_1}{\sqrt{(1 - \beta_2)(1 - \beta_1^2/\beta_2)}}\\
+&\qquad (\beta_1^2 < \beta_2) .
+\end{aligned}
 $$
 
 Cauchy–Schwarz is an equality when the two factors are proportional, so the bound is

@@ -24,8 +24,10 @@ Write Adam's second moment for a general power $p$, with the decay rate raised t
 power so that the limit below exists:
 
 $$
-v_t = \beta_2^{\,p}\, v_{t-1} + (1 - \beta_2^{\,p})\, |g_t|^p
-    = (1 - \beta_2^{\,p}) \sum_{i=1}^{t} \beta_2^{\,p(t-i)}\, |g_i|^p ,
+\begin{aligned}
+v_t &= \beta_2^{\,p}\, v_{t-1} + (1 - \beta_2^{\,p})\, |g_t|^p\\
+&= (1 - \beta_2^{\,p}) \sum_{i=1}^{t} \beta_2^{\,p(t-i)}\, |g_i|^p ,
+\end{aligned}
 $$
 
 and step by $m_t / v_t^{1/p}$. For $p = 2$ this is Adam's $v_t$ with $\beta_2^2$ in place of
@@ -52,9 +54,11 @@ and both sides tend to $M$ because $t^{1/p} \to 1$. The prefactor tends to $1$ a
 ($\beta_2^p \to 0$). Hence
 
 $$
-n_t \equiv \lim_{p \to \infty} v_t^{1/p}
-= \max\left(\beta_2^{\,t-1}|g_1|,\ \beta_2^{\,t-2}|g_2|,\ \dots,\ |g_t|\right)
-= \max\left(\beta_2\, n_{t-1},\ |g_t|\right), \quad n_0 = 0 ,
+\begin{aligned}
+n_t &\equiv \lim_{p \to \infty} v_t^{1/p}\\
+&= \max\left(\beta_2^{\,t-1}|g_1|,\ \beta_2^{\,t-2}|g_2|,\ \dots,\ |g_t|\right)\\
+&= \max\left(\beta_2\, n_{t-1},\ |g_t|\right), \quad n_0 = 0 ,
+\end{aligned}
 $$
 
 the last form because every candidate from before step $t$ has been multiplied by one more
@@ -80,8 +84,10 @@ where Adam's raw $\sqrt{v_1} = \sqrt{1 - \beta_2}\,|g_1|$ is $32$ times too smal
 $\beta_2 = 0.999$. Only the first moment is corrected:
 
 $$
-m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
-\theta_t = \theta_{t-1} - \frac{\eta}{1 - \beta_1^t}\, \frac{m_t}{n_t} .
+\begin{aligned}
+m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t,\\
+\theta_t &= \theta_{t-1} - \frac{\eta}{1 - \beta_1^t}\, \frac{m_t}{n_t} .
+\end{aligned}
 $$
 
 torch adds $\epsilon$ inside the maximum, $n_t = \max(\beta_2 n_{t-1}, |g_t| + \epsilon)$, so

@@ -27,8 +27,10 @@ $D_t = \sqrt{\hat v_t} + \epsilon$ for Adam's per-coordinate denominator. With t
 in the gradient,
 
 $$
-\theta_t = \theta_{t-1} - \eta\,\frac{g_t + \lambda'\theta_{t-1}}{D_t}
-= \left(1 - \frac{\eta\lambda'}{D_t}\right)\theta_{t-1} - \eta\,\frac{g_t}{D_t} .
+\begin{aligned}
+\theta_t &= \theta_{t-1} - \eta\,\frac{g_t + \lambda'\theta_{t-1}}{D_t}\\
+&= \left(1 - \frac{\eta\lambda'}{D_t}\right)\theta_{t-1} - \eta\,\frac{g_t}{D_t} .
+\end{aligned}
 $$
 
 The shrinking factor $1 - \eta\lambda'/D_t$ depends on the coordinate: where the gradients

@@ -62,9 +62,11 @@ weights adding up to less than one, so $v_t \le C^2$, and then
 
 $$
 \begin{aligned}
-v_{t+1} &= \beta_2 v_t + (1 - \beta_2) \le \frac{C^2 + C^2}{1 + C^2} = \frac{2C^2}{1 + C^2}, \\
-v_{t+2} &= \beta_2 v_{t+1} + (1 - \beta_2) \le \frac{2C^2 + C^2(1 + C^2)}{(1 + C^2)^2}
-= \frac{C^2 (3 + C^2)}{(1 + C^2)^2} \le \frac{2C^2}{1 + C^2},
+v_{t+1} &= \beta_2 v_t + (1 - \beta_2) \le \frac{C^2 + C^2}{1 + C^2}\\
+&= \frac{2C^2}{1 + C^2}, \\
+v_{t+2} &= \beta_2 v_{t+1} + (1 - \beta_2)\\
+&\le \frac{2C^2 + C^2(1 + C^2)}{(1 + C^2)^2}\\
+&= \frac{C^2 (3 + C^2)}{(1 + C^2)^2} \le \frac{2C^2}{1 + C^2},
 \end{aligned}
 $$
 
@@ -77,10 +79,13 @@ Measured in units of the period's first step size $\eta_t$, and using
 $\eta_{t+k}/\eta_t = \sqrt{t/(t+k)}$,
 
 $$
-\frac{1}{\eta_t} \cdot \frac{\sqrt{1 + C^2}}{C}\left(\frac{\eta_{t+1} + \eta_{t+2}}{\sqrt 2}
-- \eta_t\right)
-= \frac{\sqrt{1 + C^2}}{C}\left(\frac{\sqrt{t/(t+1)} + \sqrt{t/(t+2)}}{\sqrt 2} - 1\right)
-\;\xrightarrow{t \to \infty}\; (\sqrt 2 - 1)\, \frac{\sqrt{1 + C^2}}{C} > 0 ,
+\begin{aligned}
+&\frac{1}{\eta_t} \cdot \frac{\sqrt{1 + C^2}}{C}\left(\frac{\eta_{t+1} + \eta_{t+2}}{\sqrt 2}
+- \eta_t\right)\\
+&= \frac{\sqrt{1 + C^2}}{C}\left(\frac{\sqrt{t/(t+1)} + \sqrt{t/(t+2)}}{\sqrt 2}
+- 1\right)\\
+&\;\xrightarrow{t \to \infty}\; (\sqrt 2 - 1)\, \frac{\sqrt{1 + C^2}}{C} > 0 ,
+\end{aligned}
 $$
 
 so from some period on each period moves $x$ up by at least a fixed fraction of $\eta_t$.

@@ -81,8 +81,10 @@ LAMB keeps Adam's direction and resets its length per tensor. With $u$ the updat
 base method (Adam's $d$ plus the weight decay term, below),
 
 $$
-\theta \leftarrow \theta - \eta \, q\, u, \qquad
-q = \frac{\phi(\lVert \theta \rVert)}{\lVert u \rVert}, \qquad u = d + \lambda \theta,
+\begin{aligned}
+\theta &\leftarrow \theta - \eta \, q\, u,\\
+q &= \frac{\phi(\lVert \theta \rVert)}{\lVert u \rVert}, \qquad u = d + \lambda \theta,
+\end{aligned}
 $$
 
 where the norms are over the whole tensor and $\phi$ is the identity, or a clamp. The
@@ -123,12 +125,12 @@ Convolutional Networks*, 2017), which puts it on SGD with momentum. LARS gives e
 $i$ a local learning rate from its weight and gradient norms,
 
 $$
-\eta_i = \eta_{\text{trust}}\, \frac{\lVert \theta_i \rVert}
-{\lVert \nabla_i f \rVert + \lambda \lVert \theta_i \rVert} ,
-\qquad
-b_t = \mu\, b_{t-1} + \eta_t\, \eta_i \left(\nabla_i f + \lambda\theta_i\right),
-\qquad
-\theta_i \leftarrow \theta_i - b_t ,
+\begin{aligned}
+\eta_i &= \eta_{\text{trust}}\, \frac{\lVert \theta_i \rVert}
+{\lVert \nabla_i f \rVert + \lambda \lVert \theta_i \rVert} ,\\
+b_t &= \mu\, b_{t-1} + \eta_t\, \eta_i \left(\nabla_i f + \lambda\theta_i\right),\\
+\theta_i &\leftarrow \theta_i - b_t ,
+\end{aligned}
 $$
 
 with a trust coefficient $\eta_{\text{trust}}$ ($0.001$ in the paper) and a global schedule
@@ -146,8 +148,10 @@ lines. Let layer $i$ (of $h$) have smoothness $L_i$: its gradient changes by at 
 $L_i\lVert\delta\rVert$ when its weights move by $\delta$. Then for any step $\Delta$,
 
 $$
-f(\theta + \Delta) \le f(\theta) + \sum_i \langle \nabla_i f, \Delta_i\rangle
-+ \sum_i \frac{L_i}{2}\lVert\Delta_i\rVert^2 .
+\begin{aligned}
+f(\theta + \Delta) \le f(\theta) &+ \sum_i \langle \nabla_i f, \Delta_i\rangle\\
+&+ \sum_i \frac{L_i}{2}\lVert\Delta_i\rVert^2 .
+\end{aligned}
 $$
 
 Take a normalized step $\Delta_i = -\eta\,\phi_i\, \nabla_i f/\lVert\nabla_i f\rVert$ with
@@ -159,10 +163,12 @@ step lowers $f$ by at least $\eta\gamma_l\sum_i\lVert\nabla_i f\rVert -
 its minimum $f^\star$:
 
 $$
+\begin{aligned}
 \frac{1}{T}\sum_{t=1}^{T}\sum_i \lVert\nabla_i f(\theta_{t-1})\rVert
-\le \frac{f(\theta_0) - f^\star}{\eta\gamma_l T}
-+ \frac{\eta\gamma_u^2}{2\gamma_l}\, h\,L_{\text{avg}},
-\qquad L_{\text{avg}} = \frac{1}{h}\sum_i L_i ,
+&\le \frac{f(\theta_0) - f^\star}{\eta\gamma_l T}\\
+&\quad + \frac{\eta\gamma_u^2}{2\gamma_l}\, h\,L_{\text{avg}},\\
+L_{\text{avg}} &= \frac{1}{h}\sum_i L_i ,
+\end{aligned}
 $$
 
 and $\eta \propto 1/\sqrt{T}$ makes the right side $O(1/\sqrt T)$. The curvature enters
@@ -184,11 +190,11 @@ weight decay $\lambda \ge 0$ and learning rate $\eta$:
 
 $$
 \begin{aligned}
-m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
-v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2, \\
+m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t, \\
+v_t &= \beta_2 v_{t-1} + (1 - \beta_2) g_t^2, \\
 \hat m_t &= \frac{m_t}{1 - \beta_1^t}, \qquad
-\hat v_t = \frac{v_t}{1 - \beta_2^t}, \qquad
-d_t = \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}, \\
+\hat v_t = \frac{v_t}{1 - \beta_2^t}, \\
+d_t &= \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}, \\
 u_t &= d_t + \lambda \theta_{t-1}, \qquad
 q_t = \frac{\phi(\lVert \theta_{t-1} \rVert)}{\lVert u_t \rVert}, \\
 \theta_t &= \theta_{t-1} - \eta \, q_t \, u_t .

@@ -81,8 +81,10 @@ gradients of mean $0$ and variance $\sigma^2$. In the steady state $m_t$ is a we
 with weights $(1 - \beta_1)\beta_1^k$, so
 
 $$
-\operatorname{Var}[m_t] = (1 - \beta_1)^2 \sum_{k \ge 0} \beta_1^{2k} \sigma^2
-= \frac{(1 - \beta_1)^2}{1 - \beta_1^2}\, \sigma^2 = \frac{1 - \beta_1}{1 + \beta_1}\, \sigma^2 ,
+\begin{aligned}
+\operatorname{Var}[m_t] &= (1 - \beta_1)^2 \sum_{k \ge 0} \beta_1^{2k} \sigma^2\\
+&= \frac{(1 - \beta_1)^2}{1 - \beta_1^2}\, \sigma^2 = \frac{1 - \beta_1}{1 + \beta_1}\, \sigma^2 ,
+\end{aligned}
 $$
 
 while $v_t$, an average over $\approx 1/(1 - \beta_2) = 1000$ squared gradients (Adam's
@@ -90,8 +92,11 @@ default $\beta_2 = 0.999$, not Lion's $0.99$), is close to $\sigma^2$.
 The root mean square of Adam's step per unit learning rate is then
 
 $$
-r_A \approx \sqrt{\frac{1 - \beta_1}{1 + \beta_1}} =
-0.229\ (\beta_1 = 0.9),\quad 0.160\ (0.95),\quad 0.101\ (0.98) ,
+\begin{aligned}
+r_A &\approx \sqrt{\frac{1 - \beta_1}{1 + \beta_1}}\\
+&= 0.229\ (\beta_1 = 0.9),\\
+&\phantom{=}\ \ 0.160\ (0.95),\quad 0.101\ (0.98) ,
+\end{aligned}
 $$
 
 and a Monte Carlo run of `torch.optim.Adam` with $\beta_2 = 0.999$ gives the same numbers
@@ -115,9 +120,11 @@ $\theta_t = (1 - \eta\lambda)\,\theta_{t-1} - \eta u_t$ with $u_t$ of mean zero 
 square $r^2$, uncorrelated with $\theta_{t-1}$ and with earlier steps. Then
 
 $$
-\mathbb{E}[\theta_t^2] = (1 - \eta\lambda)^2\, \mathbb{E}[\theta_{t-1}^2] + \eta^2 r^2
-\;\longrightarrow\; \frac{\eta^2 r^2}{1 - (1 - \eta\lambda)^2}
-= \frac{\eta\, r^2}{\lambda\, (2 - \eta\lambda)} ,
+\begin{aligned}
+\mathbb{E}[\theta_t^2] &= (1 - \eta\lambda)^2\, \mathbb{E}[\theta_{t-1}^2] + \eta^2 r^2\\
+&\;\longrightarrow\; \frac{\eta^2 r^2}{1 - (1 - \eta\lambda)^2}\\
+&= \frac{\eta\, r^2}{\lambda\, (2 - \eta\lambda)} ,
+\end{aligned}
 $$
 
 a fixed point of the recursion (the tests check it by Monte Carlo with Lion itself, at
@@ -137,9 +144,11 @@ correlation of steps $k$ apart, $\mathbb{E}[u_s u_{s+k}] = r^2 \rho_k$. Grouping
 double sum by the gap $k = |j - l|$,
 
 $$
-\mathbb{E}[\theta_t^2] = \eta^2 r^2 \sum_{j, l} a^{j + l} \rho_{|j - l|}
-\;\longrightarrow\; \frac{\eta^2 r^2}{1 - a^2}\, F(a), \qquad
-F(a) = 1 + 2 \sum_{k \ge 1} a^k \rho_k .
+\begin{aligned}
+\mathbb{E}[\theta_t^2] &= \eta^2 r^2 \sum_{j, l} a^{j + l} \rho_{|j - l|}\\
+&\;\longrightarrow\; \frac{\eta^2 r^2}{1 - a^2}\, F(a),\\
+F(a) &= 1 + 2 \sum_{k \ge 1} a^k \rho_k .
+\end{aligned}
 $$
 
 At a fixed product $\eta\lambda$ the whole trajectory is still proportional to $\eta$
@@ -158,9 +167,11 @@ For jointly Gaussian variables of correlation $\rho$,
 $\mathbb{E}[\operatorname{sign} X \operatorname{sign} Y] = \frac{2}{\pi}\arcsin\rho$, so
 
 $$
-\rho_k = \frac{2}{\pi} \arcsin\!\left(\kappa\, \beta_2^{\,k-1}\right), \qquad
-\kappa = \frac{\beta_1 \operatorname{Cov}[c_t, m_t]}{\operatorname{Var}[c_t]}
-= 0.350 \text{ at } (\beta_1, \beta_2) = (0.9, 0.99),
+\begin{aligned}
+\rho_k &= \frac{2}{\pi} \arcsin\!\left(\kappa\, \beta_2^{\,k-1}\right),\\
+\kappa &= \frac{\beta_1 \operatorname{Cov}[c_t, m_t]}{\operatorname{Var}[c_t]}\\
+&= 0.350 \text{ at } (\beta_1, \beta_2) = (0.9, 0.99),
+\end{aligned}
 $$
 
 and $F_L \to 45.9$ as $\eta\lambda \to 0$. At $\eta\lambda = 0.02$ the two factors

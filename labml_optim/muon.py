@@ -25,10 +25,10 @@ $0.1$), torch's step is
 $$
 \begin{aligned}
 B_t &= \mu B_{t-1} + (1 - \mu)\, G_t , \qquad B_0 = 0,\\
-\tilde B_t &= (1 - \mu)\, G_t + \mu B_t
-  \quad \text{(Nesterov, the default; else } \tilde B_t = B_t),\\
-O_t &= \mathrm{NS}_5(\tilde B_t) \approx U_t V_t^\top
-  \quad \text{where } \tilde B_t = U_t \Sigma_t V_t^\top,\\
+\tilde B_t &= (1 - \mu)\, G_t + \mu B_t\\
+  &\qquad \text{(Nesterov, the default; else } \tilde B_t = B_t),\\
+O_t &= \mathrm{NS}_5(\tilde B_t) \approx U_t V_t^\top\\
+  &\qquad \text{where } \tilde B_t = U_t \Sigma_t V_t^\top,\\
 W_t &= (1 - \eta\lambda)\, W_{t-1} - \eta\, s(A, B)\, O_t ,
 \end{aligned}
 $$
@@ -64,8 +64,11 @@ largest factor by which the step can change the layer's output $W x$ for any inp
 With that norm:
 
 $$
+\begin{aligned}
 \min_{\lVert \Delta W \rVert_2 \le \eta} \langle G, \Delta W \rangle
-= -\eta\, \lVert G \rVert_* , \qquad \text{attained at } \Delta W = -\eta\, U V^\top ,
+&= -\eta\, \lVert G \rVert_* ,\\
+&\text{attained at } \Delta W = -\eta\, U V^\top ,
+\end{aligned}
 $$
 
 where $G = U \Sigma V^\top$ is the reduced SVD ($U \in \mathbb{R}^{A \times r}$,
@@ -74,8 +77,10 @@ singular values $\sigma_i \ge 0$) and $\lVert G \rVert_* = \sum_i \sigma_i$ is t
 norm. Proof: write $G = \sum_i \sigma_i u_i v_i^\top$, so
 
 $$
-\langle G, \Delta W \rangle = \sum_i \sigma_i\, u_i^\top \Delta W\, v_i
-\ge -\sum_i \sigma_i \lVert \Delta W \rVert_2 \ge -\eta \sum_i \sigma_i ,
+\begin{aligned}
+\langle G, \Delta W \rangle &= \sum_i \sigma_i\, u_i^\top \Delta W\, v_i\\
+&\ge -\sum_i \sigma_i \lVert \Delta W \rVert_2 \ge -\eta \sum_i \sigma_i ,
+\end{aligned}
 $$
 
 because $\lvert u^\top \Delta W v \rvert \le \lVert u \rVert \lVert \Delta W v \rVert
@@ -94,8 +99,11 @@ if $A < B$), $Q^\top Q = I$ or $Q Q^\top = I$, is nearest to $G$ in the Frobeniu
 Expand
 
 $$
-\lVert G - Q \rVert_F^2 = \lVert G \rVert_F^2 + \lVert Q \rVert_F^2
-- 2 \langle G, Q \rangle = \lVert G \rVert_F^2 + r - 2 \langle G, Q \rangle ,
+\begin{aligned}
+\lVert G - Q \rVert_F^2 &= \lVert G \rVert_F^2 + \lVert Q \rVert_F^2
+- 2 \langle G, Q \rangle\\
+&= \lVert G \rVert_F^2 + r - 2 \langle G, Q \rangle ,
+\end{aligned}
 $$
 
 since $\lVert Q \rVert_F^2 = \operatorname{tr}(Q^\top Q) = r$ for every such $Q$.
@@ -114,8 +122,10 @@ Computing an SVD per matrix per step is slow on a GPU. Odd matrix polynomials av
 for $X = U \Sigma V^\top$,
 
 $$
-(X X^\top) X = U \Sigma V^\top V \Sigma U^\top U \Sigma V^\top = U \Sigma^3 V^\top ,
-\qquad (X X^\top)^2 X = U \Sigma^5 V^\top ,
+\begin{aligned}
+(X X^\top) X &= U \Sigma V^\top V \Sigma U^\top U \Sigma V^\top = U \Sigma^3 V^\top ,\\
+(X X^\top)^2 X &= U \Sigma^5 V^\top ,
+\end{aligned}
 $$
 
 so $p(X) = a X + b (X X^\top) X + c (X X^\top)^2 X = U\, p(\Sigma)\, V^\top$ with the scalar
@@ -157,8 +167,10 @@ zero as large as possible, giving up convergence to $1$. Write the quintic by it
 points: $p(\sigma) = \sigma$ at $0$ and at $\pm\sigma_-$, $\pm\sigma_+$, so
 
 $$
-p(\sigma) = \sigma + c\, \sigma (\sigma^2 - \sigma_-^2)(\sigma^2 - \sigma_+^2),
-\qquad a = 1 + c\, \sigma_-^2 \sigma_+^2 , \quad b = -c\, (\sigma_-^2 + \sigma_+^2) .
+\begin{aligned}
+p(\sigma) &= \sigma + c\, \sigma (\sigma^2 - \sigma_-^2)(\sigma^2 - \sigma_+^2),\\
+a &= 1 + c\, \sigma_-^2 \sigma_+^2 , \quad b = -c\, (\sigma_-^2 + \sigma_+^2) .
+\end{aligned}
 $$
 
 (The coefficient search script in the author's repository, `optimize_coeffs.py`, uses this

@@ -33,8 +33,10 @@ Nesterov's method evaluates the gradient where momentum is about to carry the pa
 at $\theta_{t-1} - \eta\mu b_{t-1}$, instead of at $\theta_{t-1}$:
 
 $$
-b_t = \mu b_{t-1} + \nabla f(\theta_{t-1} - \eta\mu b_{t-1}), \qquad
-\theta_t = \theta_{t-1} - \eta b_t .
+\begin{aligned}
+b_t &= \mu b_{t-1} + \nabla f(\theta_{t-1} - \eta\mu b_{t-1}),\\
+\theta_t &= \theta_{t-1} - \eta b_t .
+\end{aligned}
 $$
 
 That needs the gradient at a point we do not store. Store the look-ahead point instead,
@@ -54,8 +56,10 @@ $$
 Compare the two updates written with the same buffer $b_t = \mu b_{t-1} + g_t$:
 
 $$
-\text{classical: } \theta_t = \theta_{t-1} - \eta\,(g_t + \mu b_{t-1}), \qquad
-\text{Nesterov: } \tilde\theta_t = \tilde\theta_{t-1} - \eta\,(g_t + \mu b_t) .
+\begin{aligned}
+&\text{classical: } & \theta_t &= \theta_{t-1} - \eta\,(g_t + \mu b_{t-1}),\\
+&\text{Nesterov: } & \tilde\theta_t &= \tilde\theta_{t-1} - \eta\,(g_t + \mu b_t) .
+\end{aligned}
 $$
 
 Both add the current gradient and a momentum term; Nesterov's momentum term is the one the
@@ -68,9 +72,11 @@ Nesterov's original two-point method exactly.
 Expand Adam's bias-corrected first moment the same way:
 
 $$
-\hat m_t = \frac{m_t}{1 - \beta_1^t}
-= \underbrace{\frac{\beta_1 m_{t-1}}{1 - \beta_1^t}}_{\text{momentum from before}}
+\begin{aligned}
+\hat m_t &= \frac{m_t}{1 - \beta_1^t}\\
+&= \underbrace{\frac{\beta_1 m_{t-1}}{1 - \beta_1^t}}_{\text{momentum from before}}
 + \underbrace{\frac{(1 - \beta_1)\, g_t}{1 - \beta_1^t}}_{\text{current gradient}} .
+\end{aligned}
 $$
 
 The first term is, up to the correction ($1 - \beta_1^{t-1}$ against $1 - \beta_1^t$),
@@ -78,9 +84,10 @@ $\beta_1 \hat m_{t-1}$: last step's momentum. Nesterov's swap replaces it with t
 the next step will use, $\beta_1 m_t$ corrected as step $t + 1$ will correct it:
 
 $$
-\bar m_t = \frac{\beta_1\, m_t}{1 - \beta_1^{t+1}} + \frac{(1 - \beta_1)\, g_t}{1 - \beta_1^t},
-\qquad
-\theta_t = \theta_{t-1} - \eta\,\frac{\bar m_t}{\sqrt{\hat v_t} + \epsilon} ,
+\begin{aligned}
+\bar m_t &= \frac{\beta_1\, m_t}{1 - \beta_1^{t+1}} + \frac{(1 - \beta_1)\, g_t}{1 - \beta_1^t},\\
+\theta_t &= \theta_{t-1} - \eta\,\frac{\bar m_t}{\sqrt{\hat v_t} + \epsilon} ,
+\end{aligned}
 $$
 
 with $v_t$, $\hat v_t$ and $\epsilon$ exactly as in Adam. Unrolled, $\bar m_t$ is a weighted

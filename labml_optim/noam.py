@@ -24,17 +24,21 @@ Inside the $\min$ are two functions of $t$: $t \, W^{-3/2}$ grows linearly, $t^{
 falls. The linear one is the smaller of the two exactly when
 
 $$
+\begin{aligned}
 t \, W^{-3/2} \le t^{-1/2}
-\iff t^{3/2} \le W^{3/2}
-\iff t \le W ,
+&\iff t^{3/2} \le W^{3/2}\\
+&\iff t \le W ,
+\end{aligned}
 $$
 
 so the learning rate rises linearly for the first $W$ steps and decays after them. The
 minimum of a rising and a falling function is largest where they cross, at $t = W$:
 
 $$
-\eta_{\max} = \eta_W = d_{\text{model}}^{-1/2} \cdot W \cdot W^{-3/2}
-= \left(d_{\text{model}} \, W\right)^{-1/2} .
+\begin{aligned}
+\eta_{\max} &= \eta_W = d_{\text{model}}^{-1/2} \cdot W \cdot W^{-3/2}\\
+&= \left(d_{\text{model}} \, W\right)^{-1/2} .
+\end{aligned}
 $$
 
 For the base Transformer ($d_{\text{model}} = 512$, $W = 4000$) the peak is

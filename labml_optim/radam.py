@@ -45,26 +45,27 @@ With $g_t$ the gradient, $\beta_1, \beta_2 \in [0, 1)$, $m_0 = v_0 = 0$:
 
 $$
 \begin{aligned}
-m_t &= \beta_1 m_{t-1} + (1 - \beta_1)\, g_t ,
-& \hat m_t &= \frac{m_t}{1 - \beta_1^t} ,\\
-v_t &= \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2 ,
-& \hat \psi_t &= \frac{\sqrt{1 - \beta_2^t}}{\sqrt{v_t} + \epsilon} ,\\
-\rho_\infty &= \frac{2}{1 - \beta_2} - 1 ,
-& \rho_t &= \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t} ,
+m_t &= \beta_1 m_{t-1} + (1 - \beta_1)\, g_t ,\\
+v_t &= \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2 ,\\
+\hat m_t &= \frac{m_t}{1 - \beta_1^t} ,\\
+\hat \psi_t &= \frac{\sqrt{1 - \beta_2^t}}{\sqrt{v_t} + \epsilon} ,\\
+\rho_\infty &= \frac{2}{1 - \beta_2} - 1 ,\\
+\rho_t &= \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t} ,
 \end{aligned}
 $$
 
 and then
 
 $$
-\theta_t =
+\begin{aligned}
+\theta_t &=
 \begin{cases}
-\theta_{t-1} - \eta\, r_t\, \hat m_t\, \hat\psi_t ,
-& \rho_t > 5 ,\qquad
-r_t = \sqrt{\dfrac{(\rho_t - 4)(\rho_t - 2)\,\rho_\infty}
-  {(\rho_\infty - 4)(\rho_\infty - 2)\,\rho_t}} ,\\[2ex]
-\theta_{t-1} - \eta\, \hat m_t , & \text{otherwise.}
-\end{cases}
+\theta_{t-1} - \eta\, r_t\, \hat m_t\, \hat\psi_t , & \rho_t > 5 ,\\[1ex]
+\theta_{t-1} - \eta\, \hat m_t , & \text{otherwise,}
+\end{cases}\\[1ex]
+r_t &= \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\,\rho_\infty}
+  {(\rho_\infty - 4)(\rho_\infty - 2)\,\rho_t}} .
+\end{aligned}
 $$
 
 Without $r_t$ the first line is Adam, except for where $\epsilon$ sits: torch's RAdam, and
@@ -88,8 +89,11 @@ every coordinate by exactly $\eta\,\mathrm{sign}(g_1)$, whether its gradient is 
 noise. Model the gradient of one coordinate as noise, $g \sim \mathcal N(0, \sigma^2)$. Then
 
 $$
-P\Big(\psi_1 > \frac{c}{\sigma}\Big) = P\Big(|g_1| < \frac{\sigma}{c}\Big)
-= \mathrm{erf}\Big(\frac{1}{c\sqrt 2}\Big) \approx \frac{0.80}{c} \quad (c \gg 1) ,
+\begin{aligned}
+P\Big(\psi_1 > \frac{c}{\sigma}\Big) &= P\Big(|g_1| < \frac{\sigma}{c}\Big)
+= \mathrm{erf}\Big(\frac{1}{c\sqrt 2}\Big)\\
+&\approx \frac{0.80}{c} \quad (c \gg 1) ,
+\end{aligned}
 $$
 
 a tail so heavy that $\mathbb E[\psi_1] = \infty$: about one coordinate in 125 gets an
@@ -114,9 +118,9 @@ The sum is $\beta_2$ times the derivative of a geometric series:
 $$
 \begin{aligned}
 \sum_{a=0}^{t-1} a \beta_2^a
-= \beta_2 \frac{d}{d\beta_2} \frac{1 - \beta_2^t}{1 - \beta_2}
-&= \beta_2\, \frac{-t\beta_2^{t-1}(1 - \beta_2) + (1 - \beta_2^t)}{(1 - \beta_2)^2}
-= \frac{\beta_2 (1 - \beta_2^t) - t \beta_2^t (1 - \beta_2)}{(1 - \beta_2)^2} ,\\
+&= \beta_2 \frac{d}{d\beta_2} \frac{1 - \beta_2^t}{1 - \beta_2}\\
+&= \beta_2\, \frac{-t\beta_2^{t-1}(1 - \beta_2) + (1 - \beta_2^t)}{(1 - \beta_2)^2}\\
+&= \frac{\beta_2 (1 - \beta_2^t) - t \beta_2^t (1 - \beta_2)}{(1 - \beta_2)^2} ,\\
 A_t &= \frac{\beta_2}{1 - \beta_2} - \frac{t \beta_2^t}{1 - \beta_2^t} .
 \end{aligned}
 $$
@@ -124,10 +128,11 @@ $$
 Setting $(f - 1)/2 = A_t$ gives the length $f = \rho_t$ of the matching SMA,
 
 $$
-\rho_t = 1 + \frac{2\beta_2}{1 - \beta_2} - \frac{2 t \beta_2^t}{1 - \beta_2^t}
-= \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t} ,
-\qquad
-\rho_\infty = \frac{1 + \beta_2}{1 - \beta_2} = \frac{2}{1 - \beta_2} - 1 ,
+\begin{aligned}
+\rho_t &= 1 + \frac{2\beta_2}{1 - \beta_2} - \frac{2 t \beta_2^t}{1 - \beta_2^t}
+= \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t} ,\\
+\rho_\infty &= \frac{1 + \beta_2}{1 - \beta_2} = \frac{2}{1 - \beta_2} - 1 ,
+\end{aligned}
 $$
 
 where $\rho_\infty$ is the limit $t \to \infty$ ($t\beta_2^t \to 0$). At $t = 1$,
@@ -154,8 +159,10 @@ distribution with shape $\rho/2$ and rate $1/2$, $\sigma^2\chi^2_\rho/\rho$ is G
 shape $\rho/2$ and rate $\rho/(2\sigma^2)$, and its inverse is
 
 $$
-\psi_t^2 \sim \text{Inv-Gamma}\Big(a = \frac{\rho}{2},\; b = \frac{\rho}{2\sigma^2}\Big) ,
-\qquad p(x) = \frac{b^a}{\Gamma(a)}\, x^{-a-1} e^{-b/x} .
+\begin{aligned}
+\psi_t^2 &\sim \text{Inv-Gamma}\Big(a = \frac{\rho}{2},\; b = \frac{\rho}{2\sigma^2}\Big) ,\\
+p(x) &= \frac{b^a}{\Gamma(a)}\, x^{-a-1} e^{-b/x} .
+\end{aligned}
 $$
 
 ## 4. Its mean
@@ -164,9 +171,11 @@ All moments of the inverse gamma follow from one integral. Substituting $u = b/x
 $x = b/u$ and $dx = -b\,u^{-2}\,du$, the limits swapping),
 
 $$
-\mathbb E[X^j] = \frac{b^a}{\Gamma(a)} \int_0^\infty x^{j-a-1} e^{-b/x}\, dx
-= \frac{b^a}{\Gamma(a)}\, b^{j-a} \int_0^\infty u^{a-j-1} e^{-u}\, du
-= b^j\, \frac{\Gamma(a - j)}{\Gamma(a)} ,
+\begin{aligned}
+\mathbb E[X^j] &= \frac{b^a}{\Gamma(a)} \int_0^\infty x^{j-a-1} e^{-b/x}\, dx\\
+&= \frac{b^a}{\Gamma(a)}\, b^{j-a} \int_0^\infty u^{a-j-1} e^{-u}\, du\\
+&= b^j\, \frac{\Gamma(a - j)}{\Gamma(a)} ,
+\end{aligned}
 $$
 
 finite only for $j < a$. With $j = 1$ and $\Gamma(a) = (a - 1)\Gamma(a - 1)$,
@@ -182,9 +191,11 @@ For $\rho \le 2$ ($t \le 2$ with $\beta_2 = 0.999$) even the mean is infinite.
 With $j = 2$, $\mathbb E[X^2] = b^2 / ((a - 1)(a - 2))$, so
 
 $$
-\mathrm{Var}[\psi_t^2] = \frac{b^2}{(a-1)(a-2)} - \frac{b^2}{(a-1)^2}
-= \frac{b^2}{(a - 1)^2 (a - 2)}
-= \frac{2\rho^2}{(\rho - 2)^2 (\rho - 4)\, \sigma^4} ,\qquad \rho > 4 .
+\begin{aligned}
+\mathrm{Var}[\psi_t^2] &= \frac{b^2}{(a-1)(a-2)} - \frac{b^2}{(a-1)^2}\\
+&= \frac{b^2}{(a - 1)^2 (a - 2)}\\
+&= \frac{2\rho^2}{(\rho - 2)^2 (\rho - 4)\, \sigma^4} ,\qquad \rho > 4 .
+\end{aligned}
 $$
 
 (labml_nn's page prints $2\rho / ((\rho - 2)^2(\rho - 2)\,\sigma^4)$, wrong in
@@ -197,18 +208,22 @@ We want the variance of $\psi = \sqrt{\psi^2}$ (labml_nn's page leaves this step
 underived). Expand $\sqrt{x}$ to first order around $M = \mathbb E[X]$:
 
 $$
-\sqrt{X} \approx \sqrt{M} + \frac{X - M}{2\sqrt{M}}
-\quad\Rightarrow\quad
-\mathrm{Var}[\sqrt{X}] \approx \frac{\mathrm{Var}[X]}{4M} ,
+\begin{aligned}
+&\sqrt{X} \approx \sqrt{M} + \frac{X - M}{2\sqrt{M}}\\
+\Rightarrow\quad
+&\mathrm{Var}[\sqrt{X}] \approx \frac{\mathrm{Var}[X]}{4M} ,
+\end{aligned}
 $$
 
 because a constant adds no variance and a factor $1/(2\sqrt M)$ multiplies it by $1/(4M)$.
 With sections 4 and 5,
 
 $$
-\mathrm{Var}[\psi_t] \approx \frac{2\rho^2}{(\rho - 2)^2(\rho - 4)\sigma^4}
-\cdot \frac{(\rho - 2)\sigma^2}{4\rho}
-= \frac{\rho}{2(\rho - 2)(\rho - 4)\,\sigma^2} .
+\begin{aligned}
+\mathrm{Var}[\psi_t] &\approx \frac{2\rho^2}{(\rho - 2)^2(\rho - 4)\sigma^4}
+\cdot \frac{(\rho - 2)\sigma^2}{4\rho}\\
+&= \frac{\rho}{2(\rho - 2)(\rho - 4)\,\sigma^2} .
+\end{aligned}
 $$
 
 This decreases as $\rho$ grows, towards its floor at $\rho_\infty$. It holds only for $\rho > 4$,
@@ -222,10 +237,12 @@ has in the limit,
 $\mathrm{Var}[r_t \psi_t] = r_t^2\, \mathrm{Var}[\psi_t] = \mathrm{Var}[\psi_\infty]$:
 
 $$
-r_t = \sqrt{\frac{\mathrm{Var}[\psi_\infty]}{\mathrm{Var}[\psi_t]}}
-= \sqrt{\frac{\rho_\infty}{2(\rho_\infty - 2)(\rho_\infty - 4)\sigma^2}
-\cdot \frac{2(\rho_t - 2)(\rho_t - 4)\sigma^2}{\rho_t}}
-= \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\,\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\,\rho_t}} .
+\begin{aligned}
+r_t &= \sqrt{\frac{\mathrm{Var}[\psi_\infty]}{\mathrm{Var}[\psi_t]}}\\
+&= \sqrt{\frac{\rho_\infty}{2(\rho_\infty - 2)(\rho_\infty - 4)\sigma^2}}\\
+&\qquad \cdot \sqrt{\frac{2(\rho_t - 2)(\rho_t - 4)\sigma^2}{\rho_t}}\\
+&= \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\,\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\,\rho_t}} .
+\end{aligned}
 $$
 
 $\sigma$ cancels: $r_t$ needs no estimate of the gradient scale, only $t$ and $\beta_2$. $r_t$ is
@@ -250,13 +267,14 @@ The delta method is not needed: $\mathbb E[\psi] = \mathbb E[X^{1/2}]$ is sectio
 integral with $k = \tfrac12$ (the integral holds for any real $k < a$), so
 
 $$
-\mathbb E[\psi_t] = \sqrt{b}\, \frac{\Gamma(a - \frac12)}{\Gamma(a)}
+\begin{aligned}
+\mathbb E[\psi_t] &= \sqrt{b}\, \frac{\Gamma(a - \frac12)}{\Gamma(a)}
 = \sqrt{\frac{\rho}{2\sigma^2}}\;
-  \frac{\Gamma\big(\frac{\rho - 1}{2}\big)}{\Gamma\big(\frac{\rho}{2}\big)} ,
-\qquad
-\mathrm{Var}[\psi_t] = \mathbb E[\psi_t^2] - \mathbb E[\psi_t]^2
-= \frac{1}{\sigma^2} \Big(\frac{\rho}{\rho - 2} - \frac{\rho}{2}
+  \frac{\Gamma\big(\frac{\rho - 1}{2}\big)}{\Gamma\big(\frac{\rho}{2}\big)} ,\\
+\mathrm{Var}[\psi_t] &= \mathbb E[\psi_t^2] - \mathbb E[\psi_t]^2\\
+&= \frac{1}{\sigma^2} \Big(\frac{\rho}{\rho - 2} - \frac{\rho}{2}
 \Big(\frac{\Gamma\big(\frac{\rho - 1}{2}\big)}{\Gamma\big(\frac{\rho}{2}\big)}\Big)^2\Big) .
+\end{aligned}
 $$
 
 The exact variance is finite for every $\rho > 2$, so the threshold at 4 is an artefact of

@@ -59,9 +59,11 @@ unlike Adagrad, the effective learning rate $\eta / \sqrt{v_t}$ does not go to z
 variance of the weighted sum is the sum of the squared weights times that variance:
 
 $$
+\begin{aligned}
 \mathrm{Var}[v_\infty]
-= (1-\beta)^2 \sum_{j \ge 0} \beta^{2j} \, \mathrm{Var}[g^2]
-= \frac{1 - \beta}{1 + \beta} \, \mathrm{Var}[g^2] .
+&= (1-\beta)^2 \sum_{j \ge 0} \beta^{2j} \, \mathrm{Var}[g^2]\\
+&= \frac{1 - \beta}{1 + \beta} \, \mathrm{Var}[g^2] .
+\end{aligned}
 $$
 
 For zero-mean Gaussian gradients $\mathrm{Var}[g^2] = 2\sigma^4$, so with
@@ -99,8 +101,10 @@ $w_k = (1-\beta)\beta^{t-k}$, whose sum $A_t = 1 - \beta^t$ is at most one. By t
 Cauchy-Schwarz inequality,
 
 $$
-m_t^2 = \Big(\sum_k w_k g_k\Big)^2 \le \Big(\sum_k w_k\Big)\Big(\sum_k w_k g_k^2\Big)
-= A_t \, v_t \le v_t ,
+\begin{aligned}
+m_t^2 &= \Big(\sum_k w_k g_k\Big)^2 \le \Big(\sum_k w_k\Big)\Big(\sum_k w_k g_k^2\Big)\\
+&= A_t \, v_t \le v_t ,
+\end{aligned}
 $$
 
 so in exact arithmetic the square root is of a non-negative number. In floating point

@@ -36,12 +36,13 @@ three starting at the initial parameters, step $t = 1, 2, \dots$ is
 
 $$
 \begin{aligned}
-g_t &= \nabla f(y_t) \quad\text{(a stochastic gradient at } y_t\text{)},\\
+g_t &= \nabla f(y_t)\\
+  &\qquad \text{(a stochastic gradient at } y_t\text{)},\\
 v_t &= \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2 ,\\
 z_{t+1} &= z_t - \gamma_t \Big( \frac{g_t}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
   + \lambda y_t \Big),\\
-x_{t+1} &= (1 - c_{t+1})\, x_t + c_{t+1}\, z_{t+1},
-  \qquad c_{t+1} = \frac{w_t}{\sum_{i=1}^{t} w_i},\\
+x_{t+1} &= (1 - c_{t+1})\, x_t + c_{t+1}\, z_{t+1},\\
+c_{t+1} &= \frac{w_t}{\sum_{i=1}^{t} w_i},\\
 y_{t+1} &= (1 - \beta_1)\, z_{t+1} + \beta_1\, x_{t+1} .
 \end{aligned}
 $$
@@ -58,8 +59,10 @@ $c_2 = w_1 / W_1 = 1$, so $x_2 = z_2$ and the starting point carries no weight. 
 $W_{t-1} x_t = \sum_{i=1}^{t-1} w_i z_{i+1}$, then
 
 $$
-W_t\, x_{t+1} = W_t \Big(1 - \frac{w_t}{W_t}\Big) x_t + w_t z_{t+1}
-= W_{t-1}\, x_t + w_t z_{t+1} = \sum_{i=1}^{t} w_i\, z_{i+1},
+\begin{aligned}
+W_t\, x_{t+1} &= W_t \Big(1 - \frac{w_t}{W_t}\Big) x_t + w_t z_{t+1}\\
+&= W_{t-1}\, x_t + w_t z_{t+1} = \sum_{i=1}^{t} w_i\, z_{i+1},
+\end{aligned}
 $$
 
 so by induction $x_{t+1}$ is exactly the $w$-weighted mean of $z_2, \dots, z_{t+1}$. With
@@ -85,10 +88,11 @@ $z_t - x_t = (1/c_t - 1)(x_t - x_{t-1})$, and with $z_{t+1} = z_t - \gamma g_t$
 
 $$
 \begin{aligned}
-x_{t+1} - x_t &= c_{t+1}\big((z_t - x_t) - \gamma g_t\big)
- = c_{t+1}\Big(\frac{1}{c_t} - 1\Big)(x_t - x_{t-1}) - c_{t+1}\gamma\, g_t \\
+x_{t+1} - x_t &= c_{t+1}\big((z_t - x_t) - \gamma g_t\big)\\
+&= c_{t+1}\Big(\frac{1}{c_t} - 1\Big)(x_t - x_{t-1})\\
+&\quad - c_{t+1}\gamma\, g_t \\
 &= \frac{t-2}{t}\,(x_t - x_{t-1}) - \frac{\gamma}{t}\, g_t
- \qquad (t \ge 2),
+ \quad (t \ge 2),
 \end{aligned}
 $$
 
@@ -149,7 +153,8 @@ $u_t = g_t / (\sqrt{\hat v_t} + \epsilon) + \lambda y_t$ and $c = c_{t+1}$,
 $$
 \begin{aligned}
 y_{t+1} &= \beta_1 \big((1 - c) x_t + c\, z_{t+1}\big) + (1 - \beta_1) z_{t+1} \\
-&= (1 - c)\big(y_t - (1 - \beta_1) z_t\big) + (\beta_1 c + 1 - \beta_1)(z_t - \gamma_t u_t) \\
+&= (1 - c)\big(y_t - (1 - \beta_1) z_t\big)\\
+&\quad + (\beta_1 c + 1 - \beta_1)(z_t - \gamma_t u_t) \\
 &= (1 - c)\, y_t + c\, z_t - \gamma_t \big(1 - \beta_1 (1 - c)\big)\, u_t ,
 \end{aligned}
 $$

@@ -173,11 +173,11 @@ $\tilde\theta_{t-1}$, the current parameters: $g_t = \nabla f(\tilde\theta_{t-1}
 
 $$
 \begin{aligned}
-\tilde\theta_t &= \theta_{t-1} + \Delta_t + \mu \Delta_t
-= \tilde\theta_{t-1} - \mu \Delta_{t-1} + (1 + \mu) \Delta_t \\
+\tilde\theta_t &= \theta_{t-1} + \Delta_t + \mu \Delta_t\\
+&= \tilde\theta_{t-1} - \mu \Delta_{t-1} + (1 + \mu) \Delta_t \\
 &= \tilde\theta_{t-1} - \mu \Delta_{t-1} + (1 + \mu)(\mu \Delta_{t-1} - \eta g_t) \\
-&= \tilde\theta_{t-1} + \mu^2 \Delta_{t-1} - (1 + \mu)\eta g_t
- = \tilde\theta_{t-1} - \eta g_t + \mu \Delta_t ,
+&= \tilde\theta_{t-1} + \mu^2 \Delta_{t-1} - (1 + \mu)\eta g_t\\
+&= \tilde\theta_{t-1} - \eta g_t + \mu \Delta_t ,
 \end{aligned}
 $$
 

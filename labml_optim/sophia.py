@@ -41,8 +41,8 @@ $\rho$ (`rho`), decoupled weight decay $\lambda$, and $B$ (`bs`) the number of e
 $$
 \begin{aligned}
 m_t &= \beta_1 m_{t-1} + (1 - \beta_1)\, g_t ,\\
-\theta_t &= (1 - \eta\lambda)\, \theta_{t-1}
-  - \eta\, \operatorname{sign}(m_t) \min\!\Big(\frac{|m_t|}{\rho B h + \epsilon},\, 1\Big),
+\theta_t &= (1 - \eta\lambda)\, \theta_{t-1}\\
+  &\quad - \eta\, \operatorname{sign}(m_t) \min\!\Big(\frac{|m_t|}{\rho B h + \epsilon},\, 1\Big),
 \end{aligned}
 $$
 
@@ -104,9 +104,11 @@ $L(\theta) = \frac{1}{B}\sum_b \ell(f_b, y_b)$ with cross-entropy $\ell$. With $
 Jacobian of $f_b$ in $\theta$, the chain rule gives
 
 $$
-\nabla_\theta \ell(f_b, y) = J_b^\top (p_b - e_y), \qquad
-\nabla_\theta^2 L = \frac{1}{B} \sum_b \Big( J_b^\top H_b J_b
- + \sum_c (p_{bc} - e_{y_b, c})\, \nabla_\theta^2 f_{bc} \Big),
+\begin{aligned}
+\nabla_\theta \ell(f_b, y) &= J_b^\top (p_b - e_y),\\
+\nabla_\theta^2 L &= \frac{1}{B} \sum_b \Big( J_b^\top H_b J_b\\
+&\qquad + \sum_c (p_{bc} - e_{y_b, c})\, \nabla_\theta^2 f_{bc} \Big),
+\end{aligned}
 $$
 
 with $H_b = \operatorname{diag}(p_b) - p_b p_b^\top$ the Hessian of cross-entropy in the
@@ -118,9 +120,11 @@ $\mathbb{E}[e_{\hat y} e_{\hat y}^\top] = \operatorname{diag}(p)$ (a one-hot vec
 product is diagonal),
 
 $$
-\mathbb{E}[u_b] = 0, \qquad
-\mathbb{E}[u_b u_b^\top] = J_b^\top \big(\operatorname{diag}(p_b) - p_b p_b^\top\big) J_b
-= J_b^\top H_b J_b .
+\begin{aligned}
+\mathbb{E}[u_b] &= 0,\\
+\mathbb{E}[u_b u_b^\top] &= J_b^\top \big(\operatorname{diag}(p_b) - p_b p_b^\top\big) J_b\\
+&= J_b^\top H_b J_b .
+\end{aligned}
 $$
 
 These are Bartlett's two identities for the sampled labels, hence the name. Let
@@ -128,9 +132,11 @@ $\hat g = \frac{1}{B} \sum_b u_b$, the gradient of the batch loss on the sampled
 The $u_b$ are independent with mean zero, so the cross terms vanish in expectation and
 
 $$
+\begin{aligned}
 \mathbb{E}\big[B\, \hat g \hat g^\top\big]
-= \frac{1}{B} \sum_{b, b'} \mathbb{E}[u_b u_{b'}^\top]
-= \frac{1}{B} \sum_b J_b^\top H_b J_b = G ,
+&= \frac{1}{B} \sum_{b, b'} \mathbb{E}[u_b u_{b'}^\top]\\
+&= \frac{1}{B} \sum_b J_b^\top H_b J_b = G ,
+\end{aligned}
 $$
 
 so $\hat h = B\, \hat g \odot \hat g$, the diagonal, is an unbiased estimate of

@@ -18,9 +18,10 @@ where the widely copied versions go wrong.
 Look at the first step of [Adam](adam.md). With $m_0 = v_0 = 0$ and gradient $g_1$,
 
 $$
-\hat m_1 = \frac{(1 - \beta_1) \, g_1}{1 - \beta_1} = g_1 ,
-\qquad
-\hat v_1 = \frac{(1 - \beta_2) \, g_1^2}{1 - \beta_2} = g_1^2 ,
+\begin{aligned}
+\hat m_1 &= \frac{(1 - \beta_1) \, g_1}{1 - \beta_1} = g_1 ,\\
+\hat v_1 &= \frac{(1 - \beta_2) \, g_1^2}{1 - \beta_2} = g_1^2 ,
+\end{aligned}
 $$
 
 so the update $\eta \, \hat m_1 / \sqrt{\hat v_1} = \eta \, \operatorname{sign}(g_1)$
@@ -39,13 +40,14 @@ Number the optimizer steps $t = 1, 2, \dots$; $\eta$ is the param group's `lr`, 
 warmup steps, $T$ the total steps. `WarmupLinearLR` runs the $t$-th step at
 
 $$
-\eta_t = \eta \cdot
+\begin{aligned}
+\eta_t &= \eta \cdot
 \begin{cases}
 t / W, & t \le W \\
 1 - p_t, & t > W
-\end{cases}
-\qquad
-p_t = \min\left(1, \frac{t - W}{T + 1 - W}\right)
+\end{cases}\\
+p_t &= \min\left(1, \frac{t - W}{T + 1 - W}\right)
+\end{aligned}
 $$
 
 and `WarmupCosineLR` replaces the decay $1 - p_t$ by
@@ -213,9 +215,10 @@ class WarmupCosineLR(_WarmupThenDecayLR):
 # tuning, in two forms: step $t$ runs at $\omega_t \, \eta$ with
 #
 # $$
-# \omega_t^{\text{exp}} = 1 - e^{-(1 - \beta_2) \, t} ,
-# \qquad
-# \omega_t^{\text{lin}} = \min\left(1, \frac{1 - \beta_2}{2} \, t\right) .
+# \begin{aligned}
+# \omega_t^{\text{exp}} &= 1 - e^{-(1 - \beta_2) \, t} ,\\
+# \omega_t^{\text{lin}} &= \min\left(1, \frac{1 - \beta_2}{2} \, t\right) .
+# \end{aligned}
 # $$
 #
 # The exponential form has the time constant $1 / (1 - \beta_2)$ of $\hat v$ itself; the
@@ -225,9 +228,11 @@ class WarmupCosineLR(_WarmupThenDecayLR):
 # $2 / (1 - \beta_2)$ against the area under the exponential:
 #
 # $$
+# \begin{aligned}
 # \int_0^\infty e^{-(1 - \beta_2) t} \, dt
-# = \frac{1}{1 - \beta_2}
-# = \int_0^{2/(1 - \beta_2)} \left(1 - \frac{1 - \beta_2}{2} \, t\right) dt .
+# &= \frac{1}{1 - \beta_2}\\
+# &= \int_0^{2/(1 - \beta_2)} \left(1 - \frac{1 - \beta_2}{2} \, t\right) dt .
+# \end{aligned}
 # $$
 #
 # $\beta_2$ is read from each param group's `betas` at every step, so groups with
@@ -280,12 +285,12 @@ class UntunedExponentialWarmupLR(_UntunedWarmupLR):
 # [RAdam](radam.md) multiplies Adam's step by
 #
 # $$
-# r_t = \sqrt{\frac{(\rho_t - 4)(\rho_t - 2) \, \rho_\infty}
-# {(\rho_\infty - 4)(\rho_\infty - 2) \, \rho_t}} ,
-# \qquad
-# \rho_\infty = \frac{2}{1 - \beta_2} - 1 ,
-# \qquad
-# \rho_t = \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t} ,
+# \begin{aligned}
+# r_t &= \sqrt{\frac{(\rho_t - 4)(\rho_t - 2) \, \rho_\infty}
+# {(\rho_\infty - 4)(\rho_\infty - 2) \, \rho_t}} ,\\
+# \rho_\infty &= \frac{2}{1 - \beta_2} - 1 ,\\
+# \rho_t &= \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t} ,
+# \end{aligned}
 # $$
 #
 # defined when $\rho_t > 4$ (torch's RAdam asks for $\rho_t > 5$; with $\beta_2 = 0.999$

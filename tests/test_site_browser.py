@@ -376,3 +376,194 @@ def test_search_and_navigation_work_from_disk(browser: Any, built_site: Path) ->
         assert others == [], f"console errors: {others}"
     finally:
         context.close()
+
+
+# -- Reading on every screen: equations and code (issue 8, items 2 and 3) -----------------
+
+# What a page shows a reader, measured in the browser: display equations wider than their
+# column (and whether such a one shows its scroll shadow), inline formulas spread over two
+# lines, punctuation that starts a line after its formula, code blocks that scroll sideways,
+# copy buttons over code glyphs, and the page's own overflow.
+READING = r"""() => {
+  const notes = [...document.querySelectorAll('.lo-notes .katex-display')];
+  const wide = notes.filter(d => d.scrollWidth > d.clientWidth + 0.5);
+  const shadowed = wide.filter(d => {
+    const cs = getComputedStyle(d);
+    return cs.backgroundImage.includes('radial-gradient')
+      && cs.backgroundAttachment.includes('local');
+  });
+  let broken = [], stray = 0, outside = [];
+  for (const k of document.querySelectorAll('.lo-notes .katex')) {
+    if (k.closest('.katex-display')) continue;
+    const rects = [...k.getClientRects()].filter(r => r.width > 0);
+    // Inside its column (a table scrolls sideways as a whole: its cells may lie beyond).
+    const cell = k.closest('.lo-notes').getBoundingClientRect();
+    if (!k.closest('table') && rects.some(r => r.right > cell.right + 1)) {
+      outside.push(k.textContent);
+    }
+    // A long formula (lo-long) may break between KaTeX's boxes; a short one never breaks.
+    const lines = new Set(rects.map(r => Math.round(r.bottom))).size;
+    if (lines > 1 && !k.closest('.lo-long')) broken.push(k.textContent);
+    const after = k.nextSibling;  // inside its lo-nobr span when bound
+    // (Chromium may break between a long formula's last box and its punctuation.)
+    if (after && after.nodeType === 3 && /^[.,;:)]/.test(after.data) && rects.length
+        && !k.closest('.lo-long')) {
+      const r = document.createRange();
+      r.setStart(after, 0);
+      r.setEnd(after, 1);
+      if (r.getBoundingClientRect().top > rects[rects.length - 1].bottom - 2) stray++;
+    }
+  }
+  let covered = 0;
+  const buttons = [...document.querySelectorAll('.lo-code .md-code__nav')];
+  for (const b of buttons) {
+    const box = b.getBoundingClientRect();
+    const code = b.closest('pre').querySelector('code');
+    const view = code.getBoundingClientRect();
+    for (const line of code.querySelectorAll('.lo-line')) {
+      const lr = line.getBoundingClientRect();
+      if (lr.top > box.bottom) break;
+      if (lr.bottom < box.top) continue;
+      const walk = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      while (walk.nextNode()) {
+        const t = walk.currentNode;
+        for (let i = 0; i < t.data.length; i++) {
+          if (/\s/.test(t.data[i])) continue;
+          const r = document.createRange();
+          r.setStart(t, i);
+          r.setEnd(t, i + 1);
+          for (const q of r.getClientRects()) {
+            const x = Math.min(q.right, box.right, view.right) - Math.max(q.left, box.left);
+            const y = Math.min(q.bottom, box.bottom) - Math.max(q.top, box.top);
+            if (x > 0 && y > 0) covered++;
+          }
+        }
+      }
+    }
+  }
+  const blocks = [...document.querySelectorAll('.lo-code .highlight pre > code')];
+  return {
+    displays: notes.length, wide: wide.length, shadowed: shadowed.length,
+    broken, stray, outside, buttons: buttons.length, covered,
+    blocks: blocks.length,
+    scrolling: blocks.filter(c => c.scrollWidth > c.clientWidth + 0.5).length,
+    overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  };
+}"""
+
+# Display equations still wider than a phone's column, by chapter: none. (Breaking one
+# needs an `aligned` environment in the chapter's source; a chapter listed here holds
+# equations not yet broken.)
+PHONE_WIDE_DISPLAYS: dict[str, int] = {}
+
+
+def reading(page: Any) -> dict[str, Any]:
+    page.wait_for_function("() => document.querySelectorAll('.lo-code .md-code__nav').length > 0")
+    return page.evaluate(READING)
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_reading_on_a_phone(browser: Any, site_url: str, name: str) -> None:
+    context, page, watch = open_page(browser, f"{site_url}{name}.html", PHONE)
+    try:
+        got = reading(page)
+        assert got["wide"] <= PHONE_WIDE_DISPLAYS.get(name, 0), got
+        assert got["shadowed"] == got["wide"], "a display that scrolls shows no shadow"
+        assert got["broken"] == [], f"inline formulas over two lines: {got['broken']}"
+        assert got["stray"] == 0, "punctuation starts a line after its formula"
+        assert got["outside"] == [], f"inline formulas wider than the column: {got['outside']}"
+        assert got["buttons"] > 0 and got["covered"] == 0, got
+        assert got["overflow"] <= 0, f"page {got['overflow']}px wider than the phone"
+        assert watch.errors == []
+    finally:
+        context.close()
+
+
+def test_code_takes_the_width_from_1000_px(browser: Any, site_url: str) -> None:
+    name = "radam" if "radam" in CHAPTERS else CHAPTERS[0]
+    context, page, _ = open_page(browser, f"{site_url}{name}.html", WIDE)
+    try:
+        got = reading(page)
+        notes, code = boxes(page)
+        # At 1400 px the code cell is at least twice the notes (was 3:2 of the row), and
+        # under a third of the blocks scroll (44 of 82 did; lines run up to 99 characters).
+        assert code["width"] >= 2 * notes["width"], (notes, code)
+        assert 3 * got["scrolling"] < got["blocks"], got
+        assert got["broken"] == [] and got["stray"] == 0, got
+        assert got["buttons"] > 0 and got["covered"] == 0, got
+        # Wider windows never give the code less room (material's type grows at 1600 px).
+        for width in (1499, 1600, 2200):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.wait_for_timeout(100)
+            wider, _ = boxes(page)[1], None
+            assert wider["width"] >= code["width"], (width, wider, code)
+            assert page.evaluate(READING)["scrolling"] <= got["scrolling"], width
+    finally:
+        context.close()
+
+
+def test_a_display_that_scrolls_shows_a_shadow(browser: Any, site_url: str) -> None:
+    name = "radam" if "radam" in CHAPTERS else CHAPTERS[0]
+    context, page, _ = open_page(browser, f"{site_url}{name}.html", PHONE)
+    try:
+        display = page.locator(".lo-prose .lo-notes .katex-display").first
+        display.evaluate("d => { d.style.width = '120px'; d.scrollLeft = 0; }")
+        display.scroll_into_view_if_needed()
+        page.wait_for_timeout(100)
+        box = display.bounding_box()
+        assert box
+        assert display.evaluate("d => d.scrollWidth > d.clientWidth")
+
+        def strip(side: str) -> bytes:
+            x = box["x"] if side == "left" else box["x"] + box["width"] - 6
+            return page.screenshot(clip={"x": x, "y": box["y"], "width": 6,
+                                         "height": box["height"]})
+
+        # At the start: a shadow at the right edge (more to see), none at the left.
+        start_right, start_left = strip("right"), strip("left")
+        display.evaluate("d => { d.scrollLeft = d.scrollWidth; }")
+        page.wait_for_timeout(100)
+        end_right, end_left = strip("right"), strip("left")
+        assert start_right != end_right, "no shadow at the right while more is hidden there"
+        assert start_left != end_left, "no shadow at the left once scrolled"
+    finally:
+        context.close()
+
+
+def test_phone_code_drops_its_shared_indentation(browser: Any, site_url: str) -> None:
+    name = "radam" if "radam" in CHAPTERS else CHAPTERS[0]
+    context, page, _ = open_page(browser, f"{site_url}{name}.html", PHONE)
+    find = """() => {
+        const code = [...document.querySelectorAll('.lo-code pre > code')]
+            .find(c => parseInt(c.style.getPropertyValue('--lo-dedent')) >= 8);
+        const line = [...code.querySelectorAll('.lo-line')].find(l => l.textContent.trim());
+        const text = line.textContent;
+        const walk = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+        let node, at = 0;
+        while ((node = walk.nextNode())) {
+            const i = node.data.search(/\\S/);
+            if (i >= 0) { at = [node, i]; break; }
+        }
+        const r = document.createRange();
+        r.setStart(at[0], at[1]);
+        r.setEnd(at[0], at[1] + 1);
+        const left = code.getBoundingClientRect().left
+            + parseFloat(getComputedStyle(code).paddingLeft);
+        return {dedent: parseInt(code.style.getPropertyValue('--lo-dedent')),
+                id: line.id, text, offset: r.getBoundingClientRect().left - left,
+                ch: r.getBoundingClientRect().width};
+    }"""
+    try:
+        got = page.evaluate(find)
+        source = (REPO / "labml_optim" / f"{name}.py").read_text().split("\n")
+        line = int(got["id"][1:])
+        # The text and the line number are the file's own; only the position moves.
+        assert got["text"].rstrip("\n") == source[line - 1]
+        assert source[line - 1][: got["dedent"]].strip() == ""
+        assert abs(got["offset"]) <= 1, got  # the code starts at the left of its box
+        page.set_viewport_size(WIDE)
+        page.wait_for_timeout(100)
+        wide = page.evaluate(find)
+        assert wide["offset"] == pytest.approx(wide["dedent"] * wide["ch"], abs=1.5), wide
+    finally:
+        context.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_site_browser import WIDE, open_page
+from test_site_browser import PHONE, WIDE, open_page
 
 from labml_optim.literate.mkdocs_plugin import RT_CHART, add_script_if
 from labml_optim.radam import rectification, sma_length
@@ -136,5 +136,33 @@ def test_interactive_rt_in_browser(browser: Any, site_url: str) -> None:  # noqa
         check_curve(page, 0.9999, "paper")
         assert "20000 steps" in page.locator("figure.lo-rt figcaption").inner_text()
         assert watch.blocked == [] and watch.errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [PHONE, WIDE], ids=["390", "1400"])
+def test_chart_text_is_legible(browser: Any, site_url: str, viewport: dict[str, int]) -> None:
+    """Every text of the chart is at least 9 px on screen (it was about 6 px on a phone,
+    a 640-unit plot scaled into 350 px), and the curve still reads back as Python's r_t."""
+    context, page, watch = open_page(browser, f"{site_url}radam.html", viewport)
+    try:
+        sizes = page.evaluate("""() => {
+            const figure = document.querySelector('figure.lo-rt');
+            const svg = figure.querySelector('svg');
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            const inSvg = [...svg.querySelectorAll('text')]
+                .map(t => [t.textContent, parseFloat(getComputedStyle(t).fontSize) * scale]);
+            const html = [...figure.querySelectorAll('label, legend, output, figcaption')]
+                .map(e => [e.textContent.slice(0, 20), parseFloat(getComputedStyle(e).fontSize)]);
+            return [...inSvg, ...html];
+        }""")
+        assert len(sizes) > 10
+        small = [(text, round(px, 1)) for text, px in sizes if px < 9]
+        assert small == [], f"text under 9 px: {small}"
+        check_curve(page, 0.999, "torch")
+        svg = page.locator("figure.lo-rt svg").bounding_box()
+        assert svg and svg["x"] + svg["width"] <= viewport["width"]
+        assert watch.errors == []
     finally:
         context.close()

@@ -37,8 +37,10 @@ a linear recursion with fixed point $E_{i,\infty} = a_i^2 h_i / (B(1 - (1 - a_i 
 = a_i / (B (2 - a_i h_i))$ (stable for $0 < a_i h_i < 2$), so
 
 $$
-\mathbb E[L_t] = \frac12 \sum_i h_i \Big( (1 - a_i h_i)^{2t} (E_{i,0} - E_{i,\infty})
-+ E_{i,\infty} \Big) .
+\begin{aligned}
+\mathbb E[L_t] = \frac12 \sum_i h_i \Big(& (1 - a_i h_i)^{2t} (E_{i,0} - E_{i,\infty})\\
+&+ E_{i,\infty} \Big) .
+\end{aligned}
 $$
 
 No simulation is needed: for every batch size and every $\alpha$ on a log grid (60 values
@@ -103,7 +105,7 @@ QUICK = dict(dims=50, target=0.05, powers=[0.0, 0.5], batches=[1, 16, 256],
 
 
 def curvatures(dims: int) -> torch.Tensor:
-    """$h_i = 1/i$, $i = 1 \\dots d$."""
+    r"""$h_i = 1/i$, $i = 1 \dots d$."""
     return 1 / torch.arange(1, dims + 1, dtype=torch.float64)
 
 

@@ -40,10 +40,12 @@ to $\hat v$ itself, an average of $\rho$ samples of $g^2$ with mean $s = \mu^2 +
 variance $(2\sigma^4 + 4\mu^2\sigma^2)/\rho$, gives
 
 $$
-\mathrm{Var}[\psi] \approx \Big(\tfrac12 s^{-3/2}\Big)^2\, \frac{2\sigma^4 + 4\mu^2\sigma^2}{\rho}
-= \frac{\sigma^4 + 2\mu^2\sigma^2}{2\rho\, s^3} ,
-\qquad
-s\,\mathrm{Var}[\psi] \approx \frac{\sigma^4 + 2\mu^2\sigma^2}{2\rho\,(\mu^2 + \sigma^2)^2} ,
+\begin{aligned}
+\mathrm{Var}[\psi] &\approx \Big(\tfrac12 s^{-3/2}\Big)^2\,
+\frac{2\sigma^4 + 4\mu^2\sigma^2}{\rho}\\
+&= \frac{\sigma^4 + 2\mu^2\sigma^2}{2\rho\, s^3} ,\\
+s\,\mathrm{Var}[\psi] &\approx \frac{\sigma^4 + 2\mu^2\sigma^2}{2\rho\,(\mu^2 + \sigma^2)^2} ,
+\end{aligned}
 $$
 
 which for $\mu = 0$ is $1/(2\rho)$, the large-$\rho$ limit of the chapter's first-order form.

@@ -47,7 +47,13 @@
   }
 
   // Plot geometry in SVG user units; data-plot on the svg repeats it for readers (tests).
-  var W = 640, H = 300, L = 48, R = 20, T = 12, B = 40, TMAX = 1e5, YMAX = 1.02;
+  // The user-unit width follows the chart's width on screen (320 to 640), so on a phone the
+  // svg is not scaled down and its 12-unit text stays 12 px (at least 9 px at 390 px).
+  var L = 48, R = 20, T = 12, B = 40, TMAX = 1e5, YMAX = 1.02, W = 640, H = 300;
+  function fit(px) {
+    W = Math.round(Math.min(640, Math.max(320, px || 640)));
+    H = Math.round(Math.min(300, Math.max(220, W * 0.47)));
+  }
   function x(t) { return L + (W - L - R) * Math.log10(t) / Math.log10(TMAX); }
   function y(v) { return T + (H - T - B) * (1 - v / YMAX); }
 
@@ -69,8 +75,9 @@
     return node;
   }
 
-  function axes(svg) {
-    var g = el("g", { "class": "lo-rt-axes" }, svg);
+  function axes(svg, before) {
+    var g = el("g", { "class": "lo-rt-axes" });
+    svg.insertBefore(g, before);
     el("line", { x1: L, y1: y(0), x2: W - R, y2: y(0) }, g);
     el("line", { x1: L, y1: y(0), x2: L, y2: T }, g);
     for (var k = 0; k <= 5; k++) {
@@ -108,10 +115,8 @@
       label.appendChild(document.createTextNode(" " + RULES[rule].label));
       fieldset.appendChild(label);
     });
-    var svg = el("svg", { viewBox: "0 0 " + W + " " + H, role: "img",
-                          "data-plot": [L, T, W - L - R, H - T - B, TMAX, YMAX].join(" ") });
+    var svg = el("svg", { role: "img" });
     var title = el("title", {}, svg);
-    axes(svg);
     var warm = el("path", { "class": "lo-rt-warmup" }, svg);
     var curve = el("path", { "class": "lo-rt-curve" }, svg);
     figure.appendChild(svg);
@@ -120,7 +125,21 @@
 
     var slider = figure.querySelector("input[type=range]");
     var out = figure.querySelector("output");
+    var width = 0;
+    function shape() {
+      var px = figure.clientWidth;
+      if (px === width && svg.querySelector(".lo-rt-axes")) return false;
+      width = px;
+      fit(px);
+      svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+      svg.setAttribute("data-plot", [L, T, W - L - R, H - T - B, TMAX, YMAX].join(" "));
+      var old = svg.querySelector(".lo-rt-axes");
+      if (old) svg.removeChild(old);
+      axes(svg, warm);
+      return true;
+    }
     function draw() {
+      fit(width);
       var beta2 = 1 - Math.pow(10, -Number(slider.value));
       var rule = figure.querySelector("input[type=radio]:checked").value;
       var c = curves(beta2, rule);
@@ -140,9 +159,14 @@
     }
     slider.addEventListener("input", draw);
     fieldset.addEventListener("change", draw);
-    draw();
     img.parentNode.insertBefore(figure, img.nextSibling);
     img.classList.add("lo-rt-replaced");
+    shape();
+    draw();
+    // Narrow or widen the plot with its column (a rotated phone, a resized window).
+    if (typeof ResizeObserver !== "undefined") {
+      new ResizeObserver(function () { if (shape()) draw(); }).observe(figure);
+    }
     return figure;
   }
 

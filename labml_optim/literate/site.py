@@ -9,7 +9,9 @@ mkdocs) calls it in this order:
 3. `docs_page(src_uri, source)` for each hand-written page: the chapter list filled in at
    the `<!-- chapters -->` marker of `index.md`, its math pulled out;
 4. `nav(pages)`, `render_math()` (all formulas in one KaTeX run), `draw_figures()`;
-5. `page_html(src_uri, html)` for each page after Markdown: math put back, anchors added;
+5. `page_html(src_uri, html)` for each page after Markdown: math put back (bound to its
+   punctuation, `reading.bind_punctuation`), anchors added, code blocks measured for phones
+   (`reading.dedent_code`);
    `post_page(html, url)` adds the font preloads.
 
 Every failure raises `SiteError` with `file:line: message` lines.
@@ -32,6 +34,7 @@ from .figures import FigureError, draw_figure, figure_path
 from .katex_assets import KatexAssetError, KatexAssets, katex_assets, preload_links
 from .math import MathError, MathItem, extract_math, find_katex, render_math, substitute_math
 from .parse import Section, split_front_matter
+from .reading import bind_punctuation, dedent_code, long_formulas
 from .render import ChapterError, render_page
 
 __all__ = ["INDEX_MARKER", "KATEX_DIR", "Site", "SiteError", "SiteOptions",
@@ -73,6 +76,7 @@ class Site:
     by_page: dict[str, ChapterPage] = field(default_factory=dict)
     items: list[MathItem] = field(default_factory=list)
     rendered: dict[str, str] = field(default_factory=dict)
+    long: set[str] = field(default_factory=set)  # inline formulas too long for one line
     katex: KatexAssets | None = None
     log: Callable[[str], None] = print
 
@@ -184,6 +188,7 @@ class Site:
             katex = find_katex(node_modules)
             self.katex = katex_assets(katex)
             self.rendered = render_math(self.items, node_modules=katex.parent)
+            self.long = long_formulas(self.rendered)
         except (MathError, KatexAssetError) as exc:
             raise SiteError(f"math: {exc}") from None
         self.log(f"math: {len(self.items)} formulas in {time.perf_counter() - start:.2f} s")
@@ -228,15 +233,16 @@ class Site:
         chapter = self.by_page.get(src_uri)
         where = chapter.rel if chapter else src_uri
         try:
-            html = substitute_math(html, self.rendered)
+            html = substitute_math(bind_punctuation(html, self.long), self.rendered)
         except MathError as exc:
             raise SiteError(f"{where}: {exc}") from None
         if chapter is None:
             return html, set()
         try:
-            return anchor_page(html, where)
+            html, lines = anchor_page(html, where)
         except AnchorError as exc:
             raise SiteError(str(exc)) from None
+        return dedent_code(html), lines
 
     def retitle(self, items: list[Any]) -> None:
         """Renders the math in contents entries (objects with `title` and `children`)."""
