@@ -130,6 +130,15 @@ needs $\lVert \theta \rVert$ of the whole tensor. On a `DTensor`, `vector_norm` 
 across the shards and gives that norm; computing it from the local shard alone (as a
 shard-unaware implementation that calls `to_local()` would) gives a norm smaller by about
 $\sqrt{\text{shards}}$ and a wrong step.
+
+## References
+
+- PyTorch's optimizer implementations and their `foreach` and `fused` paths:
+  [torch.optim](https://docs.pytorch.org/docs/stable/optim.html)
+- Diederik P. Kingma and Jimmy Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015.
+  [arXiv:1412.6980](https://arxiv.org/abs/1412.6980)
+- Ilya Loshchilov and Frank Hutter, *Decoupled Weight Decay Regularization*, ICLR 2019.
+  [arXiv:1711.05101](https://arxiv.org/abs/1711.05101)
 """
 
 from __future__ import annotations
