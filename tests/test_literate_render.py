@@ -150,7 +150,7 @@ def rows_of(page: str) -> list[tuple[str, str]]:
 
 
 FIGURE_IN_DOCSTRING = CHAPTER.replace(
-    "# Toy SGD\n", "# Toy SGD\n\nBefore the figure.\n\n![A toy figure,\nover two lines](toy.png)"
+    "# Toy SGD\n", "# Toy SGD\n\nBefore the figure.\n\n![A toy figure [0, 1],\nover two lines](toy.png)"
     "{ .lo-rt-chart }\n\nAfter the figure.\n\n## References\n\n- A paper.\n")
 
 
@@ -160,7 +160,7 @@ def test_a_figure_in_the_docstring_is_a_row_of_its_own_in_place(tmp_path: Path) 
     rows = rows_of(render_page(load_chapter(path), figure="toy.png"))
     kinds = [kind for kind, _ in rows]
     at = kinds.index("lo-section lo-figure-row")
-    assert rows[at][1] == "![A toy figure,\nover two lines](toy.png){ .lo-rt-chart }"
+    assert rows[at][1] == "![A toy figure [0, 1],\nover two lines](toy.png){ .lo-rt-chart }"
     assert rows[at - 1][1].endswith("Before the figure.")
     assert rows[at + 1] == ("lo-section lo-prose", "After the figure.")
 

@@ -392,7 +392,9 @@ REFERENCES_HEADING = "## References"
 
 def _figure_span(notes: str, figure: str) -> tuple[int, int] | None:
     """The first and last notes line of `![...](figure){...}` standing on lines of its own."""
-    found = re.search(r"!\[[^\]]*\]\(" + re.escape(figure) + r"\)(\{[^}\n]*\})?", notes)
+    # The alt text may hold brackets of its own, one level deep ("the band [0.68, 1.20]").
+    alt = r"!\[(?:[^\[\]]|\[[^\[\]]*\])*\]"
+    found = re.search(alt + r"\(" + re.escape(figure) + r"\)(\{[^}\n]*\})?", notes)
     if found is None:
         return None
     before = notes[: found.start()].rsplit("\n", 1)[-1]
