@@ -286,3 +286,21 @@ def test_a_png_written_without_matplotlib_is_every_rendering(tmp_path: Path) -> 
     files = figure_files(target)
     assert len({p.read_bytes() for p in files[:4]}) == 1
     assert read_meta(target)["narrow"] == {"size": [3, 2], "min_text_px": 0.0}
+
+
+def test_text_over_an_image_keeps_its_colour_in_the_dark() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from labml_optim.literate.figure_runner import dark_colour, to_dark
+
+    fig, (heat, plain) = plt.subplots(1, 2)
+    heat.imshow([[0, 1], [1, 0]])
+    cell = heat.text(0, 0, "12.3", color="white")
+    label = plain.text(0.5, 0.5, "a label", color="black")
+    to_dark(fig)
+    assert matplotlib.colors.to_rgba(cell.get_color()) == (1, 1, 1, 1)
+    assert matplotlib.colors.to_rgba(label.get_color()) == dark_colour("black")
+    plt.close(fig)

@@ -150,8 +150,9 @@ def rows_of(page: str) -> list[tuple[str, str]]:
 
 
 FIGURE_IN_DOCSTRING = CHAPTER.replace(
-    "# Toy SGD\n", "# Toy SGD\n\nBefore the figure.\n\n![A toy figure [0, 1],\nover two lines](toy.png)"
-    "{ .lo-rt-chart }\n\nAfter the figure.\n\n## References\n\n- A paper.\n")
+    "# Toy SGD\n", "# Toy SGD\n\nBefore the figure.\n\n"
+    "![A toy figure [0, 1],\nover two lines](toy.png){ .lo-rt-chart }\n\n"
+    "After the figure.\n\n## References\n\n- A paper.\n")
 
 
 def test_a_figure_in_the_docstring_is_a_row_of_its_own_in_place(tmp_path: Path) -> None:

@@ -85,8 +85,9 @@ def _recolour_many(colours: Any) -> Any:
 def to_dark(fig: Any) -> None:
     """Recolours a drawn figure in place for a dark page (see `dark_colour`).
 
-    Colour-mapped data (images, heatmaps, colour-mapped scatter) keeps its colour map;
-    fixed colours of contours drawn with `colors=` are recoloured.
+    Colour-mapped data (images, heatmaps, colour-mapped scatter) keeps its colour map, and
+    text written in the axes of an image keeps its colour; fixed colours of contours drawn
+    with `colors=` are recoloured.
     """
     from matplotlib.collections import Collection
     from matplotlib.colors import ListedColormap
@@ -94,7 +95,9 @@ def to_dark(fig: Any) -> None:
     from matplotlib.patches import Patch
     from matplotlib.text import Text
 
-    seen: set[int] = set()
+    # Text written over an image (the values of a heatmap's cells) was coloured to read on
+    # the image's colours, which do not change: it keeps its colour.
+    seen: set[int] = {id(t) for ax in fig.axes if ax.images for t in ax.texts}
     for artist in fig.findobj():
         if id(artist) in seen:
             continue
