@@ -194,6 +194,13 @@ We match the authors' package (and the paper's algorithm) and not labml_nn. With
 $\epsilon = 0$ and the flags set so that the swapped arguments cancel out, labml_nn is
 bitwise equal to this chapter; with $\epsilon > 0$ replaying its formula reproduces it
 exactly, so these two points are the whole difference.
+
+## References
+
+- Juntang Zhuang et al., *AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed
+  Gradients*, NeurIPS 2020. [arXiv:2010.07468](https://arxiv.org/abs/2010.07468); the
+  authors' code:
+  [juntang-zhuang/Adabelief-Optimizer](https://github.com/juntang-zhuang/Adabelief-Optimizer)
 """
 
 from __future__ import annotations

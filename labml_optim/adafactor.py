@@ -207,6 +207,14 @@ first parameter with a gradient in the group and kept for the rest of the group 
 same); and a parameter with no elements makes torch's step fail with a division by zero
 (its RMS is $0/0$), where this chapter counts the step and leaves the empty tensor alone.
 Complex parameters are refused, as torch refuses them.
+
+## References
+
+- Noam Shazeer and Mitchell Stern, *Adafactor: Adaptive Learning Rates with Sublinear Memory
+  Cost*, ICML 2018. [arXiv:1804.04235](https://arxiv.org/abs/1804.04235)
+- torch's
+  [`torch.optim.Adafactor`](https://docs.pytorch.org/docs/stable/generated/torch.optim.Adafactor.html),
+  the implementation this chapter is tested against
 """
 
 from __future__ import annotations

@@ -135,6 +135,15 @@ scaled, so the decay too is divided by $\sqrt{G}$. `maximize` negates the gradie
 complex parameter is handled as its real view: its real and imaginary parts are two
 coordinates, each with its own accumulator, and the accumulator starts at
 $G_0 (1 + i)$.
+
+## References
+
+- John Duchi, Elad Hazan and Yoram Singer, *Adaptive Subgradient Methods for Online Learning
+  and Stochastic Optimization*, JMLR 12, 2011.
+  [jmlr.org](https://jmlr.org/papers/v12/duchi11a.html)
+- torch's
+  [`torch.optim.Adagrad`](https://docs.pytorch.org/docs/stable/generated/torch.optim.Adagrad.html),
+  the implementation this chapter is tested against
 """
 
 from __future__ import annotations

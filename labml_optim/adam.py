@@ -99,7 +99,8 @@ on three gradient sequences, against the bounds derived below](adam.png)
 ## Where $\epsilon$ goes
 
 Written as above, $\epsilon$ is added after bias correction, to $\sqrt{\hat v_t}$. The paper's
-§2 notes that the update can be computed with fewer operations by folding both corrections
+[§2](https://ar5iv.labs.arxiv.org/html/1412.6980#S2) notes that the update can be computed
+with fewer operations by folding both corrections
 into the step size,
 
 $$
@@ -220,6 +221,14 @@ geometric sequence and random sequences and compare with both formulas.
 (an L2 penalty), as torch does; with `decoupled_weight_decay=True` it instead shrinks the
 parameter by $1 - \eta\lambda$ before the update, which is [AdamW](adamw.md). That
 chapter derives why the two differ.
+
+## References
+
+- Diederik P. Kingma and Jimmy Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015.
+  [arXiv:1412.6980](https://arxiv.org/abs/1412.6980)
+- torch's
+  [`torch.optim.Adam`](https://docs.pytorch.org/docs/stable/generated/torch.optim.Adam.html),
+  the implementation this chapter is tested against
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ order: 44
 # Adamax
 
 [Adam](adam.md) divides the averaged gradient by the root of an average of squared
-gradients: an $L^2$ norm of the recent gradients. Kingma & Ba (2015, §7.1) ask what happens
+gradients: an $L^2$ norm of the recent gradients. Kingma & Ba (2015,
+[§7.1](https://ar5iv.labs.arxiv.org/html/1412.6980#S7.SS1)) ask what happens
 with an $L^p$ norm instead, and find that the limit $p \to \infty$ is both simple and
 stable: a decaying running maximum of $|g_t|$. That is Adamax.
 
@@ -116,6 +117,15 @@ sequence.
 
 `weight_decay` $\lambda$ adds $\lambda\theta_{t-1}$ to the gradient (an L2 penalty) before
 both the average and the maximum, as torch does; torch's Adamax has no decoupled form.
+
+## References
+
+- Diederik P. Kingma and Jimmy Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015.
+  [arXiv:1412.6980](https://arxiv.org/abs/1412.6980) (AdaMax is its
+  [section 7.1](https://ar5iv.labs.arxiv.org/html/1412.6980#S7.SS1))
+- torch's
+  [`torch.optim.Adamax`](https://docs.pytorch.org/docs/stable/generated/torch.optim.Adamax.html),
+  the implementation this chapter is tested against
 """
 
 from __future__ import annotations

@@ -119,6 +119,14 @@ that ignores the schedule, `"constant"`, has the fixed point $\omega_t\eta/\lamb
 learning rate anneals towards zero the regularizer takes over and pulls the weights towards
 zero, with nothing left to hold them, exactly when the run is meant to settle. The tests run
 all three modes through a cosine schedule on this coordinate.
+
+## References
+
+- Ilya Loshchilov and Frank Hutter, *Decoupled Weight Decay Regularization*, ICLR 2019.
+  [arXiv:1711.05101](https://arxiv.org/abs/1711.05101)
+- torch's
+  [`torch.optim.AdamW`](https://docs.pytorch.org/docs/stable/generated/torch.optim.AdamW.html),
+  the implementation this chapter is tested against
 """
 
 from __future__ import annotations

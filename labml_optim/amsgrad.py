@@ -172,6 +172,17 @@ variant down for the whole run. The tests
 check both denominators against these formulas and `max_of="raw"` against torch bit for bit.
 The state key is `max_exp_avg_sq` in both; it holds the raw maximum in one and the
 corrected in the other, so a `"corrected"` state dict should not be resumed by torch.
+
+## References
+
+- Sashank J. Reddi, Satyen Kale and Sanjiv Kumar, *On the Convergence of Adam and Beyond*,
+  ICLR 2018. [arXiv:1904.09237](https://arxiv.org/abs/1904.09237)
+- Tran Thi Phuong and Le Trieu Phong, *On the Convergence Proof of AMSGrad and a New
+  Version*, IEEE Access 7, 2019. [arXiv:1904.03590](https://arxiv.org/abs/1904.03590),
+  [doi:10.1109/ACCESS.2019.2916341](https://doi.org/10.1109/ACCESS.2019.2916341)
+- torch's
+  [`torch.optim.Adam`](https://docs.pytorch.org/docs/stable/generated/torch.optim.Adam.html),
+  the implementation this chapter is tested against (`amsgrad=True`)
 """
 
 from __future__ import annotations

@@ -188,6 +188,15 @@ shard-unaware implementation that calls `to_local()` would) gives a norm smaller
 $\sqrt{\text{shards}}$ and a wrong step. Adafactor's column means and RMS values are such
 reductions too, and Muon's iteration needs the whole matrix, which it gathers; each
 chapter's introduction says in one line how it stands under sharding.
+
+## References
+
+- PyTorch's optimizer implementations and their `foreach` and `fused` paths:
+  [torch.optim](https://docs.pytorch.org/docs/stable/optim.html)
+- Diederik P. Kingma and Jimmy Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015.
+  [arXiv:1412.6980](https://arxiv.org/abs/1412.6980)
+- Ilya Loshchilov and Frank Hutter, *Decoupled Weight Decay Regularization*, ICLR 2019.
+  [arXiv:1711.05101](https://arxiv.org/abs/1711.05101)
 """
 
 from __future__ import annotations

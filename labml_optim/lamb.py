@@ -227,6 +227,18 @@ Its case is a model whose tensors differ in scale, embeddings next to LayerNorm 
 next to wide dense layers, where no single Adam learning rate is right for all of them
 and LAMB gives each the same relative step. Related chapters: [Adam](adam.md),
 [AdamW](adamw.md).
+
+## References
+
+- Yang You et al., *Large Batch Optimization for Deep Learning: Training BERT in 76
+  Minutes*, ICLR 2020. [arXiv:1904.00962](https://arxiv.org/abs/1904.00962)
+- Yang You, Igor Gitman and Boris Ginsburg, *Large Batch Training of Convolutional
+  Networks*, 2017. [arXiv:1708.03888](https://arxiv.org/abs/1708.03888)
+- Priya Goyal et al., *Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour*, 2017.
+  [arXiv:1706.02677](https://arxiv.org/abs/1706.02677)
+- Zachary Nado et al., *A Large Batch Optimizer Reality Check: Traditional, Generic
+  Optimizers Suffice Across Batch Sizes*, 2021.
+  [arXiv:2102.06356](https://arxiv.org/abs/2102.06356)
 """
 
 from __future__ import annotations
@@ -749,7 +761,7 @@ def main(argv: list[str] | None = None) -> None:
         ax.set(xlabel="step", ylabel=r"$\|\Delta\theta\| \,/\, \|\theta\|$", ylim=(1e-4, 1),
                title=f"{name}, lr = {lr:g}: relative step per tensor")
     axes[1].text(steps * 0.98, lr * 1.15, r"$\eta$", ha="right", va="bottom")
-    axes[0].legend(fontsize=7.5, loc="upper right")
+    axes[0].legend(fontsize=9, loc="upper right")
     axes[2].semilogy(range(1, steps + 1), adam_loss, label="AdamW")
     axes[2].semilogy(range(1, steps + 1), lamb_loss, label="LAMB")
     axes[2].set(xlabel="step", ylabel="cross-entropy", title=f"Training loss, lr = {lr:g}")

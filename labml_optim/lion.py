@@ -222,6 +222,12 @@ update, in that order. Where its flags differ from the paper's pseudocode:
 * `use_triton=True` swaps in a fused GPU kernel that computes $c_t$ as
   $g_t + \beta_1 (m_{t-1} - g_t)$ and $m_t$ likewise: the same formulas, rounded
   differently again (not tested here; it needs a GPU with Triton).
+
+## References
+
+- Xiangning Chen et al., *Symbolic Discovery of Optimization Algorithms*, 2023.
+  [arXiv:2302.06675](https://arxiv.org/abs/2302.06675); the authors' code: [google/automl,
+  lion](https://github.com/google/automl/tree/master/lion)
 """
 
 from __future__ import annotations

@@ -355,6 +355,14 @@ scheduled across ranks, and this chapter keeps the simple version.
 The constants are torch's defaults. `newton_schulz` is the iteration, `lr_scale` the shape
 factor, `_muon_update` one step on one matrix in torch's order of operations, and `Muon`
 the optimizer around them.
+
+## References
+
+- Keller Jordan, *Muon: An optimizer for hidden layers in neural networks*, 2024. [blog
+  post](https://kellerjordan.github.io/posts/muon/); code:
+  [KellerJordan/Muon](https://github.com/KellerJordan/Muon)
+- Jeremy Bernstein and Laker Newhouse, *Old Optimizer, New Norm: An Anthology*, 2024.
+  [arXiv:2409.20325](https://arxiv.org/abs/2409.20325)
 """
 
 from __future__ import annotations

@@ -154,6 +154,14 @@ decay goes through both averages and through the $(1 - \mu_t) g_t$ term. With
 `decoupled_weight_decay=True` the parameter is shrunk by $1 - \eta\lambda$ first and the
 averages see only the loss gradient: this is NAdamW, as [AdamW](adamw.md) is to Adam. The
 tests check that one NAdamW step equals one undecayed NAdam step from $(1 - \eta\lambda)\theta$.
+
+## References
+
+- Timothy Dozat, *Incorporating Nesterov Momentum into Adam*, ICLR 2016 Workshop.
+  [OpenReview](https://openreview.net/forum?id=OM0jvwB8jIp57ZJjtNEZ)
+- torch's
+  [`torch.optim.NAdam`](https://docs.pytorch.org/docs/stable/generated/torch.optim.NAdam.html),
+  the implementation this chapter is tested against
 """
 
 from __future__ import annotations

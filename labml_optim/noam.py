@@ -8,7 +8,8 @@ order: 300
 
 # The Noam schedule
 
-"Attention is all you need" (Vaswani et al., 2017, §5.3) trains the Transformer with Adam
+"Attention is all you need" (Vaswani et al., 2017,
+[§5.3](https://ar5iv.labs.arxiv.org/html/1706.03762#S5.SS3)) trains the Transformer with Adam
 and a learning rate that changes at every step. Counting optimizer steps from $t = 1$,
 
 $$
@@ -102,6 +103,15 @@ wrapper whose step count is lost on resume (The Annotated Transformer's `NoamOpt
 default `warmup=0` (labml_nn's `Noam` optimizer), the formula evaluated at step 0, and a
 `lambda` in `LambdaLR`. Each is taken up below, beside the code that
 avoids it, and `tests/test_noam.py` shows each one happening.
+
+## References
+
+- Ashish Vaswani et al., *Attention Is All You Need*, NeurIPS 2017.
+  [arXiv:1706.03762](https://arxiv.org/abs/1706.03762)
+- Alexander Rush, *The Annotated Transformer*, 2018.
+  [nlp.seas.harvard.edu](https://nlp.seas.harvard.edu/2018/04/03/attention.html)
+- Ruibin Xiong et al., *On Layer Normalization in the Transformer Architecture*, ICML 2020.
+  [arXiv:2002.04745](https://arxiv.org/abs/2002.04745)
 """
 
 import argparse

@@ -32,7 +32,7 @@ The paper backs the hypothesis with two baselines, both runnable from this file:
   bias correction and decays the weights decoupled; that is `AdamEpsHat(params)` here. The
   torch baseline `adam_eps(params)`, `torch.optim.Adam(params, eps=1e-4)`, adds it after the
   correction, which at $t = 1$ is an $\epsilon$ 32 times smaller than the official one's
-  (the section "Adam-eps, two ways" below derives it).
+  (the section ["Adam-eps, two ways"](#adam-eps-two-ways) below derives it).
 
 **Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the update is
 elementwise and the rectification depends only on the step count, so each rank steps its
@@ -216,7 +216,7 @@ $$
 $$
 
 because a constant adds no variance and a factor $1/(2\sqrt M)$ multiplies it by $1/(4M)$.
-With sections 4 and 5,
+With sections [4](#4-its-mean) and [5](#5-its-variance),
 
 $$
 \begin{aligned}
@@ -263,7 +263,8 @@ RAdam takes only momentum steps.
 
 ## 8. How good is the first-order approximation?
 
-The delta method is not needed: $\mathbb E[\psi] = \mathbb E[X^{1/2}]$ is section 4's
+The delta method is not needed: $\mathbb E[\psi] = \mathbb E[X^{1/2}]$ is
+[section 4](#4-its-mean)'s
 integral with $k = \tfrac12$ (the integral holds for any real $k < a$), so
 
 $$
@@ -324,6 +325,17 @@ RAdam in practice; the [warmup](warmup.md) chapter derives it and draws it besid
 `weight_decay` $\lambda$ adds $\lambda\theta_{t-1}$ to the gradient (L2), as torch's default;
 `decoupled_weight_decay=True` instead multiplies the parameter by $1 - \eta\lambda$ before the
 update, as in AdamW and in the official RAdam code.
+
+## References
+
+- Liyuan Liu et al., *On the Variance of the Adaptive Learning Rate and Beyond*, ICLR 2020.
+  [arXiv:1908.03265](https://arxiv.org/abs/1908.03265); the authors' code:
+  [LiyuanLucasLiu/RAdam](https://github.com/LiyuanLucasLiu/RAdam)
+- Jerry Ma and Denis Yarats, *On the Adequacy of Untuned Warmup for Adaptive Optimization*,
+  AAAI 2021. [arXiv:1910.04209](https://arxiv.org/abs/1910.04209)
+- torch's
+  [`torch.optim.RAdam`](https://docs.pytorch.org/docs/stable/generated/torch.optim.RAdam.html),
+  the implementation this chapter is tested against
 """
 
 from __future__ import annotations
@@ -369,7 +381,8 @@ def _radam_update(
     state["step"] += 1
     t = _get_value(state["step"])
 
-    # $\rho_t$ and the choice of branch depend only on $t$ and $\beta_2$ (section 2), so
+    # $\rho_t$ and the choice of branch depend only on $t$ and $\beta_2$
+    # ([section 2](#2-from-the-exponential-to-a-simple-moving-average)), so
     # they are known before anything is updated.
     bias_correction2 = 1 - beta2**t
     rho_inf = 2 / (1 - beta2) - 1
@@ -411,7 +424,8 @@ def _radam_update(
         # times the number, as torch computes it).
         adaptive = exp_avg_sq.sqrt().add_(eps).reciprocal_().mul_(bias_correction2**0.5)
         step.mul_(adaptive).mul_(rectification(rho_t, rho_inf))
-    # Otherwise `step` is the momentum step $\eta\hat m_t$ of section "Before the threshold".
+    # Otherwise `step` is the momentum step $\eta\hat m_t$ of section
+    # ["Before the threshold"](#before-the-threshold).
     param.sub_(step)
 
 
@@ -508,8 +522,9 @@ class RAdam(Optimizer):
             lr, betas, eps, weight_decay, foreach=foreach, capturable=capturable,
             differentiable=differentiable,
         )
-        # Section 6: the approximate variance, and with it $r_t$, exists only for
-        # $\rho_t > 4$, so a lower threshold would rectify with an imaginary $r_t$.
+        # [Section 6](#6-from-psi2-to-psi-the-delta-method): the approximate variance, and
+        # with it $r_t$, exists only for $\rho_t > 4$, so a lower threshold would rectify with
+        # an imaginary $r_t$.
         if not rho_threshold >= 4.0:
             raise ValueError(f"rho_threshold must be >= 4, got {rho_threshold}")
         # torch's group keys, all of them, plus our two.
@@ -565,7 +580,8 @@ def sma_length(t: float, beta2: float) -> float:
     r"""$\rho_t = \rho_\infty - 2t\beta_2^t/(1-\beta_2^t)$: how many samples $\hat v_t$ is worth.
 
     The length of the simple moving average with the same mean age as the bias-corrected
-    EMA at step $t \ge 1$ (section 2). Written as torch writes it, so that the two make the
+    EMA at step $t \ge 1$ ([section 2](#2-from-the-exponential-to-a-simple-moving-average)).
+    Written as torch writes it, so that the two make the
     same threshold decisions to the last bit. For $\beta_2$ near 1 and small $t$ the
     subtraction cancels: with $\beta_2 = 0.9999$, $\rho_2$ is off by $5 \cdot 10^{-9}$,
     which could change a threshold decision only for a $\rho_t$ that close to the threshold.
@@ -577,7 +593,8 @@ def sma_length(t: float, beta2: float) -> float:
 def rectification(rho_t: float, rho_inf: float) -> float:
     r"""$r_t = \sqrt{(\rho_t-4)(\rho_t-2)\rho_\infty / ((\rho_\infty-4)(\rho_\infty-2)\rho_t)}$.
 
-    Section 7; defined for $\rho_t > 4$ (and then $\rho_\infty > \rho_t > 4$).
+    [Section 7](#7-the-rectification-term); defined for $\rho_t > 4$ (and then
+    $\rho_\infty > \rho_t > 4$).
     """
     return ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
 
@@ -588,7 +605,8 @@ def psi_variance_first_order(rho: float, sigma: float = 1.0) -> float:
 
 
 def psi_variance_exact(rho: float, sigma: float = 1.0) -> float:
-    r"""The exact $\mathrm{Var}[\psi]$ of section 8, $(\rho/(\rho-2) - M^2)/\sigma^2$.
+    r"""The exact $\mathrm{Var}[\psi]$ of
+    [section 8](#8-how-good-is-the-first-order-approximation), $(\rho/(\rho-2) - M^2)/\sigma^2$.
 
     Here $M = \sqrt{\rho/2}\,\Gamma(\frac{\rho-1}{2})/\Gamma(\frac\rho2)$ is
     $\mathbb E[\psi]$ for $\sigma = 1$; valid for $\rho > 2$. The Gamma ratio goes through

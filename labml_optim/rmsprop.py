@@ -164,6 +164,17 @@ and later changes of the scale do not rescale the buffer.
 enters $v$, $m$ and the scaled step. `maximize` negates the gradient. A complex parameter
 is handled as its real view: its real and imaginary parts are separate coordinates with
 separate averages.
+
+## References
+
+- Tijmen Tieleman and Geoffrey Hinton, *Lecture 6.5, rmsprop: Divide the gradient by a
+  running average of its recent magnitude*, Neural Networks for Machine Learning (Coursera),
+  2012. [slides](https://www.cs.toronto.edu/~tijmen/csc321/slides/lecture_slides_lec6.pdf)
+- Alex Graves, *Generating Sequences With Recurrent Neural Networks*, 2013 (the centered
+  variant). [arXiv:1308.0850](https://arxiv.org/abs/1308.0850)
+- torch's
+  [`torch.optim.RMSprop`](https://docs.pytorch.org/docs/stable/generated/torch.optim.RMSprop.html),
+  the implementation this chapter is tested against
 """
 
 from __future__ import annotations

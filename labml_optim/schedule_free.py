@@ -18,7 +18,7 @@ Road Less Scheduled", NeurIPS 2024) keeps a constant learning rate (after an opt
 warmup) and replaces both the schedule and the momentum of [AdamW](adamw.md) by an
 *average* of the iterates, taken so that the average is a good model at every step.
 Schedule-Free AdamW was the core of the winning entry of the self-tuning track of the
-2024 AlgoPerf competition (see the last section for what that benchmark measures).
+2024 AlgoPerf competition (see the section [AlgoPerf](#algoperf) for what that benchmark measures).
 
 **Sharding.** Safe under sharding (DDP, `ZeroRedundancyOptimizer`, FSDP2): the update is
 elementwise and the averaging weights depend only on the step count and the learning rate,
@@ -211,6 +211,12 @@ tuning trials from a search space it declares; under the self-tuning rules, the 
 Schedule-Free AdamW won, there is no external tuning at all: one fixed recipe for every
 workload, any tuning done within the timed run. Not having to guess a stopping time for a
 schedule is exactly what such rules reward.
+
+## References
+
+- Aaron Defazio et al., *The Road Less Scheduled*, NeurIPS 2024.
+  [arXiv:2405.15682](https://arxiv.org/abs/2405.15682); the authors' code:
+  [facebookresearch/schedule_free](https://github.com/facebookresearch/schedule_free)
 """
 
 from __future__ import annotations

@@ -270,6 +270,21 @@ $f$ instead of descending it.
 The other chapters replace the single learning rate by one per coordinate:
 [Adagrad](adagrad.md) from the sum of squared gradients, [RMSprop](rmsprop.md) from
 their moving average.
+
+## References
+
+- Boris T. Polyak, *Some methods of speeding up the convergence of iteration methods*, USSR
+  Computational Mathematics and Mathematical Physics 4(5), 1964.
+  [doi:10.1016/0041-5553(64)90137-5](https://doi.org/10.1016/0041-5553(64)90137-5)
+- Ilya Sutskever, James Martens, George Dahl and Geoffrey Hinton, *On the importance of
+  initialization and momentum in deep learning*, ICML 2013. [PMLR
+  28](https://proceedings.mlr.press/v28/sutskever13.html)
+- Laurent Lessard, Benjamin Recht and Andrew Packard, *Analysis and Design of Optimization
+  Algorithms via Integral Quadratic Constraints*, SIAM Journal on Optimization, 2016.
+  [arXiv:1408.3595](https://arxiv.org/abs/1408.3595)
+- torch's
+  [`torch.optim.SGD`](https://docs.pytorch.org/docs/stable/generated/torch.optim.SGD.html),
+  the implementation this chapter is tested against
 """
 
 from __future__ import annotations

@@ -164,6 +164,12 @@ that calls it every $k$-th step, after the parameter update, as the authors' scr
 ![Left: softmax regression on badly scaled features, trained by AdamW and by Sophia-G with
 the training-loop helper (curvature refreshed every 10 steps). Right: the size of Sophia's
 step in one coordinate as its curvature varies, against Newton's](sophia.png)
+
+## References
+
+- Hong Liu et al., *Sophia: A Scalable Stochastic Second-order Optimizer for Language Model
+  Pre-training*, ICLR 2024. [arXiv:2305.14342](https://arxiv.org/abs/2305.14342); the
+  authors' code: [Liuhong99/Sophia](https://github.com/Liuhong99/Sophia)
 """
 
 from __future__ import annotations

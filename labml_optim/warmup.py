@@ -66,6 +66,14 @@ Three traps recur in the recipes that get copied: the first step runs at lr 0, a
 `lambda` in `LambdaLR` is neither picklable nor saved, and a default warmup of 0 divides
 by zero. Each is taken up below, beside the code that avoids it, and
 `tests/test_warmup.py` shows each one happening.
+
+## References
+
+- Jerry Ma and Denis Yarats, *On the Adequacy of Untuned Warmup for Adaptive Optimization*,
+  AAAI 2021. [arXiv:1910.04209](https://arxiv.org/abs/1910.04209)
+- Liyuan Liu et al., *On the Variance of the Adaptive Learning Rate and Beyond*, ICLR 2020.
+  [arXiv:1908.03265](https://arxiv.org/abs/1908.03265); the authors' code:
+  [LiyuanLucasLiu/RAdam](https://github.com/LiyuanLucasLiu/RAdam)
 """
 
 import argparse

@@ -131,14 +131,67 @@ def test_download_link(chapter_file: Path) -> None:
     assert "lo-download" not in render_page(load_chapter(chapter_file))
 
 
-def test_figure_goes_beside_main(chapter_file: Path) -> None:
+def test_figure_follows_main_in_a_row_of_its_own(chapter_file: Path) -> None:
     page = render_page(load_chapter(chapter_file), figure="toy.png")
-    # Notes with a figure are taller than main's two lines: a prose row, then main's code.
-    row = page[page.index('id="s-n23"') :]
-    notes = row[: row.index('id="s-22"')]
-    assert "Draw.\n\n![Figure from main](toy.png)" in notes
-    assert '<div class="lo-code"' not in notes
+    # main's docstring sits beside its code; the figure is the next row, across both columns.
+    row = page[page.index('id="s-22"') :]
+    assert row.index("Draw.") < row.index('<div class="lo-code"') < row.index("toy.png")
+    figure = page[page.index('<div class="lo-section lo-figure-row"') :]
+    assert figure.index("![Figure from main](toy.png)") < figure.index("</div>")
+    assert '<div class="lo-code"' not in figure
     assert page.count("](toy.png)") == 1
+
+
+def rows_of(page: str) -> list[tuple[str, str]]:
+    """(class, notes) of every row of a rendered page."""
+    found = re.findall(r'<div class="(lo-section[^"]*)" id="[^"]+" markdown>\n'
+                       r'<div class="lo-notes" markdown>\n\n(.*?)</div>', page, flags=re.S)
+    return [(kind, notes.strip()) for kind, notes in found]
+
+
+FIGURE_IN_DOCSTRING = CHAPTER.replace(
+    "# Toy SGD\n", "# Toy SGD\n\nBefore the figure.\n\n"
+    "![A toy figure [0, 1],\nover two lines](toy.png){ .lo-rt-chart }\n\n"
+    "After the figure.\n\n## References\n\n- A paper.\n")
+
+
+def test_a_figure_in_the_docstring_is_a_row_of_its_own_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "toy.py"
+    path.write_text(FIGURE_IN_DOCSTRING)
+    rows = rows_of(render_page(load_chapter(path), figure="toy.png"))
+    kinds = [kind for kind, _ in rows]
+    at = kinds.index("lo-section lo-figure-row")
+    assert rows[at][1] == "![A toy figure [0, 1],\nover two lines](toy.png){ .lo-rt-chart }"
+    assert rows[at - 1][1].endswith("Before the figure.")
+    assert rows[at + 1] == ("lo-section lo-prose", "After the figure.")
+
+
+def test_a_figure_beside_code_follows_the_row(tmp_path: Path) -> None:
+    path = tmp_path / "toy.py"
+    path.write_text(CHAPTER.replace("        # A comment run in the middle\n",
+                                    "        # A comment run in the middle\n"
+                                    "        # ![inline figure](toy.png)\n"
+                                    "        # and after it.\n"))
+    rows = rows_of(render_page(load_chapter(path), figure="toy.png"))
+    at = [kind for kind, _ in rows].index("lo-section lo-figure-row")
+    assert rows[at - 1] == ("lo-section", "A comment run in the middle\n\nand after it.")
+    assert rows[at][1] == "![inline figure](toy.png)"
+
+
+def test_a_figure_inside_a_sentence_stays_in_the_notes(tmp_path: Path) -> None:
+    path = tmp_path / "toy.py"
+    path.write_text(CHAPTER.replace("# Toy SGD\n", "# Toy SGD\n\nSee ![it](toy.png) here.\n"))
+    page = render_page(load_chapter(path), figure="toy.png")
+    assert "lo-figure-row" not in page
+    assert "See ![it](toy.png) here." in page
+
+
+def test_the_references_end_the_page(tmp_path: Path) -> None:
+    path = tmp_path / "toy.py"
+    path.write_text(FIGURE_IN_DOCSTRING)
+    rows = rows_of(render_page(load_chapter(path), figure="toy.png"))
+    assert rows[-1] == ("lo-section lo-prose", "## References\n\n- A paper.")
+    assert sum("## References" in notes for _, notes in rows) == 1
 
 
 def test_figure_already_shown_is_left(tmp_path: Path) -> None:

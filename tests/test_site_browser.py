@@ -567,3 +567,75 @@ def test_phone_code_drops_its_shared_indentation(browser: Any, site_url: str) ->
         assert wide["offset"] == pytest.approx(wide["dedent"] * wide["ch"], abs=1.5), wide
     finally:
         context.close()
+
+
+# What a figure shows, read in the page: the link and image on screen in the current scheme,
+# the row it sits in, and its smallest text in CSS pixels (the smallest text of the image
+# the browser chose, in its pixels, scaled by the width it is shown at).
+_FIGURE = """async () => {
+    const figure = document.querySelector("figure.lo-figure");
+    if (!figure) return null;
+    figure.classList.remove("lo-rt-replaced");  // the static figure under the r_t chart
+    const links = [...figure.querySelectorAll("a.lo-figure-link")];
+    const shown = links.filter(a => getComputedStyle(a).display !== "none");
+    if (shown.length !== 1) return {visible: shown.length};
+    const link = shown[0];
+    const img = link.querySelector("img");
+    img.loading = "eager";
+    await img.decode().catch(() => null);
+    const narrow = img.currentSrc.includes(".narrow");
+    const source = link.querySelector("source");
+    const box = img.getBoundingClientRect();
+    const response = await fetch(link.href, {method: "HEAD"});
+    return {
+        visible: 1, scheme: link.classList.contains("lo-figure-dark") ? "dark" : "light",
+        src: img.currentSrc, href: link.href, alt: img.alt,
+        status: response.status, type: response.headers.get("content-type"),
+        width: box.width, height: box.height, natural: img.naturalWidth,
+        naturalHeight: img.naturalHeight,
+        attrs: narrow ? [+source.getAttribute("width"), +source.getAttribute("height")]
+                      : [+img.getAttribute("width"), +img.getAttribute("height")],
+        textPx: parseFloat(narrow ? img.dataset.loNarrowTextPx : img.dataset.loTextPx),
+        row: figure.closest(".lo-section").getBoundingClientRect().width,
+        rowClass: figure.closest(".lo-section").className,
+        content: document.querySelector(".md-content__inner").getBoundingClientRect().width,
+    };
+}"""
+
+
+@pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["1400", "390"])
+def test_figures_span_the_row_stay_legible_enlarge_and_follow_the_scheme(
+    browser: Any, site_url: str, viewport: dict[str, int]
+) -> None:
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    smallest: dict[str, float] = {}
+    try:
+        for name in CHAPTERS:
+            page.goto(f"{site_url}{name}.html", wait_until="load")
+            for scheme in ("default", "slate"):
+                page.evaluate(f"() => document.body.setAttribute('data-md-color-scheme', "
+                              f"'{scheme}')")
+                fig = page.evaluate(_FIGURE)
+                where = f"{name} ({scheme}, {viewport['width']} px)"
+                assert fig is not None, f"{where}: no figure"
+                assert fig["visible"] == 1, f"{where}: {fig['visible']} figures shown"
+                assert fig["scheme"] == ("dark" if scheme == "slate" else "light"), where
+                # A row of its own, as wide as the page content: not squeezed into notes.
+                assert "lo-figure-row" in fig["rowClass"], where
+                assert fig["row"] >= fig["content"] - 1, (where, fig)
+                # Shown at its own width, or the row's when that is narrower.
+                assert fig["width"] == pytest.approx(min(fig["natural"], fig["row"]), abs=1.5)
+                # width/height in the HTML are the image's: its box is reserved before it loads.
+                assert fig["attrs"] == [fig["natural"], fig["naturalHeight"]], (where, fig)
+                assert fig["alt"].strip(), f"{where}: no alt text"
+                # The link opens the full-size figure of the same scheme.
+                assert fig["status"] == 200 and fig["type"] == "image/png", (where, fig)
+                assert fig["href"].endswith(".dark.png" if scheme == "slate" else ".png")
+                assert ".narrow" not in fig["href"]
+                on_screen = fig["textPx"] * fig["width"] / fig["natural"]
+                smallest[f"{name} {scheme}"] = round(on_screen, 1)
+                assert on_screen >= 9.0, f"{where}: text of {on_screen:.1f} px on screen"
+    finally:
+        context.close()
+    print(f"smallest figure text at {viewport['width']} px: {min(smallest.values())} px")

@@ -69,6 +69,11 @@ against the paper's picture here:
 
 A test of the paper's claim needs a run long enough to overfit (the paper trains for
 hundreds of epochs), which is left for a machine with more time than this one had.
+
+## References
+
+- Ilya Loshchilov and Frank Hutter, *Decoupled Weight Decay Regularization*, ICLR 2019.
+  [arXiv:1711.05101](https://arxiv.org/abs/1711.05101)
 """
 
 from __future__ import annotations
@@ -198,7 +203,7 @@ def draw(results: dict[str, Any]) -> Any:
     config = results["config"]
     errors = final_errors(results)
     methods = list(config["decays"])
-    fig, axes = plt.subplots(1, len(methods), figsize=(5.4 * len(methods), 4.6), squeeze=False,
+    fig, axes = plt.subplots(1, len(methods), figsize=(4.8 * len(methods), 4.6), squeeze=False,
                              layout="constrained")
     finite = [e for e in errors.values() if math.isfinite(e)]
     vmin = min(finite)
@@ -210,7 +215,7 @@ def draw(results: dict[str, Any]) -> Any:
                        aspect="auto")
         for i, row in enumerate(grid):
             for j, e in enumerate(row):
-                ax.text(j, i, f"{100 * e:.1f}", ha="center", va="center", fontsize=7,
+                ax.text(j, i, f"{100 * e:.1f}", ha="center", va="center", fontsize=9,
                         color="white" if e > (vmin + vmax) / 2 else "black")
         # The best weight decay for each learning rate.
         best = [min(range(len(decays)), key=lambda i, j=j: grid[i][j])
@@ -221,7 +226,7 @@ def draw(results: dict[str, Any]) -> Any:
         ax.set_xlabel("learning rate α")
         ax.set_ylabel("weight decay λ")
         ax.set_title(method, fontsize=10)
-        ax.legend(fontsize=7, loc="upper right")
+        ax.legend(fontsize=9, loc="upper right")
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.85, label="test error (mean of seeds)")
     fig.suptitle(f"Digits MLP, {config['steps']} steps, cosine schedule, "
                  f"{len(config['seeds'])} seeds; numbers: test error in %", fontsize=10)

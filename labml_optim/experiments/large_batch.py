@@ -85,6 +85,16 @@ LAMB against AdamW on a network with very different layer scales under the $\sqr
 learning-rate rule is [part 2](lamb_scales.md). Not done, though the issue asks for it:
 momentum in the NQM, and LARS (SGD with LAMB's layer-wise trust ratio, which no chapter
 implements).
+
+## References
+
+- Guodong Zhang et al., *Which Algorithmic Choices Matter at Which Batch Sizes? Insights
+  From a Noisy Quadratic Model*, NeurIPS 2019.
+  [arXiv:1907.04164](https://arxiv.org/abs/1907.04164)
+- Yang You et al., *Large Batch Optimization for Deep Learning: Training BERT in 76
+  Minutes*, ICLR 2020. [arXiv:1904.00962](https://arxiv.org/abs/1904.00962)
+- Yang You, Igor Gitman and Boris Ginsburg, *Large Batch Training of Convolutional
+  Networks*, 2017. [arXiv:1708.03888](https://arxiv.org/abs/1708.03888)
 """
 
 from __future__ import annotations

@@ -18,8 +18,10 @@ method. This page measures the real thing.
 ## The question
 
 1. Does the measured $\mathrm{Var}[\psi_t]$ of the EMA follow the chapter's exact form
-   $\mathrm{Var}_\text{exact}(\rho_t)$ (section 8 of the chapter) or its first-order form
-   $\rho_t / (2(\rho_t - 2)(\rho_t - 4)\sigma^2)$ (section 6)?
+   $\mathrm{Var}_\text{exact}(\rho_t)$
+   ([section 8](../radam.md#8-how-good-is-the-first-order-approximation) of the chapter)
+   or its first-order form $\rho_t / (2(\rho_t - 2)(\rho_t - 4)\sigma^2)$
+   ([section 6](../radam.md#6-from-psi2-to-psi-the-delta-method))?
 2. Is $\mathrm{Var}[r_t \psi_t]$ really flat in $t$?
 3. What changes when the gradient has a mean, $g \sim \mathcal N(\mu, \sigma^2)$, which is
    what a coordinate with signal looks like?
@@ -109,6 +111,12 @@ $$
   target (the delta method's 0.36 times the 0.90 above), 0.11 at $t = 6$. RAdam, blind to
   $\mu$, damps the coordinates whose gradients carry signal exactly as much as the noisy
   ones.
+
+## References
+
+- Liyuan Liu et al., *On the Variance of the Adaptive Learning Rate and Beyond*, ICLR 2020.
+  [arXiv:1908.03265](https://arxiv.org/abs/1908.03265); the authors' code:
+  [LiyuanLucasLiu/RAdam](https://github.com/LiyuanLucasLiu/RAdam)
 """
 
 from __future__ import annotations
@@ -244,7 +252,7 @@ def draw(results: dict[str, Any]) -> Any:
     left.set_xlabel("step $t$")
     left.set_ylabel(r"$(\mu^2+\sigma^2)\,\mathrm{Var}[\psi_t]$")
     left.set_title(r"Adam's adaptive rate $\psi_t = 1/\sqrt{\hat v_t}$")
-    left.legend(fontsize=7.5, loc="upper right")
+    left.legend(fontsize=8, loc="upper right")
 
     for i, (mean, (steps, per_seed)) in enumerate(sorted(by_mean(results, "var_rpsi").items())):
         med = [sorted(col)[len(col) // 2] for col in zip(*per_seed, strict=True)]
@@ -267,7 +275,7 @@ def draw(results: dict[str, Any]) -> Any:
     right.set_xlabel("step $t$ (rectified steps only, $\\rho_t > 5$)")
     right.set_ylabel(r"$(\mu^2+\sigma^2)\,\mathrm{Var}[r_t\psi_t]$")
     right.set_title(r"RAdam's rectified rate $r_t\psi_t$")
-    right.legend(fontsize=7.5, loc="lower right")
+    right.legend(fontsize=8, loc="lower right")
     for ax in (left, right):
         ax.grid(True, which="major", alpha=0.3)
     fig.suptitle(f"{len({r['seed'] for r in results['runs']})} seeds, "

@@ -99,6 +99,16 @@ from the committed results:
   ($\omega_t = t(1-\beta_2)/2$). Adam-2k does not move at all in these steps, so it has no
   histogram. Adam-eps's histogram is Adam's with a thin tail to the left: its $\epsilon$ is
   too small to matter for most coordinates.
+
+## References
+
+- Liyuan Liu et al., *On the Variance of the Adaptive Learning Rate and Beyond*, ICLR 2020.
+  [arXiv:1908.03265](https://arxiv.org/abs/1908.03265); the authors' code:
+  [LiyuanLucasLiu/RAdam](https://github.com/LiyuanLucasLiu/RAdam)
+- Jerry Ma and Denis Yarats, *On the Adequacy of Untuned Warmup for Adaptive Optimization*,
+  AAAI 2021. [arXiv:1910.04209](https://arxiv.org/abs/1910.04209)
+- Ruibin Xiong et al., *On Layer Normalization in the Transformer Architecture*, ICML 2020.
+  [arXiv:2002.04745](https://arxiv.org/abs/2002.04745)
 """
 
 from __future__ import annotations

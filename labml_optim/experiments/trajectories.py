@@ -153,6 +153,17 @@ The newer chapters, on the same grid:
 
 The ranking changes with the learning rate in every column: an honest comparison of
 optimizers has to show the grid.
+
+## References
+
+- Howard H. Rosenbrock, *An Automatic Method for Finding the Greatest or Least Value of a
+  Function*, The Computer Journal 3(3), 1960.
+  [doi:10.1093/comjnl/3.3.175](https://doi.org/10.1093/comjnl/3.3.175)
+- Diederik P. Kingma and Jimmy Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015.
+  [arXiv:1412.6980](https://arxiv.org/abs/1412.6980)
+- Boris T. Polyak, *Some methods of speeding up the convergence of iteration methods*, USSR
+  Computational Mathematics and Mathematical Physics 4(5), 1964.
+  [doi:10.1016/0041-5553(64)90137-5](https://doi.org/10.1016/0041-5553(64)90137-5)
 """
 
 from __future__ import annotations
@@ -395,7 +406,7 @@ def draw(results: dict[str, Any]) -> Any:
             ax.set_xlim(x0, x1)
             ax.set_ylim(y0, y1)
             ax.set_title(f"{label} — {problem}", fontsize=9)
-            ax.legend(fontsize=6.5, loc="lower right" if problem == "rosenbrock" else
+            ax.legend(fontsize=8, loc="lower right" if problem == "rosenbrock" else
                       "upper left")
             ax.tick_params(labelsize=7)
         for i in range(len(labels), nrows * ncols):

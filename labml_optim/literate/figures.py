@@ -5,22 +5,36 @@ display. `draw_figure` runs it as `python -m <package>.<chapter> --save FILE` in
 interpreter with matplotlib's Agg backend, so a crashing or hanging `main` cannot take
 the caller down with it, and reports any failure with the chapter's file and traceback.
 The figure lands in a cache file named after the source hash: an unchanged chapter is
-not run again.
+not run again. `main` runs under `figure_runner`, which keeps, from the same run, the
+figure recoloured for the dark scheme and laid out for a phone, and the sizes of each.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
+import struct
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
-__all__ = ["FigureError", "draw_figure", "figure_path"]
+__all__ = ["FigureError", "VARIANTS", "draw_figure", "figure_files", "figure_path",
+           "meta_path", "png_size", "read_meta", "variant_path"]
 
+# The renderings kept besides the figure `main` saves (see `figure_runner`), and the exit
+# status of the runner when `main` saved no figure to the file it was given.
+VARIANTS = ("dark", "narrow", "narrow.dark")
+NO_FIGURE = 3
 # Bump to throw away every cached figure (when the way figures are drawn changes).
-CACHE_VERSION = "1"
+CACHE_VERSION = "3"
+# The module that runs a chapter's `main` and keeps its renderings, and the directory that
+# holds its top package (put on the chapter's PYTHONPATH after the chapter's own root).
+RUNNER = f"{__package__}.figure_runner"
+ENGINE_ROOT = Path(__file__).resolve().parents[len(__package__.split("."))]
 
 
 class FigureError(RuntimeError):
@@ -66,6 +80,37 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) in pixels, read from a PNG's header."""
+    head = Path(path).read_bytes()[:24]
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        raise ValueError(f"{path}: not a PNG file")
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
+def variant_path(target: Path, variant: str) -> Path:
+    """Where a rendering of a cached figure lies: `<target stem>.<variant>.png`
+    (`variant` one of `VARIANTS`: "dark", "narrow", "narrow.dark")."""
+    return target.with_name(f"{target.stem}.{variant}.png")
+
+
+def meta_path(target: Path) -> Path:
+    """The sizes and smallest text of a cached figure's renderings (JSON)."""
+    return target.with_name(f"{target.stem}.json")
+
+
+def figure_files(target: Path) -> list[Path]:
+    """Every file of one cached figure: the figure, its renderings and its sizes."""
+    return [target, *(variant_path(target, v) for v in VARIANTS), meta_path(target)]
+
+
+def read_meta(target: Path) -> dict[str, Any]:
+    """The cached figure's sizes: `{"wide"|"dark"|"narrow"|"narrow.dark": {"size": [w, h],
+    "min_text_px": px}}` (smallest text in image pixels)."""
+    return json.loads(meta_path(target).read_text(encoding="utf-8"))
+
+
 def draw_figure(chapter: Path, target: Path, *, label: str | None = None,
                 timeout: float = 600, module: str | None = None,
                 root: Path | None = None) -> bool:
@@ -79,8 +124,12 @@ def draw_figure(chapter: Path, target: Path, *, label: str | None = None,
     `timeout` seconds fails, and its whole process group is killed. Returns True when
     the figure was drawn, False when the cached one was kept. Older cached figures of
     the same chapter are removed.
+
+    `main` runs once, under `figure_runner`, which also keeps the figure recoloured for
+    the dark scheme and laid out for a phone (`variant_path`), and their sizes
+    (`read_meta`).
     """
-    if target.is_file() and target.stat().st_size > 0:
+    if all(p.is_file() and p.stat().st_size > 0 for p in figure_files(target)):
         return False
     label = label or str(chapter)
     if module is None:
@@ -91,27 +140,35 @@ def draw_figure(chapter: Path, target: Path, *, label: str | None = None,
             root = root.parent
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written under a temporary name first, so an interrupted run leaves no bad cache entry.
-    partial = target.with_name(f".{target.stem}.{os.getpid()}.png")
+    partial = target.with_name(f".{target.stem}.{os.getpid()}.{threading.get_ident()}")
+    written = figure_files(partial.with_name(partial.name + ".png"))
     env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
     env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p
+        p for p in (str(root), str(ENGINE_ROOT), os.environ.get("PYTHONPATH", "")) if p
     )
-    command = [sys.executable, "-m", module, "--save", str(partial)]
-    code, out, err = _run(command, cwd=root, env=env, timeout=timeout)
-    if code is None:
-        partial.unlink(missing_ok=True)
-        raise FigureError(f"{label}: chapter '{chapter.stem}': `python -m {module} --save` "
-                          f"ran past the figure timeout of {timeout:g} s and was killed")
-    if code != 0:
-        partial.unlink(missing_ok=True)
-        output = (err or out).strip()
-        raise FigureError(f"{label}: chapter '{chapter.stem}': `python -m {module} --save` "
-                          f"failed (exit {code}):\n{output}")
-    if not partial.is_file() or partial.stat().st_size == 0:
-        partial.unlink(missing_ok=True)
-        raise FigureError(f"{label}: chapter '{chapter.stem}': main(--save FILE) wrote no figure")
-    os.replace(partial, target)
-    for stale in target.parent.glob(f"{target.stem.rsplit('-', 1)[0]}-*.png"):
-        if stale != target:
+    command = [sys.executable, "-m", RUNNER, module, str(partial)]
+    try:
+        code, out, err = _run(command, cwd=root, env=env, timeout=timeout)
+        if code is None:
+            raise FigureError(f"{label}: chapter '{chapter.stem}': `python -m {module} --save` "
+                              f"ran past the figure timeout of {timeout:g} s and was killed")
+        if code == NO_FIGURE:
+            raise FigureError(f"{label}: chapter '{chapter.stem}': main(--save FILE) wrote "
+                              "no figure")
+        if code != 0:
+            output = (err or out).strip()
+            raise FigureError(f"{label}: chapter '{chapter.stem}': `python -m {module} --save` "
+                              f"failed (exit {code}):\n{output}")
+        if not all(p.is_file() and p.stat().st_size > 0 for p in written):
+            raise FigureError(f"{label}: chapter '{chapter.stem}': main(--save FILE) wrote "
+                              "no figure")
+        for source, final in zip(written, figure_files(target), strict=True):
+            os.replace(source, final)
+    finally:
+        for path in written:
+            path.unlink(missing_ok=True)
+    chapter_name = target.stem.rsplit("-", 1)[0]
+    for stale in target.parent.glob(f"{chapter_name}-*"):
+        if stale.is_file() and not stale.name.startswith(f"{target.stem}."):
             stale.unlink(missing_ok=True)
     return True

@@ -28,6 +28,7 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from .figures import VARIANTS, variant_path
 from .search import search_text
 from .site import (
     KATEX_DIR,
@@ -152,6 +153,10 @@ class LiteratePlugin(BasePlugin):
                                             abs_src_path=str(page.entry.path)))
                 files.append(File.generated(config, f"{stem}.png",
                                             abs_src_path=str(page.figure)))
+                for variant in VARIANTS:  # dark, phone layout, phone layout dark
+                    files.append(File.generated(
+                        config, f"{stem}.{variant}.png",
+                        abs_src_path=str(variant_path(page.figure, variant))))
             docs = [f for f in files.documentation_pages() if f.generated_by is None]
             for file in docs:
                 new = site.docs_page(file.src_uri, file.content_string)

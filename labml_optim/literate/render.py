@@ -54,8 +54,8 @@ _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
 __all__ = [
     "Chapter", "ChapterError", "Row", "code_blocks", "has_display_math", "import_lines",
-    "is_tall", "layout", "load_chapter", "notes_height", "read_source", "render_page",
-    "split_at_headings",
+    "is_tall", "layout", "layout_with_figure", "load_chapter", "notes_height", "read_source",
+    "render_page", "split_at_headings",
 ]
 
 
@@ -379,6 +379,96 @@ def _with_figure(chapter: Chapter, figure: str, label: str) -> list[Section]:
     )
 
 
+# -- figures and references -------------------------------------------------------------
+#
+# The chapter's figure is a row of its own, across the notes and code columns (class
+# `lo-figure-row`), so it is never squeezed into the notes column: where notes show it on
+# lines of its own, the notes before it stay in place, and the figure follows the row they
+# are in (a prose row is cut in two around it). The module docstring's `## References`
+# part (the chapter's sources) is the last row of the page, after the code.
+
+REFERENCES_HEADING = "## References"
+
+
+def _figure_span(notes: str, figure: str) -> tuple[int, int] | None:
+    """The first and last notes line of `![...](figure){...}` standing on lines of its own."""
+    # The alt text may hold brackets of its own, one level deep ("the band [0.68, 1.20]").
+    alt = r"!\[(?:[^\[\]]|\[[^\[\]]*\])*\]"
+    found = re.search(alt + r"\(" + re.escape(figure) + r"\)(\{[^}\n]*\})?", notes)
+    if found is None:
+        return None
+    before = notes[: found.start()].rsplit("\n", 1)[-1]
+    after = notes[found.end():].split("\n", 1)[0]
+    if before.strip() or after.strip():
+        return None
+    return notes[: found.start()].count("\n"), notes[: found.end()].count("\n")
+
+
+def _part(section: Section, start: int, end: int) -> Section:
+    lines = section.notes.split("\n")[start:end]
+    while lines and not lines[0].strip():
+        lines, start = lines[1:], start + 1
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return Section(notes="\n".join(lines), code=[],
+                   notes_lines=section.notes_lines[start : start + len(lines)],
+                   module=section.module)
+
+
+def layout_with_figure(sections: list[Section], imports: Collection[int],
+                       figure: str | None) -> list[Row]:
+    """`layout`, with the figure (shown on lines of its own) in a row of its own.
+
+    In the module docstring the figure stays where it is, the prose cut around it. In other
+    notes it follows them: after the row that pairs them with their code, or between the
+    prose row they became and its code.
+    """
+    rows: list[Row] = []
+    for section in sections:
+        span = _figure_span(section.notes, figure) if figure else None
+        if span is None or len(section.notes.split("\n")) != len(section.notes_lines):
+            rows += layout([section], imports)
+            continue
+        first, last = span
+        before, shown = _part(section, 0, first), _part(section, first, last + 1)
+        after = _part(section, last + 1, len(section.notes_lines))
+        figure_row = Row(shown, "figure")
+        if section.module:
+            if before.notes.strip():
+                rows += layout([before], imports)
+            rows.append(figure_row)
+            rest = dataclasses.replace(section, notes=after.notes,
+                                       notes_lines=after.notes_lines)
+            if rest.notes.strip() or rest.code:
+                rows += layout([rest], imports)
+            continue
+        notes = [p for p in (before, after) if p.notes.strip()]
+        lines: list[int] = []
+        for part in notes:
+            lines += [lines[-1]] if lines else []  # the blank line that joins the two parts
+            lines += part.notes_lines
+        rest = dataclasses.replace(section, notes="\n\n".join(p.notes for p in notes),
+                                   notes_lines=lines)
+        laid = layout([rest], imports) if rest.notes.strip() or rest.code else []
+        if len(laid) >= 2 and laid[-1].kind == "code" and laid[-2].kind == "prose":
+            laid.insert(len(laid) - 1, figure_row)
+        else:
+            laid.append(figure_row)
+        rows += laid
+    return rows
+
+
+def references_last(rows: list[Row], sections: list[Section]) -> list[Row]:
+    """The rows with the module docstring's `## References` prose row moved to the end."""
+    docstring = {n for s in sections if s.module for n in s.notes_lines}
+    for i, row in enumerate(rows):
+        lines = row.section.notes_lines
+        if (row.kind == "prose" and lines and lines[0] in docstring
+                and row.section.notes.startswith(REFERENCES_HEADING)):
+            return [*rows[:i], *rows[i + 1:], row]
+    return rows
+
+
 def render_page(
     chapter: Chapter,
     *,
@@ -406,12 +496,14 @@ def render_page(
     if download:
         out += [f"[Download {chapter.path.name}]({download}){{ .lo-download }}", ""]
     used: set[str] = set()
-    for row in layout(sections, import_lines(chapter.source)):
+    rows = layout_with_figure(sections, import_lines(chapter.source), figure)
+    for row in references_last(rows, sections):
         section = row.section
         notes = notes_filter(section) if notes_filter else section.notes
         blocks = code_blocks(section.code)
         kind = {"prose": "lo-section lo-prose", "pair": "lo-section",
-                "code": "lo-section lo-code-only"}[row.kind]
+                "code": "lo-section lo-code-only",
+                "figure": "lo-section lo-figure-row"}[row.kind]
         out += [
             f'<div class="{kind}" id="{_section_id(section, used)}" markdown>',
             '<div class="lo-notes" markdown>',

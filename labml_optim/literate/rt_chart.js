@@ -159,8 +159,10 @@
     }
     slider.addEventListener("input", draw);
     fieldset.addEventListener("change", draw);
-    img.parentNode.insertBefore(figure, img.nextSibling);
-    img.classList.add("lo-rt-replaced");
+    // The static figure (its light and dark pictures, when wrapped) gives way to the chart.
+    var shown = (img.closest && img.closest(".lo-figure")) || img;
+    shown.parentNode.insertBefore(figure, shown.nextSibling);
+    shown.classList.add("lo-rt-replaced");
     shape();
     draw();
     // Narrow or widen the plot with its column (a rotated phone, a resized window).

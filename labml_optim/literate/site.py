@@ -30,7 +30,8 @@ from typing import Any
 
 from .anchors import AnchorError, anchor_page, heading_ids
 from .catalogue import CatalogueError, Entry, discover, groups, listing
-from .figures import FigureError, draw_figure, figure_path
+from .figure_html import figure_html
+from .figures import FigureError, draw_figure, figure_files, figure_path, read_meta
 from .katex_assets import KatexAssetError, KatexAssets, katex_assets, preload_links
 from .math import MathError, MathItem, extract_math, find_katex, render_math, substitute_math
 from .parse import Section, split_front_matter
@@ -238,6 +239,9 @@ class Site:
             raise SiteError(f"{where}: {exc}") from None
         if chapter is None:
             return html, set()
+        if all(p.is_file() for p in figure_files(chapter.figure)):
+            base = posixpath.basename(chapter.entry.stem)
+            html = figure_html(html, base, read_meta(chapter.figure))
         try:
             html, lines = anchor_page(html, where)
         except AnchorError as exc:
