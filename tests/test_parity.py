@@ -456,8 +456,18 @@ TWINS = [
         shapes=MATRIX_SHAPES, steps=40, foreach=False,
     ),
 ]
-BY_NAME = {t.name: t for t in TWINS}
 DTYPES = [torch.float32, torch.float64]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """The tensors here are tiny: torch's intra-op thread pool only adds hand-offs (Muon's
+    matrix products ran 35 times slower in wall time with 2 threads on a busy 2-core
+    machine). Both sides of every comparison run under the same setting."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def show(kw: Kw) -> str:
