@@ -1,5 +1,9 @@
-"""Adafactor: parity with torch.optim.Adafactor, the paper's form against pytorch-optimizer,
-torch's conformance data, and the chapter's derivations."""
+"""Adafactor: where it differs from torch.optim.Adafactor, the paper's form against
+pytorch-optimizer, and the chapter's derivations.
+
+Parity with torch.optim.Adafactor (bitwise, dtypes, complex, state dicts, groups, tensor lr) is
+in test_parity.py, with every chapter that has a torch twin.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,10 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from pytorch_optimizer import AdaFactor as ReferenceAdaFactor
 from support.optim_harness import (
     apply_step,
     assert_same_state,
-    bind,
-    check_state_dict_both_ways,
     clone_params,
     make_gradients,
     make_params,
@@ -32,55 +32,13 @@ from labml_optim.adafactor import (
     transformer_shapes,
 )
 
-ours = bind(Adafactor)
-theirs = bind(torch.optim.Adafactor, foreach=False)
-
 
 def nonempty_params(dtype: torch.dtype = torch.float32, seed: int = 0) -> list[torch.Tensor]:
     """The harness's parameters without the zero-size one, on which torch's step fails."""
     return [p for p in make_params(dtype=dtype, seed=seed) if p.numel()]
 
 
-def parity(ours_factory, theirs_factory, *, steps: int = 50, dtype=torch.float32,
-           scale: float = 1.0, seed: int = 0) -> None:
-    """The harness's check_parity on the non-empty parameters (missing grad and frozen layer
-    included): parameters and every state tensor after every step, bitwise."""
-    params = nonempty_params(dtype, seed)
-    grads = make_gradients(params, steps, seed=seed + 1, scale=scale)
-    a, b = clone_params(params), clone_params(params)
-    opt_a, opt_b = ours_factory(a), theirs_factory(b)
-    for t, g in enumerate(grads):
-        apply_step(opt_a, a, g)
-        apply_step(opt_b, b, g)
-        assert_same_state(opt_a, a, opt_b, b, where=f"step {t + 1}: ")
-
-
-# ## Parity with torch.optim.Adafactor
-
-hyper = st.fixed_dictionaries({
-    "lr": st.sampled_from([1e-3, 1e-2, 0.3]),
-    "beta2_decay": st.sampled_from([-0.5, -0.8, -1.0, 0.0]),
-    "eps": st.tuples(st.sampled_from([None, 0.0, 1e-30, 1e-3]), st.sampled_from([0.0, 1e-3])),
-    "d": st.sampled_from([1.0, 1.5, 4.0]),
-    "weight_decay": st.sampled_from([0.0, 1e-2, 0.3]),
-    "maximize": st.booleans(),
-})
-
-
-@settings(max_examples=25, deadline=None)
-@given(kw=hyper, fp64=st.booleans(), scale=st.sampled_from([1e-5, 1.0, 30.0]))
-def test_bitwise_equal_to_torch(kw: dict, fp64: bool, scale: float) -> None:
-    parity(ours(**kw), theirs(**kw), dtype=torch.float64 if fp64 else torch.float32,
-           scale=scale)
-
-
-def test_default_torch_path_is_the_for_loop() -> None:
-    parity(ours(), bind(torch.optim.Adafactor)(), steps=60)
-
-
-def test_tensor_lr_is_bitwise_too() -> None:
-    for lr in (torch.tensor(0.05), torch.tensor([0.05])):
-        parity(ours(lr=lr, weight_decay=0.1), theirs(lr=lr, weight_decay=0.1), steps=30)
+# ## Where torch's Adafactor and ours part
 
 
 def test_eps1_comes_from_the_first_parameter_of_the_group() -> None:
@@ -102,25 +60,6 @@ def test_eps1_comes_from_the_first_parameter_of_the_group() -> None:
         apply_step(opt_a, a, g)
         apply_step(opt_b, b, g)
         assert_same_state(opt_a, a, opt_b, b)
-
-
-def test_groups_with_their_own_hyperparameters() -> None:
-    def groups(p):
-        return [{"params": p[:2], "lr": 0.1, "weight_decay": 0.2},
-                {"params": p[2:], "beta2_decay": -0.5, "d": 2.0}]
-
-    parity(lambda p: Adafactor(groups(p), lr=0.01),
-           lambda p: torch.optim.Adafactor(groups(p), lr=0.01, foreach=False), steps=40)
-
-
-@pytest.mark.parametrize("kw", [{}, {"weight_decay": 0.1, "lr": 0.02}, {"d": 1.5}])
-def test_state_dict_both_ways(kw: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The harness's transfer check, on the parameters torch can step."""
-    from support import optim_harness
-
-    monkeypatch.setattr(optim_harness, "SHAPES", tuple(s for s in optim_harness.SHAPES
-                                                      if math.prod(s)))
-    check_state_dict_both_ways(ours(**kw), theirs(**kw))
 
 
 def test_torch_state_dict_gets_our_default_eps_placement() -> None:

@@ -1,4 +1,9 @@
-"""Adagrad chapter: parity with torch.optim.Adagrad and the chapter's formulas checked."""
+"""Adagrad chapter: state from construction, sparse gradients, argument checks, and the
+chapter's formulas checked.
+
+Parity with torch.optim.Adagrad (bitwise, dtypes, complex, state dicts, groups, tensor lr) is
+in test_parity.py, with every chapter that has a torch twin.
+"""
 
 from __future__ import annotations
 
@@ -6,74 +11,15 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from support.optim_harness import (
     apply_step,
     assert_same_state,
-    bind,
-    check_complex_matches_real_view,
-    check_parity,
-    check_state_dict_both_ways,
-    check_state_dict_transfer,
     clone_params,
     make_gradients,
     make_params,
-    roundtrip_state_dict,
 )
 
 from labml_optim.adagrad import Adagrad
-
-CONFIGS = [
-    dict(),
-    dict(lr=0.1),
-    dict(lr=0.1, lr_decay=0.05),
-    dict(lr=0.05, initial_accumulator_value=0.3),
-    dict(lr=0.05, weight_decay=0.1, eps=1e-6),
-    dict(lr=0.05, lr_decay=0.01, weight_decay=0.01, maximize=True,
-         initial_accumulator_value=0.1),
-]
-
-
-ours = bind(Adagrad)
-torch_adagrad = bind(torch.optim.Adagrad, foreach=False)
-
-
-@pytest.mark.parametrize("kw", CONFIGS, ids=str)
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
-def test_parity_bitwise(kw, dtype):
-    check_parity(ours(**kw), torch_adagrad(**kw), steps=50, dtype=dtype, exact=True)
-
-
-@settings(max_examples=30, deadline=None)
-@given(
-    lr=st.floats(0.0, 1.0),
-    lr_decay=st.sampled_from([0.0, 1e-3, 0.1, 1.0]),
-    weight_decay=st.sampled_from([0.0, 1e-4, 0.1]),
-    initial_accumulator_value=st.sampled_from([0.0, 0.01, 1.0]),
-    eps=st.sampled_from([1e-10, 1e-8, 1e-3]),
-    maximize=st.booleans(),
-    grad_scale=st.sampled_from([1e-3, 1.0, 100.0]),
-)
-def test_parity_hypothesis(lr, lr_decay, weight_decay, initial_accumulator_value, eps,
-                           maximize, grad_scale):
-    kw = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-              initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize)
-    check_parity(ours(**kw), torch_adagrad(**kw), steps=50, exact=True, grad_scale=grad_scale)
-
-
-@pytest.mark.parametrize("kw", [CONFIGS[2], CONFIGS[5]], ids=str)
-def test_complex(kw):
-    check_parity(ours(**kw), torch_adagrad(**kw), steps=50, complex_=True, exact=True)
-    # torch adds the L2 term on the complex tensor, which can round one ulp away from the
-    # real view; everything else runs on the real view and matches it bitwise.
-    exact = kw.get("weight_decay", 0) == 0
-    check_complex_matches_real_view(ours(**kw), exact=exact, atol=1e-6)
-
-
-@pytest.mark.parametrize("kw", [CONFIGS[2], CONFIGS[5]], ids=str)
-def test_state_dict_transfer(kw):
-    check_state_dict_both_ways(ours(**kw), torch_adagrad(**kw), steps=10)
 
 
 def test_state_exists_from_construction_like_torch():
@@ -91,50 +37,6 @@ def test_state_exists_from_construction_like_torch():
     assert all(oa.state[p]["sum"].is_shared() for p in oa.param_groups[0]["params"])
 
 
-def test_step_stored_as_number_still_loads():
-    params = make_params()
-    grads = make_gradients(params, 8)
-    pa = clone_params(params)
-    oa = Adagrad(pa, lr=0.1)
-    for g in grads[:4]:
-        apply_step(oa, pa, g)
-    sd = roundtrip_state_dict(oa.state_dict())
-    for s in sd["state"].values():
-        s["step"] = float(s["step"])
-    for group in sd["param_groups"]:
-        for key in ("foreach", "maximize", "differentiable", "fused"):
-            del group[key]
-    pb = clone_params(pa)
-    ob = Adagrad(pb, lr=0.1)
-    ob.load_state_dict(sd)
-    assert all(torch.is_tensor(s["step"]) and s["step"].dtype == torch.float32
-               for s in ob.state.values())
-    for g in grads[4:]:
-        apply_step(oa, pa, g)
-        apply_step(ob, pb, g)
-    assert_same_state(oa, pa, ob, pb)
-
-
-def _two_groups(cls, **extra):
-    def factory(params):
-        return cls(
-            [
-                # torch ignores a per-group initial_accumulator_value; check we do too
-                dict(params=params[:2], lr=0.2, weight_decay=0.1,
-                     initial_accumulator_value=5.0),
-                dict(params=params[2:], lr=0.01, lr_decay=0.1),
-            ],
-            lr=0.05, initial_accumulator_value=0.1, **extra,
-        )
-    return factory
-
-
-def test_multiple_param_groups():
-    check_parity(_two_groups(Adagrad), _two_groups(torch.optim.Adagrad, foreach=False))
-    check_state_dict_transfer(_two_groups(Adagrad), _two_groups(torch.optim.Adagrad))
-    check_state_dict_transfer(_two_groups(torch.optim.Adagrad), _two_groups(Adagrad))
-
-
 def test_add_param_group_later():
     params = make_params()
     grads = make_gradients(params, 20)
@@ -148,12 +50,6 @@ def test_add_param_group_later():
         apply_step(oa, pa, g)
         apply_step(ob, pb, g)
         assert_same_state(oa, pa, ob, pb, where=f"step {t}: ")
-
-
-def test_tensor_lr():
-    kw = dict(lr_decay=0.1, weight_decay=0.01)
-    check_parity(lambda p: Adagrad(p, lr=torch.tensor([0.03]), **kw),
-                 lambda p: torch.optim.Adagrad(p, lr=torch.tensor([0.03]), foreach=False, **kw))
 
 
 @pytest.mark.parametrize("kw", [dict(lr=0.1), dict(lr=0.1, lr_decay=0.1, maximize=True,

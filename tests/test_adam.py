@@ -1,4 +1,8 @@
-"""Adam: parity with torch.optim.Adam, the chapter's formulas, and labml_nn's Adam."""
+"""Adam: the chapter's formulas and labml_nn's Adam.
+
+Parity with torch.optim.Adam (bitwise, dtypes, complex, state dicts, groups, tensor lr) is
+in test_parity.py, with every chapter that has a torch twin.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,8 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from support.optim_harness import (
     apply_step,
-    check_complex_matches_real_view,
-    check_parity,
-    check_state_dict_transfer,
     clone_params,
     make_gradients,
     make_params,
@@ -27,90 +26,6 @@ from labml_optim.adam import (
     step_bound,
     worst_case_gradients,
 )
-
-# ## Parity with torch.optim.Adam
-
-hyper = st.fixed_dictionaries({
-    "lr": st.sampled_from([1e-4, 1e-3, 3e-2, 0.5]),
-    "betas": st.tuples(st.sampled_from([0.0, 0.5, 0.9, 0.99]),
-                       st.sampled_from([0.0, 0.9, 0.99, 0.999])),
-    "eps": st.sampled_from([0.0, 1e-8, 1e-3]),
-    "weight_decay": st.sampled_from([0.0, 1e-2, 0.3]),
-    "amsgrad": st.booleans(),
-    "maximize": st.booleans(),
-    "decoupled_weight_decay": st.booleans(),
-})
-
-
-
-@settings(max_examples=25, deadline=None)
-@given(kw=hyper)
-def test_bitwise_equal_to_torch_float32(kw: dict) -> None:
-    check_parity(lambda p: Adam(p, **kw), lambda p: torch.optim.Adam(p, foreach=False, **kw),
-                 steps=50)
-
-
-@settings(max_examples=8, deadline=None)
-@given(kw=hyper)
-def test_equal_to_torch_float64(kw: dict) -> None:
-    check_parity(lambda p: Adam(p, **kw), lambda p: torch.optim.Adam(p, foreach=False, **kw),
-                 steps=50, dtype=torch.float64)
-
-
-def test_default_torch_path_is_the_for_loop_on_cpu() -> None:
-    # The reference with foreach left at None is what users actually run.
-    check_parity(Adam, torch.optim.Adam, steps=50)
-
-
-@pytest.mark.parametrize("amsgrad", [False, True])
-@pytest.mark.parametrize("decoupled", [False, True])
-def test_complex_parameters(amsgrad: bool, decoupled: bool) -> None:
-    kw = dict(lr=0.01, weight_decay=0.1, amsgrad=amsgrad, decoupled_weight_decay=decoupled)
-    check_parity(lambda p: Adam(p, **kw), lambda p: torch.optim.Adam(p, foreach=False, **kw),
-                 steps=50, complex_=True)
-    check_complex_matches_real_view(lambda p: Adam(p, **kw))
-
-
-@pytest.mark.parametrize("amsgrad", [False, True])
-def test_state_dict_moves_both_ways(amsgrad: bool) -> None:
-    kw = dict(lr=0.01, weight_decay=0.05, amsgrad=amsgrad)
-    ours = lambda p: Adam(p, **kw)  # noqa: E731
-    theirs = lambda p: torch.optim.Adam(p, foreach=False, **kw)  # noqa: E731
-    check_state_dict_transfer(ours, theirs)
-    check_state_dict_transfer(theirs, ours)
-    check_state_dict_transfer(ours, ours)
-
-
-def test_groups_with_their_own_lr_and_decay() -> None:
-    def groups(p):
-        return [{"params": p[:2], "lr": 0.1, "weight_decay": 0.2},
-                {"params": p[2:], "lr": 1e-3, "betas": (0.5, 0.9), "amsgrad": True}]
-
-    check_parity(lambda p: Adam(groups(p), lr=0.01),
-                 lambda p: torch.optim.Adam(groups(p), lr=0.01, foreach=False), steps=50)
-
-
-def test_old_state_dict_with_plain_number_step_loads() -> None:
-    params = make_params()
-    grads = make_gradients(params, 6)
-    a, b = clone_params(params), clone_params(params)
-    opt_a, opt_b = Adam(a, lr=0.01), torch.optim.Adam(b, lr=0.01, foreach=False)
-    for g in grads[:3]:
-        apply_step(opt_a, a, g)
-        apply_step(opt_b, b, g)
-    saved = opt_b.state_dict()
-    for s in saved["state"].values():
-        s["step"] = s["step"].item()
-    for group in saved["param_groups"]:
-        for key in ("amsgrad", "foreach", "capturable", "fused", "differentiable",
-                    "decoupled_weight_decay", "maximize"):
-            group.pop(key)
-    fresh = Adam(clone_params(a), lr=0.5)
-    fresh.load_state_dict(saved)
-    assert fresh.param_groups[0]["lr"] == 0.01 and fresh.param_groups[0]["amsgrad"] is False
-    for s in fresh.state.values():
-        assert isinstance(s["step"], torch.Tensor) and s["step"].dtype == torch.float32
-
 
 # ## Bias correction: $\mathbb{E}[v_t] = \mathbb{E}[g^2](1 - \beta_2^t)$ under stationarity
 

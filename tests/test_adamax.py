@@ -1,113 +1,17 @@
-"""Adamax: parity with torch.optim.Adamax, torch's conformance data, and the chapter's limit."""
+"""Adamax: argument checks and the chapter's limit.
+
+Parity with torch.optim.Adamax (bitwise, dtypes, complex, state dicts, groups, tensor lr) is
+in test_parity.py, with every chapter that has a torch twin.
+"""
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from support.optim_harness import (
-    apply_step,
-    bind,
-    check_complex_matches_real_view,
-    check_parity,
-    check_state_dict_both_ways,
-    clone_params,
-    make_gradients,
-    make_params,
-)
 
 from labml_optim.adamax import Adamax, p_norm_average, running_max, step_bound
-
-ours = bind(Adamax)
-theirs = bind(torch.optim.Adamax, foreach=False)
-
-# ## Parity with torch.optim.Adamax
-
-hyper = st.fixed_dictionaries({
-    "lr": st.sampled_from([1e-4, 2e-3, 3e-2, 0.5]),
-    "betas": st.tuples(st.sampled_from([0.0, 0.5, 0.9, 0.99]),
-                       st.sampled_from([0.0, 0.9, 0.99, 0.999])),
-    "eps": st.sampled_from([0.0, 1e-8, 1e-3]),
-    "weight_decay": st.sampled_from([0.0, 1e-2, 0.3]),
-    "maximize": st.booleans(),
-})
-
-
-@settings(max_examples=25, deadline=None)
-@given(kw=hyper, complex_=st.booleans(), fp64=st.booleans())
-def test_bitwise_equal_to_torch(kw: dict, complex_: bool, fp64: bool) -> None:
-    """fp32 and fp64, real and complex, with the harness's zero-size parameter, missing
-    grad and frozen layer, over 50 steps: parameters and every state tensor."""
-    check_parity(ours(**kw), theirs(**kw), steps=50, complex_=complex_,
-                 dtype=torch.float64 if fp64 else torch.float32)
-
-
-def test_default_torch_path_is_the_for_loop_on_cpu() -> None:
-    check_parity(ours(), bind(torch.optim.Adamax)(), steps=60)
-
-
-def test_tensor_lr_is_bitwise_too() -> None:
-    for lr in (torch.tensor(0.01), torch.tensor([0.01])):
-        check_parity(ours(lr=lr, weight_decay=0.1), theirs(lr=lr, weight_decay=0.1), steps=30)
-
-
-def test_complex_matches_real_view_without_decay() -> None:
-    """With L2 decay torch adds it on the complex tensor (an `add` with `alpha` on complex
-    numbers may round one ulp away from the real view), so that case is compared to 1e-6."""
-    check_complex_matches_real_view(ours(lr=0.01))
-    check_complex_matches_real_view(ours(lr=0.01, weight_decay=0.1), exact=False, atol=1e-6)
-
-
-def test_groups_with_their_own_hyperparameters() -> None:
-    def groups(p):
-        return [{"params": p[:2], "lr": 0.1, "weight_decay": 0.2},
-                {"params": p[2:], "betas": (0.5, 0.9), "eps": 1e-3}]
-
-    check_parity(lambda p: Adamax(groups(p), lr=0.01),
-                 lambda p: torch.optim.Adamax(groups(p), lr=0.01, foreach=False), steps=40)
-
-
-@pytest.mark.parametrize("kw", [{}, {"weight_decay": 0.1, "betas": (0.8, 0.99)},
-                                {"maximize": True, "lr": 0.05}])
-def test_state_dict_both_ways(kw: dict) -> None:
-    check_state_dict_both_ways(ours(**kw), theirs(**kw))
-
-
-def test_signature_defaults_and_keys_are_torchs() -> None:
-    ours_sig = inspect.signature(Adamax).parameters
-    torch_sig = inspect.signature(torch.optim.Adamax).parameters
-    assert [(p.name, p.kind, p.default) for p in ours_sig.values()] == [
-        (p.name, p.kind, p.default) for p in torch_sig.values()]
-    p, q = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(3))
-    a, b = Adamax([p]), torch.optim.Adamax([q])
-    assert a.param_groups[0].keys() == b.param_groups[0].keys()
-    p.grad, q.grad = torch.ones(3), torch.ones(3)
-    a.step()
-    b.step()
-    assert a.state[p].keys() == b.state[q].keys() == {"step", "exp_avg", "exp_inf"}
-
-
-def test_old_state_dict_with_plain_number_step_loads() -> None:
-    params = make_params()
-    grads = make_gradients(params, 6)
-    opt = torch.optim.Adamax(params, foreach=False)
-    for g in grads[:3]:
-        apply_step(opt, params, g)
-    saved = opt.state_dict()
-    for s in saved["state"].values():
-        s["step"] = s["step"].item()
-    for group in saved["param_groups"]:
-        for key in ("maximize", "foreach", "capturable", "differentiable"):
-            group.pop(key)
-    fresh = Adamax(clone_params(params))
-    fresh.load_state_dict(saved)
-    assert fresh.param_groups[0]["maximize"] is False
-    assert all(s["step"].dtype == torch.float32 for s in fresh.state.values())
-
 
 # ## Arguments
 #

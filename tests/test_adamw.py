@@ -1,4 +1,8 @@
-"""AdamW: parity with torch.optim.AdamW, L2 against decoupled decay, the decay modes."""
+"""AdamW: L2 against decoupled decay, the decay modes.
+
+Parity with torch.optim.AdamW (bitwise, dtypes, complex, state dicts, groups, tensor lr) is
+in test_parity.py, with every chapter that has a torch twin.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,9 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from support.optim_harness import (
     apply_step,
-    check_complex_matches_real_view,
     check_parity,
-    check_state_dict_transfer,
     clone_params,
     make_gradients,
     make_params,
@@ -21,62 +21,12 @@ from support.optim_harness import (
 from labml_optim.adam import Adam
 from labml_optim.adamw import AdamW, decay_experiment
 
-hyper = st.fixed_dictionaries({
-    "lr": st.sampled_from([1e-4, 1e-3, 3e-2, 0.5]),
-    "betas": st.tuples(st.sampled_from([0.0, 0.5, 0.9]), st.sampled_from([0.0, 0.9, 0.999])),
-    "eps": st.sampled_from([0.0, 1e-8, 1e-3]),
-    "weight_decay": st.sampled_from([0.0, 1e-2, 0.5]),
-    "amsgrad": st.booleans(),
-    "maximize": st.booleans(),
-})
 
-
-@settings(max_examples=20, deadline=None)
-@given(kw=hyper)
-def test_bitwise_equal_to_torch_float32(kw: dict) -> None:
-    check_parity(lambda p: AdamW(p, **kw), lambda p: torch.optim.AdamW(p, foreach=False, **kw))
-
-
-@settings(max_examples=6, deadline=None)
-@given(kw=hyper)
-def test_equal_to_torch_float64(kw: dict) -> None:
-    check_parity(lambda p: AdamW(p, **kw), lambda p: torch.optim.AdamW(p, foreach=False, **kw),
-                 dtype=torch.float64)
-
-
-def test_defaults_match_torch() -> None:
+def test_adam_with_decoupled_decay_is_adamw() -> None:
+    # torch's default decay (AdamW against torch's AdamW with defaults is in test_parity.py)
     assert AdamW([torch.nn.Parameter(torch.ones(1))]).defaults["weight_decay"] == 1e-2
-    check_parity(AdamW, torch.optim.AdamW)
     # ... and the Adam chapter's decoupled switch is the same optimizer
     check_parity(AdamW, lambda p: Adam(p, weight_decay=1e-2, decoupled_weight_decay=True))
-
-
-@pytest.mark.parametrize("amsgrad", [False, True])
-def test_complex_parameters(amsgrad: bool) -> None:
-    kw = dict(lr=0.01, weight_decay=0.1, amsgrad=amsgrad)
-    check_parity(lambda p: AdamW(p, **kw), lambda p: torch.optim.AdamW(p, foreach=False, **kw),
-                 complex_=True)
-    check_complex_matches_real_view(lambda p: AdamW(p, **kw))
-
-
-@pytest.mark.parametrize("amsgrad", [False, True])
-def test_state_dicts_move_both_ways(amsgrad: bool) -> None:
-    ours = lambda p: AdamW(p, lr=0.01, weight_decay=0.1, amsgrad=amsgrad)  # noqa: E731
-    theirs = lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1,  # noqa: E731
-                                         amsgrad=amsgrad, foreach=False)
-    check_state_dict_transfer(ours, theirs)
-    check_state_dict_transfer(theirs, ours)
-    sched = lambda p: AdamW(p, lr=0.01, weight_decay_mode="schedule")  # noqa: E731
-    check_state_dict_transfer(sched, sched)
-
-
-def test_groups_with_their_own_lr_and_decay() -> None:
-    def groups(p):
-        return [{"params": p[:2], "lr": 0.1, "weight_decay": 0.2},
-                {"params": p[2:], "lr": 1e-3, "weight_decay": 0.0, "amsgrad": True}]
-
-    check_parity(lambda p: AdamW(groups(p), lr=0.01),
-                 lambda p: torch.optim.AdamW(groups(p), lr=0.01, foreach=False))
 
 
 def test_bad_mode_is_refused() -> None:

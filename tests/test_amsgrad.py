@@ -1,4 +1,8 @@
-"""AMSGrad: parity with torch's amsgrad, the two maxima, the counterexamples, labml_nn."""
+"""AMSGrad: moving to and from torch's Adam, the two maxima, the counterexamples, labml_nn.
+
+Parity with torch.optim.Adam(amsgrad=True) is in test_parity.py, with every chapter that
+has a torch twin.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,8 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from support.optim_harness import (
     apply_step,
-    bind,
-    check_complex_matches_real_view,
-    check_parity,
-    check_state_dict_transfer,
     clone_params,
     make_gradients,
     make_params,
@@ -21,46 +19,6 @@ from support.optim_harness import (
 
 from labml_optim.adam import Adam
 from labml_optim.amsgrad import AMSGrad, counterexample_gradient, run_counterexample
-
-hyper = st.fixed_dictionaries({
-    "lr": st.sampled_from([1e-4, 1e-3, 3e-2, 0.5]),
-    "betas": st.tuples(st.sampled_from([0.0, 0.5, 0.9]), st.sampled_from([0.0, 0.9, 0.999])),
-    "eps": st.sampled_from([0.0, 1e-8, 1e-3]),
-    "weight_decay": st.sampled_from([0.0, 0.1]),
-    "maximize": st.booleans(),
-    "decoupled_weight_decay": st.booleans(),
-})
-
-
-torch_amsgrad = bind(torch.optim.Adam, amsgrad=True, foreach=False)
-
-
-@settings(max_examples=20, deadline=None)
-@given(kw=hyper)
-def test_raw_is_bitwise_torch_amsgrad_float32(kw: dict) -> None:
-    check_parity(lambda p: AMSGrad(p, **kw), torch_amsgrad(**kw), steps=50)
-
-
-@settings(max_examples=6, deadline=None)
-@given(kw=hyper)
-def test_raw_equals_torch_amsgrad_float64(kw: dict) -> None:
-    check_parity(lambda p: AMSGrad(p, **kw), torch_amsgrad(**kw), steps=50, dtype=torch.float64)
-
-
-@pytest.mark.parametrize("max_of", ["raw", "corrected"])
-def test_complex_parameters(max_of: str) -> None:
-    kw = dict(lr=0.01, weight_decay=0.1)
-    if max_of == "raw":
-        check_parity(lambda p: AMSGrad(p, **kw), torch_amsgrad(**kw), steps=50, complex_=True)
-    check_complex_matches_real_view(lambda p: AMSGrad(p, max_of=max_of, **kw))
-
-
-def test_state_dicts_move_both_ways() -> None:
-    ours = lambda p: AMSGrad(p, lr=0.01, weight_decay=0.05)  # noqa: E731
-    check_state_dict_transfer(ours, torch_amsgrad(lr=0.01, weight_decay=0.05))
-    check_state_dict_transfer(torch_amsgrad(lr=0.01, weight_decay=0.05), ours)
-    corrected = lambda p: AMSGrad(p, lr=0.01, max_of="corrected")  # noqa: E731
-    check_state_dict_transfer(corrected, corrected)
 
 
 def test_loaded_into_torch_adam_it_stays_amsgrad() -> None:
@@ -81,16 +39,6 @@ def test_loaded_into_torch_adam_it_stays_amsgrad() -> None:
     p.grad = torch.ones(3)
     resumed.step()
     assert torch.equal(resumed.state[p]["max_exp_avg_sq"], resumed.state[p]["exp_avg_sq"])
-
-
-def test_groups_with_their_own_settings() -> None:
-    def groups(p):
-        return [{"params": p[:2], "lr": 0.1, "weight_decay": 0.2},
-                {"params": p[2:], "lr": 1e-3, "betas": (0.5, 0.9)}]
-
-    check_parity(lambda p: AMSGrad(groups(p), lr=0.01),
-                 lambda p: torch.optim.Adam(groups(p), lr=0.01, amsgrad=True, foreach=False),
-                 steps=50)
 
 
 def test_bad_max_of_is_refused() -> None:

@@ -1,4 +1,8 @@
-"""Muon: parity with torch.optim.Muon, the chapter's derivation, and the author's package."""
+"""Muon: torch's keys and failures, the chapter's derivation, and the author's package.
+
+Parity with torch.optim.Muon (bitwise, dtypes, complex, state dicts, groups, tensor lr) is
+in test_parity.py, with every chapter that has a torch twin.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,6 @@ import warnings
 import muon as reference  # the author's package, muon-optimizer 0.1.0
 import pytest
 import torch
-from support import optim_harness
-from support.optim_harness import bind, check_parity, check_state_dict_both_ways
 
 from labml_optim.muon import (
     CLASSICAL_QUINTIC_COEFFICIENTS,
@@ -29,67 +31,12 @@ from labml_optim.muon import (
     svd_orthogonalize,
 )
 
-# Muon takes matrices only: the harness's parameters become tall, wide, square, empty and
-# single-column matrices (index 1 loses its grad for a step, index 3 is frozen for two).
-MATRIX_SHAPES = ((5, 3), (3, 7), (0, 3), (6, 6), (4, 1))
-
-
-@pytest.fixture(autouse=True)
-def matrix_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(optim_harness, "SHAPES", MATRIX_SHAPES)
-
-
-Ours = bind(Muon)
-Torch = bind(torch.optim.Muon)
-
 
 def randn(*shape: int, seed: int = 0, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     return torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
-# ## Parity with torch.optim.Muon
-
-CONFIGS = [
-    {},
-    {"lr": 0.02},
-    {"lr": torch.tensor(0.01), "weight_decay": 0.3},
-    {"lr": 0.05, "weight_decay": 0.0, "momentum": 0.8},
-    {"lr": 0.02, "nesterov": False},
-    {"lr": 0.02, "momentum": 0.0},
-    {"lr": 0.02, "ns_steps": 6},
-    {"lr": 0.02, "ns_steps": 0},
-    {"lr": 0.02, "ns_coefficients": (3.4, -4.7, 2.0)},
-    {"lr": 0.02, "ns_coefficients": CUBIC_COEFFICIENTS, "ns_steps": 12},
-    {"lr": 0.02, "adjust_lr_fn": "original"},
-    {"lr": 0.02, "adjust_lr_fn": "match_rms_adamw", "eps": 1e-5},
-]
-
-
-@pytest.mark.parametrize("kw", CONFIGS, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()))
-def test_bitwise_equal_to_torch_float32(kw: dict) -> None:
-    check_parity(Ours(**kw), Torch(**kw), steps=40)
-
-
-@pytest.mark.parametrize("kw", [{}, {"lr": 0.02, "adjust_lr_fn": "match_rms_adamw"}])
-def test_bitwise_equal_to_torch_float64(kw: dict) -> None:
-    check_parity(Ours(**kw), Torch(**kw), steps=30, dtype=torch.float64)
-
-
-@pytest.mark.parametrize(
-    "kw", [{}, {"lr": 0.02, "nesterov": False, "adjust_lr_fn": "match_rms_adamw"}])
-def test_state_dict_moves_both_ways(kw: dict) -> None:
-    check_state_dict_both_ways(Ours(**kw), Torch(**kw))
-    check_state_dict_both_ways(Ours(**kw), Ours(**kw))
-
-
-def test_groups_with_their_own_settings() -> None:
-    def groups(p):
-        return [{"params": p[:2], "lr": 0.1, "weight_decay": 0.2,
-                 "adjust_lr_fn": "match_rms_adamw"},
-                {"params": p[2:], "momentum": 0.5, "nesterov": False, "ns_steps": 3}]
-
-    check_parity(lambda p: Muon(groups(p), lr=0.01), lambda p: torch.optim.Muon(groups(p), lr=0.01),
-                 steps=30)
+# ## torch's keys
 
 
 def describe(cls) -> dict[str, tuple]:

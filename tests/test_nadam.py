@@ -1,4 +1,8 @@
-"""NAdam: parity with torch.optim.NAdam, torch's conformance data, and the chapter's formulas."""
+"""NAdam: argument checks and the chapter's formulas.
+
+Parity with torch.optim.NAdam (bitwise, dtypes, complex, state dicts, groups, tensor lr) is
+in test_parity.py, with every chapter that has a torch twin.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,8 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from support.optim_harness import (
     apply_step,
-    bind,
-    check_complex_matches_real_view,
-    check_parity,
-    check_state_dict_both_ways,
     clone_params,
     make_gradients,
     make_params,
@@ -25,101 +23,6 @@ from labml_optim.nadam import (
     gradient_weights,
     momentum_schedule,
 )
-
-ours = bind(NAdam)
-theirs = bind(torch.optim.NAdam, foreach=False)
-
-# ## Parity with torch.optim.NAdam
-
-hyper = st.fixed_dictionaries({
-    "lr": st.sampled_from([1e-4, 2e-3, 3e-2, 0.5]),
-    "betas": st.tuples(st.sampled_from([0.0, 0.5, 0.9, 0.99]),
-                       st.sampled_from([0.0, 0.9, 0.99, 0.999])),
-    "eps": st.sampled_from([0.0, 1e-8, 1e-3]),
-    "weight_decay": st.sampled_from([0.0, 1e-2, 0.3]),
-    "momentum_decay": st.sampled_from([0.0, 4e-3, 6e-3, 0.5]),
-    "decoupled_weight_decay": st.booleans(),
-    "maximize": st.booleans(),
-})
-
-
-@settings(max_examples=25, deadline=None)
-@given(kw=hyper, complex_=st.booleans(), fp64=st.booleans())
-def test_bitwise_equal_to_torch(kw: dict, complex_: bool, fp64: bool) -> None:
-    """fp32 and fp64, real and complex, with the harness's zero-size parameter, missing
-    grad and frozen layer, over 50 steps: parameters and every state tensor."""
-    check_parity(ours(**kw), theirs(**kw), steps=50, complex_=complex_,
-                 dtype=torch.float64 if fp64 else torch.float32)
-
-
-def test_default_torch_path_is_the_for_loop_on_cpu() -> None:
-    check_parity(ours(), bind(torch.optim.NAdam)(), steps=60)
-
-
-def test_tensor_lr_is_bitwise_too() -> None:
-    """torch keeps a tensor lr a tensor in the step scalars; so do we."""
-    for kw in ({"lr": torch.tensor(0.01)},
-               {"lr": torch.tensor([0.01]), "weight_decay": 0.1, "decoupled_weight_decay": True}):
-        check_parity(ours(**kw), theirs(**kw), steps=30)
-
-
-def test_complex_is_its_real_view() -> None:
-    for kw in ({"weight_decay": 0.1}, {"weight_decay": 0.1, "decoupled_weight_decay": True}):
-        check_complex_matches_real_view(ours(lr=0.01, **kw))
-
-
-def test_groups_with_their_own_hyperparameters() -> None:
-    def groups(p):
-        return [{"params": p[:2], "lr": 0.1, "weight_decay": 0.2},
-                {"params": p[2:4], "momentum_decay": 0.0, "betas": (0.5, 0.9)},
-                {"params": p[4:], "weight_decay": 0.05, "decoupled_weight_decay": True}]
-
-    check_parity(lambda p: NAdam(groups(p), lr=0.01),
-                 lambda p: torch.optim.NAdam(groups(p), lr=0.01, foreach=False), steps=40)
-
-
-@pytest.mark.parametrize("kw", [{}, {"weight_decay": 0.1, "momentum_decay": 6e-3},
-                                {"weight_decay": 0.1, "decoupled_weight_decay": True}])
-def test_state_dict_both_ways(kw: dict) -> None:
-    check_state_dict_both_ways(ours(**kw), theirs(**kw))
-
-
-def test_signature_defaults_and_keys_are_torchs() -> None:
-    import inspect
-
-    ours_sig = inspect.signature(NAdam).parameters
-    torch_sig = inspect.signature(torch.optim.NAdam).parameters
-    assert [(p.name, p.kind, p.default) for p in ours_sig.values()] == [
-        (p.name, p.kind, p.default) for p in torch_sig.values()]
-    p, q = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(3))
-    a, b = NAdam([p]), torch.optim.NAdam([q])
-    assert a.param_groups[0].keys() == b.param_groups[0].keys()
-    p.grad, q.grad = torch.ones(3), torch.ones(3)
-    a.step()
-    b.step()
-    assert a.state[p].keys() == b.state[q].keys()
-    assert a.state[p]["mu_product"].dtype == b.state[q]["mu_product"].dtype
-
-
-def test_old_state_dict_with_plain_numbers_loads() -> None:
-    params = make_params()
-    grads = make_gradients(params, 6)
-    opt = torch.optim.NAdam(params, foreach=False)
-    for g in grads[:3]:
-        apply_step(opt, params, g)
-    saved = opt.state_dict()
-    for s in saved["state"].values():
-        s["step"], s["mu_product"] = s["step"].item(), s["mu_product"].item()
-    for group in saved["param_groups"]:
-        for key in ("maximize", "foreach", "capturable", "differentiable",
-                    "decoupled_weight_decay"):
-            group.pop(key)
-    fresh = NAdam(clone_params(params))
-    fresh.load_state_dict(saved)
-    assert fresh.param_groups[0]["decoupled_weight_decay"] is False
-    for s in fresh.state.values():
-        assert s["step"].dtype == torch.float32 and s["mu_product"].dtype == torch.float32
-
 
 # ## Arguments
 #

@@ -1,4 +1,8 @@
-"""SGD chapter: parity with torch.optim.SGD and the chapter's formulas checked numerically."""
+"""SGD chapter: sparse gradients, argument checks, and the chapter's formulas checked numerically.
+
+Parity with torch.optim.SGD (bitwise, dtypes, complex, state dicts, groups, tensor lr) is
+in test_parity.py, with every chapter that has a torch twin.
+"""
 
 from __future__ import annotations
 
@@ -6,140 +10,8 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from support.optim_harness import (
-    apply_step,
-    assert_same_state,
-    bind,
-    check_complex_matches_real_view,
-    check_parity,
-    check_state_dict_both_ways,
-    check_state_dict_transfer,
-    clone_params,
-    make_gradients,
-    make_params,
-    roundtrip_state_dict,
-)
 
 from labml_optim.sgd import SGD
-
-CONFIGS = [
-    dict(lr=0.1),
-    dict(lr=0.05, momentum=0.9),
-    dict(lr=0.05, momentum=0.9, dampening=0.5),
-    dict(lr=0.05, momentum=0.9, dampening=0.9),
-    dict(lr=0.05, momentum=0.9, nesterov=True),
-    dict(lr=0.05, momentum=0.5, weight_decay=0.1),
-    dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.01, maximize=True),
-    dict(lr=0.01, weight_decay=0.3, maximize=True),
-]
-
-
-ours = bind(SGD)
-torch_sgd = bind(torch.optim.SGD, foreach=False)
-
-
-@pytest.mark.parametrize("kw", CONFIGS, ids=str)
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
-def test_parity_bitwise(kw, dtype):
-    check_parity(ours(**kw), torch_sgd(**kw), steps=50, dtype=dtype, exact=True)
-
-
-@settings(max_examples=30, deadline=None)
-@given(
-    lr=st.floats(0.0, 0.5),
-    momentum=st.sampled_from([0.0, 0.1, 0.5, 0.9, 0.99]),
-    dampening=st.floats(0.0, 1.0),
-    weight_decay=st.sampled_from([0.0, 1e-4, 0.1]),
-    nesterov=st.booleans(),
-    maximize=st.booleans(),
-)
-def test_parity_hypothesis(lr, momentum, dampening, weight_decay, nesterov, maximize):
-    if nesterov:  # torch and we refuse nesterov otherwise (tested below)
-        dampening = 0.0
-        momentum = max(momentum, 0.1)
-    kw = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-              nesterov=nesterov, maximize=maximize)
-    check_parity(ours(**kw), torch_sgd(**kw), steps=50, exact=True)
-
-
-@pytest.mark.parametrize("kw", CONFIGS[1:7:2], ids=str)
-def test_complex_parity_with_torch(kw):
-    check_parity(ours(**kw), torch_sgd(**kw), steps=50, complex_=True, exact=True)
-
-
-@pytest.mark.parametrize("kw", CONFIGS[1:7:2], ids=str)
-def test_complex_matches_real_view_to_rounding(kw):
-    # torch (and so this chapter) steps complex tensors as complex; a complex add_ with
-    # alpha can differ from the real-view add_ by one ulp, so compare to 1e-6 here.
-    check_complex_matches_real_view(ours(**kw), steps=20, exact=False, atol=1e-6)
-
-
-def test_complex_plain_sgd_matches_real_view_bitwise():
-    # Without a scaled add on complex tensors (lr = 1, no momentum) the two agree bitwise.
-    check_complex_matches_real_view(ours(lr=1.0))
-
-
-@pytest.mark.parametrize("kw", [dict(lr=0.1), dict(lr=0.1, momentum=0.9),
-                                dict(lr=0.1, momentum=0.9, nesterov=True)], ids=str)
-def test_state_dict_transfer(kw):
-    check_state_dict_both_ways(ours(**kw), torch_sgd(**kw), steps=10)
-
-
-def test_state_dict_same_layout_as_torch():
-    for kw in (dict(lr=0.1), dict(lr=0.1, momentum=0.9)):
-        params = make_params()
-        grads = make_gradients(params, 3)
-        pa, pb = clone_params(params), clone_params(params)
-        oa, ob = SGD(pa, **kw), torch.optim.SGD(pb, **kw)
-        for g in grads:
-            apply_step(oa, pa, g)
-            apply_step(ob, pb, g)
-        sa, sb = oa.state_dict(), ob.state_dict()
-        assert sa["param_groups"] == sb["param_groups"]
-        assert sa["state"].keys() == sb["state"].keys()
-        for k in sa["state"]:
-            assert sa["state"][k].keys() == sb["state"][k].keys()
-        if kw.get("momentum", 0) == 0:
-            assert sa["state"] == {}  # torch keeps no state without momentum
-
-
-def test_old_state_dict_without_new_keys_loads():
-    params = make_params()
-    opt = SGD(clone_params(params), lr=0.1, momentum=0.9)
-    sd = roundtrip_state_dict(opt.state_dict())
-    for group in sd["param_groups"]:
-        for key in ("nesterov", "maximize", "foreach", "differentiable", "fused"):
-            del group[key]
-    fresh = SGD(clone_params(params), lr=0.1, momentum=0.9)
-    fresh.load_state_dict(sd)
-    assert fresh.param_groups[0]["nesterov"] is False
-    assert fresh.param_groups[0]["maximize"] is False
-
-
-def _two_groups(cls, **extra):
-    def factory(params):
-        return cls(
-            [
-                dict(params=params[:2], lr=0.2, weight_decay=0.1),
-                dict(params=params[2:], lr=0.01, momentum=0.5, nesterov=True),
-            ],
-            lr=0.05, momentum=0.9, **extra,
-        )
-    return factory
-
-
-def test_multiple_param_groups():
-    check_parity(_two_groups(SGD), _two_groups(torch.optim.SGD, foreach=False), steps=50)
-    check_state_dict_transfer(_two_groups(SGD), _two_groups(torch.optim.SGD))
-    check_state_dict_transfer(_two_groups(torch.optim.SGD), _two_groups(SGD))
-
-
-def test_tensor_lr():
-    kw = dict(momentum=0.9, weight_decay=0.01)
-    check_parity(lambda p: SGD(p, lr=torch.tensor([0.03]), **kw),
-                 lambda p: torch.optim.SGD(p, lr=torch.tensor([0.03]), foreach=False, **kw))
 
 
 @pytest.mark.parametrize("kw", [dict(lr=0.1), dict(lr=0.1, momentum=0.9),
@@ -367,14 +239,3 @@ def test_lr_outside_buffer_differs_from_velocity_form_under_schedule():
     assert gaps[10] > 1e-3
 
 
-def test_same_as_torch_after_param_loses_grad():
-    # A parameter that had a buffer and then no grad keeps its buffer untouched.
-    params = make_params()
-    grads = make_gradients(params, 12)
-    pa, pb = clone_params(params), clone_params(params)
-    oa = SGD(pa, lr=0.1, momentum=0.9)
-    ob = torch.optim.SGD(pb, lr=0.1, momentum=0.9, foreach=False)
-    for g in grads:
-        apply_step(oa, pa, g)
-        apply_step(ob, pb, g)
-    assert_same_state(oa, pa, ob, pb)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_site_browser import WIDE, open_page
+from support.browser import WIDE, open_page
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_site_browser import PHONE, WIDE, open_page
+from support.browser import PHONE, WIDE, open_page
 
 from labml_optim.literate.mkdocs_plugin import RT_CHART, add_script_if
 from labml_optim.radam import rectification, sma_length

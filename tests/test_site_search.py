@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_site_browser import WIDE, open_page
+from support.browser import WIDE, open_page
 
 from labml_optim.literate.mkdocs_plugin import prefix_boost
 from labml_optim.literate.search import search_text

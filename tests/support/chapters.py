@@ -1,7 +1,13 @@
-"""Where the chapters are, and what each one defines: shared by the tests."""
+"""Where the chapters are, and what each one defines: shared by the tests.
+
+Which modules are chapters is the catalogue's business (`labml_optim.literate.catalogue`,
+the same list the site's nav is built from); the tests read it rather than globbing the
+package themselves, so a module the site does not show is not tested as a chapter either.
+"""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from pathlib import Path
@@ -9,13 +15,21 @@ from types import ModuleType
 
 import torch
 
+from labml_optim.literate.catalogue import Entry, discover
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 PACKAGE = ROOT / "labml_optim"
 
 
+@functools.cache
+def catalogue() -> tuple[Entry, ...]:
+    """Every chapter of the package in reading order, subpackage chapters included."""
+    return tuple(discover(PACKAGE))
+
+
 def chapter_names() -> list[str]:
-    """Every top-level module of the package that does not start with `_`."""
-    return sorted(p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_"))
+    """The top-level chapters (`labml_optim/<name>.py`), in reading order."""
+    return [e.name for e in catalogue() if "." not in e.name]
 
 
 def chapter_module(name: str) -> ModuleType:

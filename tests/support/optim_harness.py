@@ -33,12 +33,13 @@ def bind(cls: Callable[..., Optimizer], **fixed) -> Callable[..., OptimizerFacto
 
 
 def make_params(
-    *, dtype: torch.dtype = torch.float32, seed: int = 0, complex_: bool = False
+    *, dtype: torch.dtype = torch.float32, seed: int = 0, complex_: bool = False,
+    shapes: Sequence[tuple[int, ...]] | None = None,
 ) -> list[Tensor]:
-    """Leaf parameters of several shapes, one of them empty."""
+    """Leaf parameters of several shapes (default `SHAPES`, one of them empty)."""
     gen = torch.Generator().manual_seed(seed)
     params = []
-    for shape in SHAPES:
+    for shape in SHAPES if shapes is None else shapes:
         if complex_:
             real = torch.randn(*shape, 2, generator=gen, dtype=dtype)
             params.append(torch.view_as_complex(real).requires_grad_())
@@ -133,9 +134,10 @@ def check_parity(
     seed: int = 0,
     grad_scale: float = 1.0,
     state_keys: Sequence[str] | None = None,
+    shapes: Sequence[tuple[int, ...]] | None = None,
 ) -> None:
     """Step both optimizers on one gradient sequence, comparing after every step."""
-    params = make_params(dtype=dtype, seed=seed, complex_=complex_)
+    params = make_params(dtype=dtype, seed=seed, complex_=complex_, shapes=shapes)
     grads = make_gradients(params, steps, seed=seed + 1, scale=grad_scale)
     params_a, params_b = clone_params(params), clone_params(params)
     opt_a, opt_b = ours(params_a), reference(params_b)
@@ -163,6 +165,7 @@ def check_state_dict_transfer(
     exact: bool = True,
     atol: float = 1e-6,
     seed: int = 0,
+    shapes: Sequence[tuple[int, ...]] | None = None,
 ) -> None:
     """Train ``source``, load its state dict into a fresh ``target``, continue both.
 
@@ -170,7 +173,7 @@ def check_state_dict_transfer(
     loading, ``target`` must hold the same state as ``source`` and then take the same
     steps, so a run can be resumed with the other implementation.
     """
-    params = make_params(dtype=dtype, seed=seed)
+    params = make_params(dtype=dtype, seed=seed, shapes=shapes)
     grads = make_gradients(params, 2 * steps, seed=seed + 1)
     params_src = clone_params(params)
     opt_src = source(params_src)
@@ -196,6 +199,7 @@ def check_complex_matches_real_view(
     dtype: torch.dtype = torch.float32,
     exact: bool = True,
     atol: float = 1e-6,
+    shapes: Sequence[tuple[int, ...]] | None = None,
 ) -> None:
     """A complex parameter is updated exactly as its real view would be.
 
@@ -203,7 +207,7 @@ def check_complex_matches_real_view(
     complex tensor (SGD throughout, L2 weight decay in Adagrad and RMSprop), and a complex
     ``add`` with ``alpha`` can round one ulp away from the same ``add`` on the real view.
     """
-    params = make_params(dtype=dtype, complex_=True)
+    params = make_params(dtype=dtype, complex_=True, shapes=shapes)
     grads = make_gradients(params, steps)
     params_c = clone_params(params)
     params_r = [torch.view_as_real(p.detach()).clone().requires_grad_() for p in params]
@@ -222,3 +226,56 @@ def check_state_dict_both_ways(
     """`check_state_dict_transfer` from ours to theirs and from theirs to ours."""
     check_state_dict_transfer(ours, theirs, **kwargs)
     check_state_dict_transfer(theirs, ours, **kwargs)
+
+
+def check_old_state_dict(
+    source: OptimizerFactory,
+    target: OptimizerFactory,
+    *,
+    dropped_group_keys: Sequence[str] = (),
+    number_state_keys: Sequence[str] = ("step",),
+    number: Callable[[Tensor], float | int] = lambda t: t.item(),
+    expected_group: dict | None = None,
+    expected_state_dtype: torch.dtype | None = torch.float32,
+    steps: int = 4,
+    shapes: Sequence[tuple[int, ...]] | None = None,
+) -> None:
+    """A state dict written by an older torch loads into ``target`` and training goes on.
+
+    ``source`` trains ``steps`` steps; its state dict then loses the group keys a newer
+    torch added (``dropped_group_keys``) and has the state entries older torch kept as
+    Python numbers (``number_state_keys``) turned into numbers. Loaded into a fresh
+    ``target`` (through `__setstate__`), the dropped keys must come back with the values in
+    ``expected_group``, the number entries must be tensors again (of
+    ``expected_state_dtype`` where given), and ``target`` must then take exactly the steps
+    ``source`` takes.
+    """
+    params = make_params(shapes=shapes)
+    grads = make_gradients(params, 2 * steps)
+    params_src = clone_params(params)
+    opt_src = source(params_src)
+    for g in grads[:steps]:
+        apply_step(opt_src, params_src, g)
+    saved = roundtrip_state_dict(copy.deepcopy(opt_src.state_dict()))
+    for state in saved["state"].values():
+        for key in number_state_keys:
+            state[key] = number(state[key])
+    for group in saved["param_groups"]:
+        for key in dropped_group_keys:
+            group.pop(key)
+    params_dst = clone_params(params_src)
+    opt_dst = target(params_dst)
+    opt_dst.load_state_dict(saved)
+    for group in opt_dst.param_groups:
+        for key, value in (expected_group or {}).items():
+            assert group[key] == value, f"group key {key!r}: {group[key]!r}, expected {value!r}"
+    for state in opt_dst.state.values():
+        for key in number_state_keys:
+            assert isinstance(state[key], Tensor), f"state {key!r} stayed {state[key]!r}"
+            if expected_state_dtype is not None:
+                assert state[key].dtype == expected_state_dtype, (key, state[key].dtype)
+    for t, g in enumerate(grads[steps:]):
+        apply_step(opt_src, params_src, g)
+        apply_step(opt_dst, params_dst, g)
+        assert_same_state(opt_src, params_src, opt_dst, params_dst,
+                          where=f"resumed step {t + 1}: ")
