@@ -82,9 +82,8 @@ the expectation itself):
   flattens.
 
 LAMB against AdamW on a network with very different layer scales under the $\sqrt{B}$
-learning-rate rule is [part 2](lamb_scales.md). Not done, though the issue asks for it:
-momentum in the NQM, and LARS (SGD with LAMB's layer-wise trust ratio, which no chapter
-implements).
+learning-rate rule is [part 2](lamb_scales.md). Not covered here: momentum in the NQM,
+and LARS (SGD with LAMB's layer-wise trust ratio, which no chapter implements).
 
 ## References
 
