@@ -136,6 +136,39 @@ def test_anchors_name_lines_after_the_file_and_rows_after_their_first_line(
         anchor_page(render_html(twice), "c.py")
 
 
+def test_code_cells_lose_wrapper_spans_but_keep_their_text(tmp_path: Path) -> None:
+    import html as htmllib
+    import re
+
+    path = tmp_path / "c.py"
+    path.write_text('"""\n---\ntitle: C\nsummary: S\n---\n"""\n\n# Notes.\n'
+                    "def f(a, b):\n    return a  +  b\n")
+    before = render_html(render_page(load_chapter(path)))
+    assert '<span class="w">' in before and '<span class="normal">' in before
+    html, _ = anchor_page(before, "c.py")
+    assert '<span class="w">' not in html and '<span class="normal">' not in html
+    assert "<pre><span></span>" not in html
+    gutter = '<pre><a href="#L9" tabindex="-1"> 9</a>\n<a href="#L10" tabindex="-1">10</a></pre>'
+    assert gutter in html
+
+    def text(page: str) -> str:
+        return htmllib.unescape(re.sub(r"<[^>]*>", "", page))
+
+    assert text(html).replace("§", "") == text(before)
+    assert html.count("<span") == before.count("<span") - 2 - 2 - before.count('class="w"')
+
+
+def test_the_file_worker_is_inlined_only_where_its_tag_is(tmp_path: Path) -> None:
+    from labml_optim.literate.mkdocs_plugin import inline_script
+
+    source = tmp_path / "w.js"
+    source.write_text('x = "<b></b>";\n')
+    page = '<head><script src="../js/w.js"></script></head>'
+    assert inline_script(page, "sub/p.html", "js/w.js", source) == (
+        '<head><script>x = "<b><\\/b>";\n</script></head>')
+    assert inline_script(page, "p.html", "js/w.js", source) == page
+
+
 def test_the_catalogue_is_the_real_package_in_reading_order() -> None:
     entries = discover(Path(__file__).resolve().parents[1] / "labml_optim")
     orders = [(e.group, e.order) for e in entries]

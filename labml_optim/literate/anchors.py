@@ -9,6 +9,10 @@
   links leave the tab order (`tabindex="-1"`): a keyboard user meets one anchor per row,
   not one per line. A block of example code inside the notes keeps pymdownx's names.
 - every row gets a visible `§` link to itself as its first child, in the tab order.
+- fewer elements per code line (first paint, scripts/bench_site.py): a gutter number is its
+  link alone, without pygments' `<span class="normal">` around it (literate.css gives the
+  link the span's padding); whitespace tokens (`<span class="w"> </span>`) and the empty
+  `<span></span>` opening each `<pre>` become plain text or nothing. What shows is the same.
 
 `heading_ids(markdown, used)`, run on the Markdown before the math is taken out, gives each
 heading with math an id spelled from its TeX.
@@ -21,7 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["AnchorError", "anchor_page", "heading_ids"]
+__all__ = ["AnchorError", "anchor_page", "heading_ids", "slim_code"]
 
 _SECTION_OPEN = re.compile(r'<div(?=[^>]*\bclass="lo-section[^"]*")(?=[^>]*\bid="([^"]+)")[^>]*>')
 _NUMBERED_BLOCK = re.compile(r'<td class="linenos">.*?href="#__codelineno-(\d+)-', re.S)
@@ -61,9 +65,21 @@ def _line_anchors(html: str, where: str) -> tuple[str, set[str]]:
     return html, seen
 
 
+_GUTTER_SPAN = re.compile(r'<span class="normal">(<a href="#L\d+" tabindex="-1"> *\d+</a>)</span>')
+_SPACE_TOKEN = re.compile(r'<span class="w">(\s*)</span>')
+
+
+def slim_code(html: str) -> str:
+    """The page with fewer elements per code line and the same text (see the docstring)."""
+    html = _GUTTER_SPAN.sub(r"\1", html)
+    html = _SPACE_TOKEN.sub(r"\1", html)
+    return html.replace("<pre><span></span>", "<pre>")
+
+
 def anchor_page(html: str, where: str) -> tuple[str, set[str]]:
     """Line and row anchors on a chapter page; returns the HTML and the line ids."""
     html, lines = _line_anchors(html, where)
+    html = slim_code(html)
     html = _SECTION_OPEN.sub(
         lambda m: (
             f'{m.group(0)}<a class="lo-anchor" href="#{m.group(1)}" '

@@ -227,6 +227,9 @@ class LiteratePlugin(BasePlugin):
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         output = self._site().post_page(output, page.url, page.file.src_uri)
+        if self.config["offline"]:
+            # In <head> the polyfill blocks the parser until it is fetched: inline it.
+            output = inline_script(output, page.url, FILE_WORKER_URI, FILE_WORKER)
         return add_script_if(output, page.url, 'class="lo-rt-chart"', RT_CHART_URI)
 
     @event_priority(-100)  # after the search plugin has written its index
@@ -266,6 +269,16 @@ def add_script_if(html: str, page_url: str, marker: str, uri: str) -> str:
     src = posixpath.relpath(uri, posixpath.dirname(page_url) or ".")
     at = html.rindex("</body>")
     return f'{html[:at]}<script src="{src}" defer></script>\n{html[at:]}'
+
+
+def inline_script(html: str, page_url: str, uri: str, source: Path) -> str:
+    """Puts the text of `source` in place of the page's `<script src=uri></script>`."""
+    src = posixpath.relpath(uri, posixpath.dirname(page_url) or ".")
+    tag = f'<script src="{src}"></script>'
+    if tag not in html:
+        return html
+    text = source.read_text(encoding="utf-8").replace("</", "<\\/")
+    return html.replace(tag, f"<script>{text}</script>", 1)
 
 
 class _NameChapterFiles(logging.Filter):
