@@ -26,6 +26,7 @@ CHECKED = {
                  "Constraints",
     "1412.6980": "Adam: A Method for Stochastic Optimization",
     "1706.02677": "Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour",
+    "1608.03983": "SGDR: Stochastic Gradient Descent with Warm Restarts",
     "1706.03762": "Attention Is All You Need",
     "1708.03888": "Large Batch Training of Convolutional Networks",
     "1711.05101": "Decoupled Weight Decay Regularization",

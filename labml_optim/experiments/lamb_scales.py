@@ -130,6 +130,16 @@ run reproduced exactly), when AdamW turned out to gain from the skew.
 Not done: LARS (no chapter implements it; the trust ratio on SGD with momentum would be
 the natural third line), and models where the scales differ for a structural reason
 (embeddings, normalization layers) rather than by construction.
+
+## References
+
+- Yang You et al., *Large Batch Optimization for Deep Learning: Training BERT in 76
+  Minutes*, ICLR 2020. [arXiv:1904.00962](https://arxiv.org/abs/1904.00962)
+- Ilya Loshchilov and Frank Hutter, *Decoupled Weight Decay Regularization*, ICLR 2019.
+  [arXiv:1711.05101](https://arxiv.org/abs/1711.05101)
+- Zachary Nado et al., *A Large Batch Optimizer Reality Check: Traditional, Generic
+  Optimizers Suffice Across Batch Sizes*, 2021.
+  [arXiv:2102.06356](https://arxiv.org/abs/2102.06356)
 """
 
 from __future__ import annotations

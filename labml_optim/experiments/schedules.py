@@ -105,6 +105,17 @@ with a load average near 20.
   (2.89 without warmup, 2.34 with it).
 * The last-50-step training loss (less noisy than 2048 validation bytes) agrees at both
   ends: best linear $W = 100$ (2.33), then cosine $W = 100$ (2.35); worst constant (2.81).
+
+## References
+
+- Jerry Ma and Denis Yarats, *On the Adequacy of Untuned Warmup for Adaptive Optimization*,
+  AAAI 2021. [arXiv:1910.04209](https://arxiv.org/abs/1910.04209)
+- Ashish Vaswani et al., *Attention Is All You Need*, NeurIPS 2017 (the Noam schedule).
+  [arXiv:1706.03762](https://arxiv.org/abs/1706.03762)
+- Priya Goyal et al., *Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour*, 2017
+  (linear warmup). [arXiv:1706.02677](https://arxiv.org/abs/1706.02677)
+- Ilya Loshchilov and Frank Hutter, *SGDR: Stochastic Gradient Descent with Warm Restarts*,
+  ICLR 2017 (cosine decay). [arXiv:1608.03983](https://arxiv.org/abs/1608.03983)
 """
 
 from __future__ import annotations
