@@ -105,6 +105,8 @@ def without_code(page: str) -> str:
 def notes_text(page: str) -> str:
     """The text of the notes cells, code cut out, math (KaTeX's HTML) cut out."""
     page = re.sub(r'<span class="katex(?:-display)?".*?</math></span>', "", page, flags=re.S)
+    # Inline scripts and styles (the file:// search shim) are not text a reader sees.
+    page = re.sub(r"<(script|style)\b[^>]*>.*?</\1>", "", page, flags=re.S | re.I)
     return html.unescape(re.sub(r"<[^>]+>", " ", without_code(page)))
 
 
@@ -145,6 +147,10 @@ def external_references(site: Path) -> list[str]:
     return found
 
 
+# A Markdown link to another page of the site: [text](page.md#anchor).
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\(([\w./-]+\.md)(#[^)\s]*)?\)")
+
+
 def make_project(
     root: Path,
     chapters: dict[str, str] | None = None,
@@ -173,6 +179,17 @@ def make_project(
     else:
         for name, source in chapters.items():
             (chapter_dir / f"{name}.py").write_text(source, encoding="utf-8")
+    # Other hand-written pages (conventions, ...) may link a real chapter too: such a link
+    # keeps its text and loses its target, which the fixture project does not have.
+    pages = {f"{path.stem}.md" for path in chapter_dir.glob("*.py")}
+    pages |= {path.relative_to(project / "docs").as_posix()
+              for path in (project / "docs").rglob("*.md")}
+    for page in (project / "docs").rglob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        unlinked = _MD_LINK.sub(
+            lambda m: m.group(0) if m.group(2) in pages else m.group(1), text)
+        if unlinked != text:
+            page.write_text(unlinked, encoding="utf-8")
     for name, text in (docs or {}).items():
         (project / "docs" / name).write_text(text, encoding="utf-8")
     config = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))
