@@ -166,11 +166,6 @@ def make_project(
     """
     project = root / "project"
     shutil.copytree(REPO / "docs", project / "docs")
-    # The notation page links the real chapters, which a fixture project does not have:
-    # keep its front matter and title, drop its tables.
-    notation = project / "docs" / "notation.md"
-    head = notation.read_text(encoding="utf-8").split("\n---\n", 1)[0]
-    notation.write_text(head + "\n---\n\n# Notation\n", encoding="utf-8")
     chapter_dir = project / "fixture_chapters"
     chapter_dir.mkdir()
     if chapters is None:
@@ -179,7 +174,7 @@ def make_project(
     else:
         for name, source in chapters.items():
             (chapter_dir / f"{name}.py").write_text(source, encoding="utf-8")
-    # Other hand-written pages (conventions, ...) may link a real chapter too: such a link
+    # Hand-written pages (notation, conventions, ...) link real chapters: such a link
     # keeps its text and loses its target, which the fixture project does not have.
     pages = {f"{path.stem}.md" for path in chapter_dir.glob("*.py")}
     pages |= {path.relative_to(project / "docs").as_posix()
