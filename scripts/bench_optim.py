@@ -1,7 +1,8 @@
 """Step time of every chapter against torch.optim and the peers, as ratios from one run.
 
     python scripts/bench_optim.py [--million 24] [--tensors 150] [--small] [--device cuda]
-        [--only Adam RAdam] [--no-compile] [--compile-cost] [--json results.json]
+        [--only Adam RAdam] [--no-compile] [--compile-cost] [--compile-torch] [--threads 1]
+        [--json results.json [--append]]
 
 Each algorithm gets a fresh set of parameters (~24 M floats in ~150 tensors, shaped like a
 stack of linear layers with biases) and random gradients. For every implementation we
@@ -190,14 +191,15 @@ def time_steps(step: Callable[[], object], steps: int, device: str) -> float:
 # the machine sustains. We measure that bandwidth the same way the update uses memory: a
 # large in-place `add_` (read two arrays, write one), timed in the same run as the
 # optimizers so that a loaded machine lowers both alike.
-def measure_bandwidth(device: str, floats: int = 32_000_000, repeats: int = 7) -> float:
-    """Bytes per second of `x.add_(y)` over two arrays far larger than any cache."""
-    x = torch.zeros(floats, device=device)
-    y = torch.ones(floats, device=device)
-    times = []
-    for _ in range(repeats):
-        times.append(time_steps(lambda: x.add_(y, alpha=0.5), 1, device))
-    return 3 * 4 * floats / statistics.median(times)
+PROBE_FLOATS = 32_000_000
+PROBE_BYTES = 3 * 4 * PROBE_FLOATS  # x.add_(y): read x and y, write x
+
+
+def bandwidth_probe(device: str) -> tuple[Callable[[], object], torch.Tensor, torch.Tensor]:
+    """A step that moves PROBE_BYTES: `x.add_(y)` over arrays far larger than any cache."""
+    x = torch.zeros(PROBE_FLOATS, device=device)
+    y = torch.ones(PROBE_FLOATS, device=device)
+    return (lambda: x.add_(y, alpha=0.5)), x, y
 
 
 # ## Extra memory a step allocates
@@ -255,21 +257,22 @@ def peak_extra_bytes(opt: torch.optim.Optimizer, step: Callable[[], object],
     return mode.peak
 
 
-def compile_cost(factory: Factory, args: argparse.Namespace) -> tuple[float, float]:
-    """Seconds of the first compiled step: cold (empty inductor cache, set by `main`) and
-    again after `torch._dynamo.reset()`, when inductor's on-disk caches are warm."""
+def compiled_step(opt: torch.optim.Optimizer, device: str,
+                  cost: bool) -> tuple[Callable[[], object], float | None, float | None]:
+    """`torch.compile(opt.step)`, compiled once outside the timing; with `cost`, the seconds
+    of its first call, cold (an empty inductor cache, set by `main`) and again after
+    `torch._dynamo.reset()`, when inductor's on-disk caches are warm."""
     costs = []
-    for _ in range(2):
-        torch._dynamo.reset()
-        opt = factory(build_params(args.million, args.tensors, args.device))
-        opt.step()  # eager: allocate the state, so the compiled step sees it
+    for _ in range(2 if cost else 1):
+        if cost:
+            torch._dynamo.reset()
         step = torch.compile(opt.step)
         start = time.perf_counter()
         step()
-        if args.device == "cuda":
+        if device == "cuda":
             torch.cuda.synchronize()
         costs.append(time.perf_counter() - start)
-    return costs[0], costs[1]
+    return step, (costs[0] if cost else None), (costs[1] if cost else None)
 
 
 def floor_bytes(algorithm: str) -> int | None:
@@ -278,37 +281,57 @@ def floor_bytes(algorithm: str) -> int | None:
     return fast.get(algorithm) if fast else None
 
 
-def bench(args: argparse.Namespace) -> dict:
-    """Times every implementation; returns everything the report and the chapter need."""
-    bandwidth = measure_bandwidth(args.device)
+def bench(args: argparse.Namespace, on_algorithm: Callable[[dict], None] | None = None) -> dict:
+    """Times every implementation; returns everything the report and the chapter need.
+
+    `on_algorithm` is called with the results so far after each algorithm, so that a long
+    run that is stopped keeps what it measured."""
     n_params = sum(p.numel() for p in build_params(args.million, args.tensors, "cpu"))
-    rows = []
+    rows: list[dict] = []
+    bandwidths: list[float] = []
+    result = {
+        "torch": torch.__version__, "device": args.device, "threads": torch.get_num_threads(),
+        "params": n_params, "tensors": args.tensors, "bandwidth_gbs": None,
+        "steps": args.steps, "rounds": args.rounds, "rows": rows,
+    }
     for algorithm, impls in candidates().items():
         if args.only and algorithm not in args.only:
             continue
         if args.compile:
-            # The compiled step of torch's for-loop path and of ours, the two readable
-            # per-tensor loops that compile is meant to turn into fused kernels.
-            for label in ("torch for-loop", "labml_optim"):
-                if label in impls:
-                    impls[f"{label} compiled"] = impls[label]
+            # The compiled step of ours (compiled first: measuring its cost resets dynamo)
+            # and, with --compile-torch, of torch's for-loop path: the readable per-tensor
+            # loops that compile is meant to turn into fused kernels.
+            labels = ["labml_optim"] + (["torch for-loop"] if args.compile_torch else [])
+            impls = {**{f"{label} compiled": impls[label] for label in labels if label in impls},
+                     **impls}
         runners = {}
+        costs: dict[str, tuple[float | None, float | None]] = {}
         for label, factory in impls.items():
             params = build_params(args.million, args.tensors, args.device)
             try:
                 opt = factory(params)
                 opt.step()  # state allocation is not part of a step's cost
-                step = torch.compile(opt.step) if label.endswith("compiled") else opt.step
+                step = opt.step
                 if label.endswith("compiled"):
-                    step()  # compile once, outside the timing
+                    step, *cost = compiled_step(
+                        opt, args.device, args.compile_cost and label == "labml_optim compiled")
+                    costs[label] = tuple(cost)
             except (RuntimeError, ValueError, TypeError) as error:
                 print(f"  {algorithm:13} {label:26} skipped: {str(error).splitlines()[0]}")
                 continue
             runners[label] = (opt, step)
+        # The bandwidth probe takes its turn in every round, beside the implementations, so
+        # that the floor is measured under the same load as the steps it divides.
+        probe = bandwidth_probe(args.device)
         times: dict[str, list[float]] = {label: [] for label in runners}
+        probe_times = []
         for _ in range(args.rounds):
+            probe_times.append(time_steps(probe[0], args.steps, args.device))
             for label, (_, step) in runners.items():
                 times[label].append(time_steps(step, args.steps, args.device))
+        del probe
+        bandwidth = PROBE_BYTES / statistics.median(probe_times)
+        bandwidths.append(bandwidth)
         medians = {label: statistics.median(t) for label, t in times.items()}
         bytes_pp = floor_bytes(algorithm)
         floor = bytes_pp * n_params / bandwidth if bytes_pp else None
@@ -318,20 +341,18 @@ def bench(args: argparse.Namespace) -> dict:
             rows.append({
                 "algorithm": algorithm, "implementation": label, "ms": median * 1e3,
                 "floor_ms": floor * 1e3 if floor else None,
+                "bandwidth_gbs": bandwidth / 1e9,
                 "peak_extra_bytes": peak_extra_bytes(opt, step, args.device, compiled),
             })
-        if args.compile and args.compile_cost and "labml_optim" in impls:
-            cold, cached = compile_cost(impls["labml_optim"], args)
-            for row in rows:
-                if (row["algorithm"], row["implementation"]) == (algorithm, "labml_optim compiled"):
-                    row["compile_cold_s"], row["compile_cached_s"] = cold, cached
+            cold, cached = costs.get(label, (None, None))
+            if cold is not None:
+                rows[-1]["compile_cold_s"], rows[-1]["compile_cached_s"] = cold, cached
         del runners
         torch._dynamo.reset()
-    return {
-        "torch": torch.__version__, "device": args.device, "threads": torch.get_num_threads(),
-        "params": n_params, "tensors": args.tensors, "bandwidth_gbs": bandwidth / 1e9,
-        "steps": args.steps, "rounds": args.rounds, "rows": rows,
-    }
+        result["bandwidth_gbs"] = statistics.median(bandwidths) / 1e9
+        if on_algorithm is not None:
+            on_algorithm(result)
+    return result
 
 
 def report(result: dict) -> str:
@@ -339,7 +360,8 @@ def report(result: dict) -> str:
     lines = [
         f"torch {result['torch']}, {result['device']}, {result['threads']} threads, "
         f"{result['params'] / 1e6:.1f} M params in {result['tensors']} tensors, "
-        f"bandwidth {result['bandwidth_gbs']:.1f} GB/s, median of {result['rounds']} rounds "
+        f"bandwidth {result['bandwidth_gbs']:.1f} GB/s (median over algorithms), "
+        f"median of {result['rounds']} rounds "
         f"x {result['steps']} steps",
         "",
         "| algorithm | implementation | ms/step | x floor | vs torch for-loop | vs ours "
@@ -380,8 +402,16 @@ def main(argv: list[str] | None = None) -> None:
                         help="skip the torch.compile(opt.step) rows")
     parser.add_argument("--compile-cost", action="store_true",
                         help="also time the first compiled step, cold and cached")
+    parser.add_argument("--compile-torch", action="store_true",
+                        help="also time torch.compile over torch's for-loop path")
+    parser.add_argument("--threads", type=int, help="torch's intra-op threads (default: torch's)")
     parser.add_argument("--json", help="write the results to this file as JSON")
+    parser.add_argument("--append", action="store_true",
+                        help="merge into the --json file: its rows of the algorithms run now are "
+                             "replaced, the others kept (same regime, device and threads)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.small:
         args.tensors, args.million = 2000, 2000 * 4096 / 1e6
     if args.compile_cost:
@@ -390,13 +420,31 @@ def main(argv: list[str] | None = None) -> None:
         import tempfile
 
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="inductor-")
-    result = bench(args)
-    print(report(result))
-    if args.json:
-        import json
-        from pathlib import Path
+    import json
+    from pathlib import Path
 
+    earlier = None
+    if args.json and args.append and Path(args.json).exists():
+        earlier = json.loads(Path(args.json).read_text())
+
+    def save(result: dict) -> None:
+        if not args.json:
+            return
+        if earlier is not None:
+            for key in ("device", "threads", "params", "tensors", "torch"):
+                if earlier[key] != result[key]:
+                    raise SystemExit(f"--append: {args.json} has {key}={earlier[key]!r}, "
+                                     f"this run {result[key]!r}")
+            ran = {row["algorithm"] for row in result["rows"]}
+            kept = [row for row in earlier["rows"] if row["algorithm"] not in ran]
+            result = {**result, "rows": kept + result["rows"]}
+            result["bandwidth_gbs"] = statistics.median(
+                row["bandwidth_gbs"] for row in result["rows"])
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+
+    result = bench(args, on_algorithm=save)
+    print(report(result))
+    save(result)
 
 
 if __name__ == "__main__":
