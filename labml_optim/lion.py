@@ -160,9 +160,17 @@ $\beta_1 = 0.9$. Lion's step is a sign. With Gaussian gradients of variance $\si
 $c_{t+k} = (1 - \beta_1) g_{t+k} + \beta_1 m_{t+k-1}$ and
 $m_{t+k-1} = \beta_2^{k-1} m_t + {}$(gradients after $t$), so
 $\operatorname{Cov}[c_t, c_{t+k}] = \beta_1 \beta_2^{k-1} \operatorname{Cov}[c_t, m_t]$
-with $\operatorname{Cov}[c_t, m_t] = (1 - \beta_1)(1 - \beta_2)\sigma^2 + \beta_1\beta_2
-\operatorname{Var}[m]$, $\operatorname{Var}[m] = \frac{1 - \beta_2}{1 + \beta_2}\sigma^2$
-and $\operatorname{Var}[c_t] = (1 - \beta_1)^2\sigma^2 + \beta_1^2 \operatorname{Var}[m]$.
+with
+
+$$
+\begin{aligned}
+\operatorname{Cov}[c_t, m_t] &= (1 - \beta_1)(1 - \beta_2)\sigma^2 \\
+  &\quad + \beta_1\beta_2 \operatorname{Var}[m] ,\\
+\operatorname{Var}[m] &= \frac{1 - \beta_2}{1 + \beta_2}\sigma^2 ,\\
+\operatorname{Var}[c_t] &= (1 - \beta_1)^2\sigma^2 + \beta_1^2 \operatorname{Var}[m] .
+\end{aligned}
+$$
+
 For jointly Gaussian variables of correlation $\rho$,
 $\mathbb{E}[\operatorname{sign} X \operatorname{sign} Y] = \frac{2}{\pi}\arcsin\rho$, so
 

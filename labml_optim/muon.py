@@ -128,8 +128,17 @@ $$
 \end{aligned}
 $$
 
-so $p(X) = a X + b (X X^\top) X + c (X X^\top)^2 X = U\, p(\Sigma)\, V^\top$ with the scalar
-polynomial $p(\sigma) = a\sigma + b\sigma^3 + c\sigma^5$ applied to each singular value.
+so
+
+$$
+\begin{aligned}
+p(X) &= a X + b (X X^\top) X + c (X X^\top)^2 X \\
+  &= U\, p(\Sigma)\, V^\top
+\end{aligned}
+$$
+
+with the scalar polynomial $p(\sigma) = a\sigma + b\sigma^3 + c\sigma^5$ applied to each
+singular value.
 Singular vectors never change; iterating $p$ moves each singular value along the scalar
 map $\sigma \mapsto p(\sigma)$. The task becomes one-dimensional: find a $p$ whose
 iterates send every $\sigma \in (0, 1]$ close to $1$ in few steps. Dividing by

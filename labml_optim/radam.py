@@ -136,7 +136,11 @@ $$
 $$
 
 where $\rho_\infty$ is the limit $t \to \infty$ ($t\beta_2^t \to 0$). At $t = 1$,
-$\rho_1 = \rho_\infty - 2\beta_2/(1 - \beta_2) = (1 - \beta_2)/(1 - \beta_2) = 1$
+
+$$
+\rho_1 = \rho_\infty - \frac{2\beta_2}{1 - \beta_2} = \frac{1 - \beta_2}{1 - \beta_2} = 1
+$$
+
 exactly: one gradient is one sample. For small $t$, $\rho_t \approx t$; for $\beta_2 = 0.999$,
 $\rho_\infty = 1999$,
 $\rho_2 = 1.9995$, $\rho_3 = 2.9987$, $\rho_5 = 4.996$, $\rho_6 = 5.994$.
@@ -591,9 +595,13 @@ def sma_length(t: float, beta2: float) -> float:
 
 
 def rectification(rho_t: float, rho_inf: float) -> float:
-    r"""$r_t = \sqrt{(\rho_t-4)(\rho_t-2)\rho_\infty / ((\rho_\infty-4)(\rho_\infty-2)\rho_t)}$.
+    r"""The rectification term
 
-    [Section 7](#7-the-rectification-term); defined for $\rho_t > 4$ (and then
+    $$
+    r_t = \sqrt{\frac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\rho_t}}
+    $$
+
+    of [Section 7](#7-the-rectification-term); defined for $\rho_t > 4$ (and then
     $\rho_\infty > \rho_t > 4$).
     """
     ratio = (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)

@@ -11,7 +11,8 @@
   to the load of the fonts that formula needs if that comes later. The math is
   pre-rendered HTML, so there is no script to wait for. Median of N loads, each in a fresh
   browser context (cold cache); first paint is shown beside it;
-- page weight: bytes of the HTML and of every resource the page loads (workers included);
+- page weight: bytes of the HTML and of every resource the page loads (workers included),
+  as they are and as a static server with gzip sends them (`gzip_size`);
 - a bare mkdocs-material page, built in the same run: a throw-away mkdocs project with the
   site's theme settings (mkdocs.yml's `theme`, `extra`, `markdown_extensions`), only the
   `search` plugin, and one page holding the same chapter the plain way: its notes as
@@ -30,6 +31,7 @@ Prints a table and the targets (warm build <= 10 s, math ready <= 300 ms, layout
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import posixpath
 import re
@@ -40,7 +42,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
@@ -208,7 +210,27 @@ def bare_material_page(site: Path, name: str) -> Path:
     return page
 
 
-Timing = tuple[list[float], list[float], int, int]  # math ready, first paint (ms), bytes, requests
+# Types a static server compresses (nginx's gzip_types, say); PNG and woff2 are compressed
+# already and go as they are.
+GZIP_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
+
+
+def gzip_size(body: bytes, content_type: str) -> int:
+    """Bytes sent for BODY by a static server with gzip (level 6) for text types."""
+    if content_type.split(";")[0].strip().startswith(GZIP_TYPES):
+        return len(gzip.compress(body, compresslevel=6, mtime=0))
+    return len(body)
+
+
+class Timing(NamedTuple):
+    """One page's loads: math ready and first paint (ms) per timed load; its weight."""
+
+    math: list[float]
+    fcp: list[float]
+    weight: int  # bytes of every response
+    requests: int
+    gzipped: int  # the same responses as a static server with gzip sends them
+    resources: dict[str, tuple[int, int]] | None = None  # url: (bytes, with gzip)
 
 
 def measure_pages(site: Path, pages: list[Path], runs: int) -> dict[Path, Timing]:
@@ -225,15 +247,15 @@ def measure_pages(site: Path, pages: list[Path], runs: int) -> dict[Path, Timing
     chromium = shutil.which("chromium")
     if chromium is None:
         sys.exit("chromium is not installed")
-    results: dict[Path, Timing] = {page: ([], [], 0, 0) for page in pages}
+    results = {page: Timing([], [], 0, 0, 0) for page in pages}
     rounds = [(r, pages[r % len(pages):] + pages[:r % len(pages)]) for r in range(runs + 1)]
     with serve(site) as base, sync_playwright() as p:
         browser = launch_chromium(p, chromium)
         for run, page in [(r, pg) for r, order in rounds for pg in order]:
-            math, fcp, weight, requests = results[page]
+            math, fcp, weight, requests, gzipped, resources = results[page]
             url = base + page.relative_to(site).as_posix()
             context = browser.new_context(viewport={"width": 1400, "height": 900})
-            sizes: dict[str, int] = {}
+            sizes: dict[str, tuple[int, int]] = {}
             blocked: list[str] = []
 
             def route(r: Any, blocked: list[str] = blocked) -> None:
@@ -243,11 +265,13 @@ def measure_pages(site: Path, pages: list[Path], runs: int) -> dict[Path, Timing
                     blocked.append(r.request.url)
                     r.abort()
 
-            def on_response(response: Any, sizes: dict[str, int] = sizes) -> None:
+            def on_response(response: Any, sizes: dict[str, tuple[int, int]] = sizes) -> None:
                 try:
-                    sizes[response.url] = len(response.body())
+                    body = response.body()
+                    kind = response.headers.get("content-type", "")
+                    sizes[response.url] = (len(body), gzip_size(body, kind))
                 except Exception:  # a redirect or an aborted body has no bytes
-                    sizes.setdefault(response.url, 0)
+                    sizes.setdefault(response.url, (0, 0))
 
             context.route("**/*", route)
             context.add_init_script(MATH_PROBE)
@@ -271,13 +295,15 @@ def measure_pages(site: Path, pages: list[Path], runs: int) -> dict[Path, Timing
                 tab.wait_for_load_state("networkidle", timeout=180000)
                 if tab.locator(".katex").count() == 0:
                     sys.exit(f"{page.name}: no .katex on the page")
-                weight, requests = sum(sizes.values()), len(sizes)
+                weight, requests = sum(s[0] for s in sizes.values()), len(sizes)
+                gzipped = sum(s[1] for s in sizes.values())
+                resources = dict(sizes)
             else:
                 math.append(ready)
                 fcp.append(painted)
             if blocked:
                 sys.exit(f"{page.name}: requests outside the site: {blocked}")
-            results[page] = (math, fcp, weight, requests)
+            results[page] = Timing(math, fcp, weight, requests, gzipped, resources)
             context.close()
         browser.close()
     return results
@@ -315,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         material = bare_material_page(site, page.stem)
         no_css = bare_copy(page)
         measured = measure_pages(site, [page, material, no_css], args.runs)
-        math, fcp, weight, requests = measured[page]
+        math, fcp, weight, requests, gzipped, _ = measured[page]
         ready = statistics.median(math)
         rows.append((f"page: {page.name}", f"{page.stat().st_size / 1024:.0f} KiB HTML", ""))
         rows.append(("  first contentful paint (median, min-max)", spread(fcp), ""))
@@ -326,12 +352,13 @@ def main(argv: list[str] | None = None) -> int:
                 "ok" if ready <= MATH_TARGET_MS else "OVER 300 ms",
             )
         )
-        rows.append(("  page weight", f"{weight / 1024:.0f} KiB in {requests} requests", ""))
+        rows.append(("  page weight", f"{weight / 1024:.0f} KiB in {requests} requests "
+                     f"({gzipped / 1024:.0f} KiB with gzip)", ""))
         for label, other in (
             ("bare mkdocs-material page, same chapter, built in this run", material),
             ("same HTML without css/literate.css (diagnostic)", no_css),
         ):
-            o_math, o_fcp, o_weight, o_requests = measured[other]
+            o_math, o_fcp, o_weight, o_requests, _, _ = measured[other]
             size = f"{other.stat().st_size / 1024:.0f} KiB HTML"
             rows.append((label, size, ""))
             rows.append(("  first contentful paint (median, min-max)", spread(o_fcp), ""))

@@ -9,8 +9,6 @@ from labml_optim.literate.reading import (
     bind_punctuation,
     common_indent,
     dedent_code,
-    glyphs,
-    long_formulas,
 )
 
 A = "lomathi0z0123456789"
@@ -30,6 +28,8 @@ def nobr(text: str) -> str:
         (f"<p>(at {A}).</p>", f"<p>(at {nobr(A + ').')}</p>"),
         (f"<p>({A}) and [{B}]:</p>", f"<p>{nobr('(' + A + ')')} and {nobr('[' + B + ']:')}</p>"),
         (f"<p>x {A}?!</p>", f"<p>x {nobr(A + '?!')}</p>"),
+        # However long the formula, it is bound the same way (and never allowed to break).
+        (f"<p>so ({A}). and {B} x</p>", f"<p>so {nobr('(' + A + ').')} and {B} x</p>"),
         # No punctuation beside it: the formula is left as it is.
         (f"<p>a {A} b</p>", f"<p>a {A} b</p>"),
         # A space between formula and punctuation: nothing to bind.
@@ -51,29 +51,6 @@ def test_bind_punctuation_keeps_every_character() -> None:
     stripped = out.replace('<span class="lo-nobr">', "").replace("</span>", "")
     assert stripped == html
     assert out.count("lo-nobr") == 3
-
-
-def test_long_formulas_may_break_and_keep_their_punctuation() -> None:
-    out = bind_punctuation(f"<p>so ({A}). and {B} x</p>", long={A, B})
-    assert out == (f'<p>so <span class="lo-nobr lo-long">({A}).</span> and '
-                   f'<span class="lo-nobr lo-long">{B}</span> x</p>')
-    # Only what `long` names is long.
-    assert bind_punctuation(f"<p>{A}.</p>", long={B}) == f"<p>{nobr(A + '.')}</p>"
-
-
-def katex(visible: str) -> str:
-    """The shape of a KaTeX rendering: MathML with the TeX, then the glyphs."""
-    return ('<span class="katex"><span class="katex-mathml"><math><annotation>'
-            'x = a + b + c + d + e + f + g</annotation></math></span>'
-            f'<span class="katex-html" aria-hidden="true">{visible}</span></span>')
-
-
-def test_glyphs_count_what_shows() -> None:
-    assert glyphs(katex('<span class="base">x<span class="mrel">=</span></span>')) == 2
-    assert glyphs(katex("a\u200b &amp; b")) == 3  # zero-width space and spaces not counted
-    rendered = {A: katex("x" * 25), B: katex("x" * 24), D: katex("x" * 99)}
-    assert long_formulas(rendered) == {A}  # display math is never "long"
-    assert long_formulas(rendered, limit=10) == {A, B}
 
 
 @pytest.mark.parametrize(

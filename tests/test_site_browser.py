@@ -313,8 +313,10 @@ def test_search_and_navigation_work_from_disk(browser: Any, built_site: Path) ->
 
 # What a page shows a reader, measured in the browser: display equations wider than their
 # column (and whether such a one shows its scroll shadow), inline formulas spread over two
-# lines, punctuation that starts a line after its formula, code blocks that scroll sideways,
-# copy buttons over code glyphs, and the page's own overflow.
+# lines (their .katex element's line boxes at two heights), punctuation that starts a line
+# after its formula, inline formulas past the right of their notes column, code blocks that
+# scroll sideways, copy buttons over a code line's box or taking width from the code, and
+# the page's own overflow.
 READING = r"""() => {
   const notes = [...document.querySelectorAll('.lo-notes .katex-display')];
   const wide = notes.filter(d => d.scrollWidth > d.clientWidth + 0.5);
@@ -323,59 +325,57 @@ READING = r"""() => {
     return cs.backgroundImage.includes('radial-gradient')
       && cs.backgroundAttachment.includes('local');
   });
-  let broken = [], stray = 0, outside = [];
+  let inline = 0, broken = [], stray = [], outside = [];
   for (const k of document.querySelectorAll('.lo-notes .katex')) {
     if (k.closest('.katex-display')) continue;
+    inline++;
+    const tex = (k.querySelector('annotation') || k).textContent;
     const rects = [...k.getClientRects()].filter(r => r.width > 0);
+    if (!rects.length) continue;
     // Inside its column (a table scrolls sideways as a whole: its cells may lie beyond).
     const cell = k.closest('.lo-notes').getBoundingClientRect();
-    if (!k.closest('table') && rects.some(r => r.right > cell.right + 1)) {
-      outside.push(k.textContent);
-    }
-    // A long formula (lo-long) may break between KaTeX's boxes; a short one never breaks.
-    const lines = new Set(rects.map(r => Math.round(r.bottom))).size;
-    if (lines > 1 && !k.closest('.lo-long')) broken.push(k.textContent);
+    if (!k.closest('table') && rects.some(r => r.right > cell.right + 1)) outside.push(tex);
+    // Two lines: the element's line boxes at two heights, or a box of the formula below
+    // the first (an inline-block has one rect, whatever happens inside it).
+    const tops = rects.map(r => r.top);
+    const bases = [...k.querySelectorAll('.katex-html > .base')]
+      .map(b => b.getBoundingClientRect());
+    if (Math.max(...tops) - Math.min(...tops) > 2
+        || bases.some(b => b.top >= bases[0].bottom - 1)) broken.push(tex);
     const after = k.nextSibling;  // inside its lo-nobr span when bound
-    // (Chromium may break between a long formula's last box and its punctuation.)
-    if (after && after.nodeType === 3 && /^[.,;:)]/.test(after.data) && rects.length
-        && !k.closest('.lo-long')) {
+    if (after && after.nodeType === 3 && /^[.,;:)]/.test(after.data)) {
       const r = document.createRange();
       r.setStart(after, 0);
       r.setEnd(after, 1);
-      if (r.getBoundingClientRect().top > rects[rects.length - 1].bottom - 2) stray++;
+      if (r.getBoundingClientRect().top > rects[rects.length - 1].bottom - 2) stray.push(tex);
     }
   }
-  let covered = 0;
+  let covered = 0, narrowed = 0;
   const buttons = [...document.querySelectorAll('.lo-code .md-code__nav')];
   for (const b of buttons) {
     const box = b.getBoundingClientRect();
     const code = b.closest('pre').querySelector('code');
     const view = code.getBoundingClientRect();
+    // A line's box spans the code's visible width, whatever the length of its text.
     for (const line of code.querySelectorAll('.lo-line')) {
-      const lr = line.getBoundingClientRect();
-      if (lr.top > box.bottom) break;
-      if (lr.bottom < box.top) continue;
-      const walk = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
-      while (walk.nextNode()) {
-        const t = walk.currentNode;
-        for (let i = 0; i < t.data.length; i++) {
-          if (/\s/.test(t.data[i])) continue;
-          const r = document.createRange();
-          r.setStart(t, i);
-          r.setEnd(t, i + 1);
-          for (const q of r.getClientRects()) {
-            const x = Math.min(q.right, box.right, view.right) - Math.max(q.left, box.left);
-            const y = Math.min(q.bottom, box.bottom) - Math.max(q.top, box.top);
-            if (x > 0 && y > 0) covered++;
-          }
-        }
+      for (const q of line.getClientRects()) {
+        const x = Math.min(box.right, view.right) - Math.max(box.left, view.left);
+        const y = Math.min(q.bottom, box.bottom) - Math.max(q.top, box.top);
+        if (x > 0 && y > 0) covered++;
       }
     }
+    // The code reaches the right edge of its block (no strip kept for the button), and
+    // its width is the same without the button.
+    const width = code.clientWidth;
+    const edge = b.closest('.highlight').getBoundingClientRect().right;
+    b.style.display = 'none';
+    if (code.clientWidth !== width || view.right < edge - 1) narrowed++;
+    b.style.display = '';
   }
   const blocks = [...document.querySelectorAll('.lo-code .highlight pre > code')];
   return {
     displays: notes.length, wide: wide.length, shadowed: shadowed.length,
-    broken, stray, outside, buttons: buttons.length, covered,
+    inline, broken, stray, outside, buttons: buttons.length, covered, narrowed,
     blocks: blocks.length,
     scrolling: blocks.filter(c => c.scrollWidth > c.clientWidth + 0.5).length,
     overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
@@ -393,18 +393,25 @@ def reading(page: Any) -> dict[str, Any]:
     return page.evaluate(READING)
 
 
+@pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["1400", "390"])
 @pytest.mark.parametrize("name", CHAPTERS)
-def test_reading_on_a_phone(browser: Any, site_url: str, name: str) -> None:
-    context, page, watch = open_page(browser, f"{site_url}{name}.html", PHONE)
+def test_reading_on_every_screen(
+    browser: Any, site_url: str, name: str, viewport: dict[str, int]
+) -> None:
+    context, page, watch = open_page(browser, f"{site_url}{name}.html", viewport)
     try:
         got = reading(page)
         assert got["wide"] <= PHONE_WIDE_DISPLAYS.get(name, 0), got
         assert got["shadowed"] == got["wide"], "a display that scrolls shows no shadow"
+        # Every inline formula on one line, its punctuation beside it, inside its column.
+        assert got["inline"] > 0, got
         assert got["broken"] == [], f"inline formulas over two lines: {got['broken']}"
-        assert got["stray"] == 0, "punctuation starts a line after its formula"
+        assert got["stray"] == [], f"punctuation starts a line after: {got['stray']}"
         assert got["outside"] == [], f"inline formulas wider than the column: {got['outside']}"
-        assert got["buttons"] > 0 and got["covered"] == 0, got
-        assert got["overflow"] <= 0, f"page {got['overflow']}px wider than the phone"
+        # The copy button covers no code line and takes no width from the code.
+        assert got["buttons"] == got["blocks"] > 0, got
+        assert got["covered"] == 0 and got["narrowed"] == 0, got
+        assert got["overflow"] <= 0, f"page {got['overflow']}px wider than the window"
         assert watch.errors == []
     finally:
         context.close()
@@ -420,7 +427,7 @@ def test_code_takes_the_width_from_1000_px(browser: Any, site_url: str) -> None:
         # under a third of the blocks scroll (44 of 82 did; lines run up to 99 characters).
         assert code["width"] >= 2 * notes["width"], (notes, code)
         assert 3 * got["scrolling"] < got["blocks"], got
-        assert got["broken"] == [] and got["stray"] == 0, got
+        assert got["broken"] == [] and got["stray"] == [], got
         assert got["buttons"] > 0 and got["covered"] == 0, got
         # Wider windows never give the code less room (material's type grows at 1600 px).
         for width in (1499, 1600, 2200):

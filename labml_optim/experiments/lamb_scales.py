@@ -26,9 +26,9 @@ laptop, built so that its layers differ in scale by a known factor.
   $\mathrm{relu}(c z) = c\,\mathrm{relu}(z)$ for $c > 0$, so multiplying the first layer's
   weights and bias by $c_1$, the second's weights by $c_2$ and bias by $c_1 c_2$, the
   third's weights by $c_3$ and bias by $c_1 c_2 c_3$, with $c_1 c_2 c_3 = 1$, leaves the
-  function unchanged:
-  $c_3 W_3\,\mathrm{relu}(c_2 W_2\,\mathrm{relu}(c_1 (W_1 x + b_1)) + c_1 c_2 b_2) + b_3
-  = W_3\,\mathrm{relu}(W_2\,\mathrm{relu}(W_1 x + b_1) + b_2) + b_3$.
+  function unchanged: with $z_k$ layer $k$'s output before the change (before its relu),
+  layer 1's becomes $c_1 z_1$, relu passes the factor on, layer 2's becomes $c_1 c_2 z_2$
+  and layer 3's $c_1 c_2 c_3 z_3 = z_3$.
   *Balanced* is torch's default initialization, $c = (1, 1, 1)$; *skewed* is the same
   initialization with $c = (10, 1, 0.1)$, so the first layer's weights are 100 times the
   last's in scale; *reversed* is $c = (0.1, 1, 10)$. All three start as the same function

@@ -33,8 +33,13 @@ $$
 E_{i,t+1} = (1 - a_i h_i)^2 E_{i,t} + a_i^2 \frac{h_i}{B} ,
 $$
 
-a linear recursion with fixed point $E_{i,\infty} = a_i^2 h_i / (B(1 - (1 - a_i h_i)^2))
-= a_i / (B (2 - a_i h_i))$ (stable for $0 < a_i h_i < 2$), so
+a linear recursion with fixed point
+
+$$
+E_{i,\infty} = \frac{a_i^2 h_i}{B(1 - (1 - a_i h_i)^2)} = \frac{a_i}{B (2 - a_i h_i)}
+$$
+
+(stable for $0 < a_i h_i < 2$), so
 
 $$
 \begin{aligned}

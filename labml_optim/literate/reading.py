@@ -1,16 +1,16 @@
 """Small build-time touches to a page's HTML that make it read well on every screen.
 
-- `bind_punctuation(html, long)`: an inline formula and the punctuation written right after
-  it (`$x$,` or `$x$).`), and an opening bracket right before it, go into one
+- `bind_punctuation(html)`: an inline formula and the punctuation written right after it
+  (`$x$,` or `$x$).`), and an opening bracket right before it, go into one
   `<span class="lo-nobr">`, so a "." or "," never starts a line on its own. It works on the
   HTML that still holds the math placeholders (`lomathi...`, see `math.extract_math`), so it
   runs before `math.substitute_math`; text inside tags (ids, hrefs) is left alone. The
-  stylesheet keeps the span, and inline formulas in the notes, on one line. A formula too
-  long for a phone's column (`long`, the keys `long_formulas` picks) cannot stay on one
-  line: its span is `lo-nobr lo-long`, where the stylesheet lets it break only where TeX
-  would (after a top-level relation or operator, between KaTeX's `.base` boxes). Its
-  punctuation is then held only by the span's nowrap, which Chromium does not honour after
-  an inline-block: when the formula's last box ends a line, the "." may start the next.
+  stylesheet makes the span, and every inline formula in the notes, one unbreakable box
+  (`display: inline-block` with `white-space: nowrap`: Chromium breaks around KaTeX's
+  inline-block `.base` boxes even inside a nowrap inline span, never inside an
+  inline-block). An inline formula therefore never wraps; one too wide for a phone's column
+  belongs in display math in the chapter's source (tests/test_site_browser.py measures every
+  chapter at 390 and 1400 px).
 - `dedent_code(html)`: every code block shown in a row's code cell (its lines marked
   `<span class="lo-line">` by `anchors.anchor_page`) gets `style="--lo-dedent:N"` on its
   `<code>`, N being the spaces every non-blank line of the block starts with. On phones the
@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-from collections.abc import Collection
 
-__all__ = ["LONG_GLYPHS", "bind_punctuation", "common_indent", "dedent_code", "glyphs",
-           "long_formulas"]
+__all__ = ["bind_punctuation", "common_indent", "dedent_code"]
 
 _INLINE_KEY = r"lomathi[0-9]+z[0-9a-f]{10}"
 # An opening bracket right before the formula, and closing punctuation right after it.
@@ -34,32 +32,11 @@ _BOUND = re.compile(rf"([(\[]?)({_INLINE_KEY})([.,;:!?)\]]*)")
 _TAG = re.compile(r"(<[^>]*>)")
 
 
-# More glyphs than this (about 11 px each in the notes' math) and an inline formula may not
-# fit a phone's notes column (358 px at 390 px) or the notes beside code at 1400 px.
-LONG_GLYPHS = 24
-
-
-def glyphs(rendered: str) -> int:
-    """The visible characters of a KaTeX rendering (its HTML part, not the MathML)."""
-    at = rendered.find('class="katex-html"')
-    part = rendered[rendered.index(">", at) + 1 :] if at >= 0 else rendered
-    text = htmllib.unescape(_TAG.sub("", part))
-    return sum(1 for ch in text if not ch.isspace() and ch not in "\u200b\u2060")
-
-
-def long_formulas(rendered: dict[str, str], limit: int = LONG_GLYPHS) -> set[str]:
-    """The keys of inline formulas whose rendering shows more than `limit` glyphs."""
-    return {key for key, html in rendered.items()
-            if key.startswith("lomathi") and glyphs(html) > limit}
-
-
-def bind_punctuation(html: str, long: Collection[str] = ()) -> str:
+def bind_punctuation(html: str) -> str:
     """Wraps each inline-math placeholder with its adjacent punctuation in a no-break span."""
 
     def bind(match: re.Match[str]) -> str:
         before, key, after = match.groups()
-        if key in long:
-            return f'<span class="lo-nobr lo-long">{before}{key}{after}</span>'
         if not before and not after:
             return key
         return f'<span class="lo-nobr">{before}{key}{after}</span>'

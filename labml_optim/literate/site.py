@@ -35,7 +35,7 @@ from .figures import FigureError, draw_figure, figure_files, figure_path, read_m
 from .katex_assets import KatexAssetError, KatexAssets, katex_assets, preload_links
 from .math import MathError, MathItem, extract_math, find_katex, render_math, substitute_math
 from .parse import Section, split_front_matter
-from .reading import bind_punctuation, dedent_code, long_formulas
+from .reading import bind_punctuation, dedent_code
 from .render import ChapterError, render_page
 
 __all__ = ["INDEX_MARKER", "KATEX_DIR", "Site", "SiteError", "SiteOptions",
@@ -77,7 +77,6 @@ class Site:
     by_page: dict[str, ChapterPage] = field(default_factory=dict)
     items: list[MathItem] = field(default_factory=list)
     rendered: dict[str, str] = field(default_factory=dict)
-    long: set[str] = field(default_factory=set)  # inline formulas too long for one line
     katex: KatexAssets | None = None
     log: Callable[[str], None] = print
 
@@ -189,7 +188,6 @@ class Site:
             katex = find_katex(node_modules)
             self.katex = katex_assets(katex)
             self.rendered = render_math(self.items, node_modules=katex.parent)
-            self.long = long_formulas(self.rendered)
         except (MathError, KatexAssetError) as exc:
             raise SiteError(f"math: {exc}") from None
         self.log(f"math: {len(self.items)} formulas in {time.perf_counter() - start:.2f} s")
@@ -234,7 +232,7 @@ class Site:
         chapter = self.by_page.get(src_uri)
         where = chapter.rel if chapter else src_uri
         try:
-            html = substitute_math(bind_punctuation(html, self.long), self.rendered)
+            html = substitute_math(bind_punctuation(html), self.rendered)
         except MathError as exc:
             raise SiteError(f"{where}: {exc}") from None
         if chapter is None:
