@@ -181,7 +181,7 @@ def _adagrad_update(
     if weight_decay != 0:
         grad = grad.add(param, alpha=weight_decay)
     # $\eta_t = \eta / (1 + (t-1)\delta)$, computed in Python floats as torch does.
-    clr = lr / (1 + (step - 1) * lr_decay)
+    clr = _ratio(lr, 1 + (step - 1) * lr_decay)
     if grad.is_sparse:
         _sparse_update(param, grad, state["sum"], clr, eps)
         return
@@ -327,6 +327,24 @@ class Adagrad(Optimizer):
 # switches for torch's other code paths, sparse gradients, and older state dicts. Every
 # chapter that needs one holds the same copy, letter for letter (a test checks), so that
 # each file still stands alone.
+def _ratio(numerator: float | Tensor, denominator: float | Tensor) -> float | Tensor:
+    r"""`numerator / denominator` for non-negative numbers or 0-d tensors (norms, step
+    sizes); while compiling, $e^{\ln a - \ln b}$.
+
+    Inductor inlines a scalar computed from a reduction or from the state into the loop
+    that uses it, so on the CPU the two square roots behind a ratio of norms, or NAdam's
+    double-precision step sizes, were computed again for every vector of 8 coordinates.
+    Written with an exponential it is computed once, like the step's powers (see
+    `_power`). A zero numerator gives $e^{-\infty} = 0$, the quotient; a zero denominator
+    gives what the caller must discard either way.
+    """
+    if not torch.compiler.is_compiling():
+        return numerator / denominator
+    logs = [torch.log(x if isinstance(x, Tensor) else torch.tensor(x, dtype=torch.float64))
+            for x in (numerator, denominator)]
+    return torch.exp(logs[0] - logs[1])
+
+
 def _step_dtype() -> torch.dtype:
     """torch keeps `step` in float64 when that is the default dtype, else in float32."""
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32

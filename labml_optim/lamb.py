@@ -632,19 +632,22 @@ def _power(base: float | Tensor, exponent: float | Tensor) -> float | Tensor:
     return torch.exp(exponent * torch.log(base))
 
 
-def _ratio(numerator: Tensor, denominator: Tensor) -> Tensor:
-    r"""`numerator / denominator` for non-negative 0-d tensors such as norms; while
-    compiling, $e^{\ln a - \ln b}$.
+def _ratio(numerator: float | Tensor, denominator: float | Tensor) -> float | Tensor:
+    r"""`numerator / denominator` for non-negative numbers or 0-d tensors (norms, step
+    sizes); while compiling, $e^{\ln a - \ln b}$.
 
-    Inductor inlines a scalar computed from a reduction into the loop that uses it, so
-    on the CPU the two square roots behind a ratio of norms were taken again for every
-    vector of 8 coordinates. Written with an exponential it is computed once, like the
-    step's powers (see `_power`). A zero numerator gives $e^{-\infty} = 0$, the quotient;
-    a zero denominator gives what the caller must discard either way.
+    Inductor inlines a scalar computed from a reduction or from the state into the loop
+    that uses it, so on the CPU the two square roots behind a ratio of norms, or NAdam's
+    double-precision step sizes, were computed again for every vector of 8 coordinates.
+    Written with an exponential it is computed once, like the step's powers (see
+    `_power`). A zero numerator gives $e^{-\infty} = 0$, the quotient; a zero denominator
+    gives what the caller must discard either way.
     """
     if not torch.compiler.is_compiling():
         return numerator / denominator
-    return torch.exp(torch.log(numerator) - torch.log(denominator))
+    logs = [torch.log(x if isinstance(x, Tensor) else torch.tensor(x, dtype=torch.float64))
+            for x in (numerator, denominator)]
+    return torch.exp(logs[0] - logs[1])
 
 
 def _step_as_tensor(state: dict[str, Any]) -> None:

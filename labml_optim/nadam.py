@@ -228,10 +228,10 @@ def _nadam_update(
     # $\theta_t = \theta_{t-1} - \eta \bar m_t / (\sqrt{\hat v_t} + \epsilon)$ as two
     # terms: the current gradient with weight $(1 - \mu_t)/(1 - \prod_{i \le t}\mu_i)$ ...
     product = _get_value(mu_product)
-    param.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - product))
+    param.addcdiv_(grad, denom, value=-_ratio(lr * (1.0 - mu), 1.0 - product))
     # ... and the look-ahead momentum $\mu_{t+1} m_t / (1 - \prod_{i \le t+1}\mu_i)$.
     product_next = product * mu_next
-    param.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1.0 - product_next))
+    param.addcdiv_(exp_avg, denom, value=-_ratio(lr * mu_next, 1.0 - product_next))
 
 
 class NAdam(Optimizer):
@@ -407,6 +407,24 @@ def _power(base: float | Tensor, exponent: float | Tensor) -> float | Tensor:
     if not isinstance(base, Tensor):
         base = torch.tensor(base, dtype=torch.float64)
     return torch.exp(exponent * torch.log(base))
+
+
+def _ratio(numerator: float | Tensor, denominator: float | Tensor) -> float | Tensor:
+    r"""`numerator / denominator` for non-negative numbers or 0-d tensors (norms, step
+    sizes); while compiling, $e^{\ln a - \ln b}$.
+
+    Inductor inlines a scalar computed from a reduction or from the state into the loop
+    that uses it, so on the CPU the two square roots behind a ratio of norms, or NAdam's
+    double-precision step sizes, were computed again for every vector of 8 coordinates.
+    Written with an exponential it is computed once, like the step's powers (see
+    `_power`). A zero numerator gives $e^{-\infty} = 0$, the quotient; a zero denominator
+    gives what the caller must discard either way.
+    """
+    if not torch.compiler.is_compiling():
+        return numerator / denominator
+    logs = [torch.log(x if isinstance(x, Tensor) else torch.tensor(x, dtype=torch.float64))
+            for x in (numerator, denominator)]
+    return torch.exp(logs[0] - logs[1])
 
 
 def _step_as_tensor(state: dict[str, Any]) -> None:

@@ -69,11 +69,13 @@ INDUCTOR_OPTIONS = {"Muon": {"emulate_precision_casts": True}}
 # may inline its expression into the loop over the coordinates, where the C++ code then
 # recomputes it for every vector of 8 (a `std::pow`, `std::sqrt`... on a scalar). On the
 # CPU that made compiled steps compute-bound at 1.7-3.3 times their memory floor; the
-# chapters' `_power` and `_ratio` keep such numbers out of the loops. Allowed: Muon's
-# normalisation by the norm of its matrix, negligible beside the Newton–Schulz products,
-# and Adafactor's row and column RMS, one square root per row, which is its algorithm.
-SCALAR_CALLS_ALLOWED = {"Muon": ["sqrt"], "Adafactor": ["sqrt"]}
-SCALAR_CALL = re.compile(r"std::(pow|exp|log|sqrt|rsqrt)\(")
+# chapters' `_power` and `_ratio` keep such numbers out of the loops; the scan also flags
+# scalar double-precision arithmetic there. Allowed: Muon's normalisation by the norm of
+# its matrix, negligible beside the Newton–Schulz products; Adafactor's row and column
+# RMS, one square root per row, which is its algorithm; and Schedule-Free's group
+# counters, a few double additions and products per vector (no division, no library call).
+SCALAR_CALLS_ALLOWED = {"Muon": ["sqrt"], "Adafactor": ["sqrt"], "AdamWScheduleFree": ["double"]}
+SCALAR_CALL = re.compile(r"std::(pow|exp|log|sqrt|rsqrt)\(|\b(double)\(")
 
 
 def scalar_calls_in_loops(code: str) -> list[str]:
@@ -86,7 +88,7 @@ def scalar_calls_in_loops(code: str) -> list[str]:
             depth += {"{": 1, "}": -1}.get(code[end], 0)
             if depth == 0:
                 break
-        calls += SCALAR_CALL.findall(code[start:end])
+        calls += [m.group(1) or m.group(2) for m in SCALAR_CALL.finditer(code[start:end])]
     return calls
 
 
