@@ -179,8 +179,8 @@ expression into the loop that consumes it. On the CPU (torch 2.13) it does so wi
 the generated C++ evaluates `pow(0.9, t)` and `pow(0.999, t)`, and a square root, once
 for every vector of 8 coordinates. Two library calls of a few dozen cycles each, against
 the 224 bytes those 8 coordinates move, make the loop compute-bound: torch's own for-loop
-Adam, compiled, runs at about three times its floor (the "torch for-loop compiled" row of
-the bench; the table below quotes it).
+Adam, compiled, runs at two and a half times its floor (the "torch for-loop compiled" row of
+the bench, quoted below).
 
 The fix is to write the same number in a form inductor computes once. Written with an
 exponential, it is computed once per tensor, ahead of the loop, in the code torch 2.13
