@@ -416,8 +416,8 @@ def _ratio(numerator: float | Tensor, denominator: float | Tensor) -> float | Te
     Inductor inlines a scalar computed from a reduction or from the state into the loop
     that uses it, so on the CPU the two square roots behind a ratio of norms, or NAdam's
     double-precision step sizes, were computed again for every vector of 8 coordinates.
-    Written with an exponential it is computed once, like the step's powers (see
-    `_power`). A zero numerator gives $e^{-\infty} = 0$, the quotient; a zero denominator
+    Written with an exponential it is computed once, as the "Fast optimizers" chapter
+    explains. A zero numerator gives $e^{-\infty} = 0$, the quotient; a zero denominator
     gives what the caller must discard either way.
     """
     if not torch.compiler.is_compiling():
