@@ -45,9 +45,14 @@ def build_params(million: float, tensors: int, device: str) -> list[torch.Tensor
 
 
 def optional(module: str, attr: str) -> type | None:
+    """The class, or None where its package is missing or fails to import (a peer's
+    package may need something this machine lacks; its rows are then left out, and said)."""
     try:
         return getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError):
+        return None
+    except Exception as error:  # a peer's own import-time failure is not the bench's
+        print(f"  {module}: not importable here ({type(error).__name__}: {error})")
         return None
 
 
@@ -342,6 +347,7 @@ def bench(args: argparse.Namespace, on_algorithm: Callable[[dict], None] | None 
                 "algorithm": algorithm, "implementation": label, "ms": median * 1e3,
                 "floor_ms": floor * 1e3 if floor else None,
                 "bandwidth_gbs": bandwidth / 1e9,
+                "steps": args.steps, "rounds": args.rounds,
                 "peak_extra_bytes": peak_extra_bytes(opt, step, args.device, compiled),
             })
             cold, cached = costs.get(label, (None, None))
@@ -437,10 +443,15 @@ def main(argv: list[str] | None = None) -> None:
                                      f"this run {result[key]!r}")
             ran = {row["algorithm"] for row in result["rows"]}
             kept = [row for row in earlier["rows"] if row["algorithm"] not in ran]
-            result = {**result, "rows": kept + result["rows"]}
+            # Each row carries its own steps and rounds; the file's are those of its first run.
+            result = {**result, "rows": kept + result["rows"],
+                      "steps": earlier["steps"], "rounds": earlier["rounds"]}
             result["bandwidth_gbs"] = statistics.median(
                 row["bandwidth_gbs"] for row in result["rows"])
-        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+        # Written beside, then renamed: a run stopped mid-write keeps the last whole file.
+        partial = Path(args.json + ".partial")
+        partial.write_text(json.dumps(result, indent=1) + "\n")
+        partial.replace(args.json)
 
     result = bench(args, on_algorithm=save)
     print(report(result))

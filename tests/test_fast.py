@@ -283,11 +283,12 @@ def test_bench_writes_and_appends_results(tmp_path) -> None:
     assert table.count("\n") == 1 + 3
 
 
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
 @pytest.mark.parametrize("regime", ["large", "small"])
-def test_committed_cpu_results_are_the_chapters_table(regime: str) -> None:
+def test_committed_results_are_the_chapters_table(device: str, regime: str) -> None:
     """The chapter's tables are `results_table` of the committed runs, to the digit."""
-    result = fast.load_results("cpu", regime)
-    assert result is not None, f"labml_optim/fast/cpu-{regime}.json is not committed"
+    result = fast.load_results(device, regime)
+    assert result is not None, f"labml_optim/fast/{device}-{regime}.json is not committed"
     assert set(r["algorithm"] for r in result["rows"]) <= set(fast.BYTES_PER_PARAM)
     assert fast.results_table(result) in fast.__doc__
 
@@ -346,3 +347,77 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
     fused = [r["ms"] / r["floor_ms"] for r in small["rows"] if r["implementation"] == "torch fused"]
     assert 4 <= min(ours) and max(ours) <= 31, ours
     assert 1.8 <= min(fused) and max(fused) <= 4, fused
+
+
+def test_the_chapters_gpu_claims_hold_in_the_committed_runs() -> None:
+    """What the "On a GPU" section says, checked against the committed H200 runs."""
+    large, small = fast.load_results("cuda", "large"), fast.load_results("cuda", "small")
+    assert large is not None and small is not None
+    text = " ".join(fast.__doc__.split())
+
+    def table(result: dict) -> dict[tuple[str, str], dict]:
+        return {(r["algorithm"], r["implementation"]): r for r in result["rows"]}
+
+    big, many = table(large), table(small)
+    assert f"measured {large['bandwidth_gbs'] / 1e3:.1f} TB/s" in text
+    adam = big[("Adam", "torch fused")]["floor_ms"]
+    assert f"= {adam:.2f} \\text{{ ms}}" in fast.__doc__
+    cpu_adam = {r["algorithm"]: r for r in fast.load_results("cpu", "large")["rows"]}["Adam"]
+    assert cpu_adam["floor_ms"] / adam == pytest.approx(170, rel=0.03)
+    # Time per tensor of an eager chapter is the same in both runs: launches, not bytes.
+    per_tensor = {}
+    for algorithm in {a for a, _ in big}:
+        tensors = [large["tensors"], small["tensors"]]
+        if algorithm == "Muon":  # it steps the matrices only
+            tensors = [n // 2 for n in tensors]
+        us = [rows[(algorithm, "labml_optim")]["ms"] * 1e3 / n
+              for rows, n in zip((big, many), tensors, strict=True)]
+        per_tensor[algorithm] = us
+        assert 0.85 < us[0] / us[1] < 1.15, (algorithm, us)
+    assert [round(u) for u in per_tensor["Adam"]] == [59, 61]
+    assert "Adam 59 µs a tensor over 150 tensors" in text and "61 µs over 2,000" in text
+    # Eager chapters equal torch's for-loop; foreach 4 to 9 times faster (Adafactor 1.7-1.8).
+    ratios, foreach = [], []
+    for rows in (big, many):
+        for (algorithm, impl), row in rows.items():
+            if impl != "labml_optim":
+                continue
+            if (algorithm, "torch for-loop") in rows:
+                ratios.append(row["ms"] / rows[(algorithm, "torch for-loop")]["ms"])
+            if (algorithm, "torch foreach") in rows:
+                foreach.append((algorithm, row["ms"] / rows[(algorithm, "torch foreach")]["ms"]))
+    assert 0.915 <= min(ratios) and max(ratios) < 1.075, ratios
+    plain = [r for a, r in foreach if a != "Adafactor"]
+    assert 4 <= min(plain) and max(plain) < 9, plain
+    assert all(1.65 <= r < 1.85 for a, r in foreach if a == "Adafactor")
+    fused = [r["ms"] / r["floor_ms"] for (a, i), r in big.items() if i == "torch fused"]
+    assert 2.35 <= min(fused) and max(fused) < 3.05, fused
+    # Compiled: 1.8 to 4.6 times faster than eager, 15 to 20 times the floor, 1.6 to 2.2
+    # times foreach (SGD 4.2), 5.3 to 6.1 times fused.
+    compiled = sorted(a for a, i in big if i == "labml_optim compiled")
+    assert compiled == sorted(["SGD momentum", "Adagrad", "RMSprop", "Adam", "AdamW", "RAdam",
+                               "AMSGrad"])
+    assert "(SGD with momentum, Adagrad, RMSprop, Adam, AdamW, RAdam and AMSGrad)" in text
+
+    def ms(algorithm: str, impl: str) -> float:
+        return big[(algorithm, impl)]["ms"]
+
+    speedup = [ms(a, "labml_optim") / ms(a, "labml_optim compiled") for a in compiled]
+    assert 1.75 <= min(speedup) and max(speedup) < 4.65, speedup
+    over = [ms(a, "labml_optim compiled") / big[(a, "labml_optim")]["floor_ms"]
+            for a in compiled]
+    assert 14.5 <= min(over) and max(over) < 20.5, over
+    vs_foreach = {a: ms(a, "labml_optim compiled") / ms(a, "torch foreach") for a in compiled}
+    sgd = vs_foreach.pop("SGD momentum")
+    assert round(sgd, 1) == 4.2
+    assert 1.55 <= min(vs_foreach.values()) and max(vs_foreach.values()) < 2.25, vs_foreach
+    vs_fused = [ms(a, "labml_optim compiled") / ms(a, "torch fused") for a in compiled
+                if (a, "torch fused") in big]
+    assert 5.25 <= min(vs_fused) and max(vs_fused) < 6.15, vs_fused
+    assert round(ms("Adam", "labml_optim compiled"), 1) == 2.9
+    assert round(ms("Adam", "labml_optim compiled") * 1e3 / large["tensors"]) == 19
+    cold = [big[(a, "labml_optim compiled")]["compile_cold_s"] for a in compiled]
+    cached = [big[(a, "labml_optim compiled")]["compile_cached_s"] for a in compiled]
+    assert (round(min(cold)), round(max(cold))) == (15, 73)
+    assert (round(min(cached)), round(max(cached))) == (3, 12)
+    assert "Compiling costs 15 to 73 seconds cold and 3 to 12 cached" in text
