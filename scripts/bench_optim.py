@@ -11,7 +11,8 @@ machine slows all of them alike, and report the median per-step time and its rat
 torch's single-tensor ("for-loop") path of the same algorithm. A ratio of 1.00 is parity;
 below 1 is faster. It also reports each row's ratio to the memory-bandwidth floor (bytes
 the update must move, from the "Fast optimizers" chapter, over the bandwidth measured in
-the same run), the peak extra memory of a step, and, for `torch.compile(opt.step)`, the
+the same run) and to a loop that moves the same bytes and computes nothing (the "same
+traffic" column), the peak extra memory of a step, and, for `torch.compile(opt.step)`, the
 one-time compile cost. `--small` switches to many small tensors, where per-tensor
 overhead dominates. The same script runs on a GPU with `--device cuda`.
 """
@@ -207,6 +208,43 @@ def bandwidth_probe(device: str) -> tuple[Callable[[], object], torch.Tensor, to
     return (lambda: x.add_(y, alpha=0.5)), x, y
 
 
+# ## The same traffic, and nothing else
+#
+# The probe's `add_` reads two arrays and writes one; an update reads three to six and
+# writes one to four, and one core does not draw the same bandwidth from every mix of
+# streams. So beside the probe each algorithm gets a loop that moves exactly its floor's
+# bytes, pass by pass (`fast.passes`), and does no arithmetic beyond a sum: compiled, it is
+# one generated loop per pass over flat arrays of the run's size. Its time is what the
+# memory system allows for that traffic; the gap from it to a compiled step is the
+# step's own arithmetic and per-tensor cost.
+def traffic_twin(algorithm: str, n_params: int, device: str) -> Callable[[], object] | None:
+    """A compiled step that reads and writes what `algorithm`'s floor counts, or None."""
+    fast = optional("labml_optim.fast", "passes")
+    if fast is None:
+        return None
+    plan = fast(algorithm)
+    arrays = {name: torch.rand(n_params, device=device)
+              for name in sorted(set("".join(reads for reads, _ in plan)))}
+
+    def run() -> list[torch.Tensor]:
+        sums: list[torch.Tensor] = []
+        for i, (reads, writes) in enumerate(plan):
+            total = arrays[reads[0]]
+            for name in reads[1:]:
+                total = total + arrays[name]
+            if sums:
+                # Each pass needs the reduction of the one before (LAMB's norms, Adafactor's
+                # sums), which keeps inductor from merging two passes into one loop.
+                total = total * (1 + sums[-1] * 1e-30)
+            for name in writes:
+                arrays[name].copy_(total * (1 / len(reads)))  # the mean: stays in [0, 1]
+            if not writes or i < len(plan) - 1:
+                sums.append(total.sum())
+        return sums
+
+    return torch.compile(run, fullgraph=True)
+
+
 # ## Extra memory a step allocates
 #
 # On a GPU the caching allocator reports its peak. On the CPU there is no such counter,
@@ -325,17 +363,24 @@ def bench(args: argparse.Namespace, on_algorithm: Callable[[dict], None] | None 
                 print(f"  {algorithm:13} {label:26} skipped: {str(error).splitlines()[0]}")
                 continue
             runners[label] = (opt, step)
-        # The bandwidth probe takes its turn in every round, beside the implementations, so
-        # that the floor is measured under the same load as the steps it divides.
+        # The bandwidth probe and the same-traffic loop take their turns in every round,
+        # beside the implementations, so that they are measured under the same load as the
+        # steps they are compared with.
         probe = bandwidth_probe(args.device)
+        twin = traffic_twin(algorithm, n_params, args.device) if args.compile else None
+        if twin is not None:
+            twin()  # compiled outside the timing
         times: dict[str, list[float]] = {label: [] for label in runners}
-        probe_times = []
+        probe_times, twin_times = [], []
         for _ in range(args.rounds):
             probe_times.append(time_steps(probe[0], args.steps, args.device))
+            if twin is not None:
+                twin_times.append(time_steps(twin, args.steps, args.device))
             for label, (_, step) in runners.items():
                 times[label].append(time_steps(step, args.steps, args.device))
-        del probe
+        del probe, twin
         bandwidth = PROBE_BYTES / statistics.median(probe_times)
+        twin_ms = statistics.median(twin_times) * 1e3 if twin_times else None
         bandwidths.append(bandwidth)
         medians = {label: statistics.median(t) for label, t in times.items()}
         bytes_pp = floor_bytes(algorithm)
@@ -346,7 +391,7 @@ def bench(args: argparse.Namespace, on_algorithm: Callable[[dict], None] | None 
             rows.append({
                 "algorithm": algorithm, "implementation": label, "ms": median * 1e3,
                 "floor_ms": floor * 1e3 if floor else None,
-                "bandwidth_gbs": bandwidth / 1e9,
+                "bandwidth_gbs": bandwidth / 1e9, "twin_ms": twin_ms,
                 "steps": args.steps, "rounds": args.rounds,
                 "peak_extra_bytes": peak_extra_bytes(opt, step, args.device, compiled),
             })
@@ -370,9 +415,9 @@ def report(result: dict) -> str:
         f"median of {result['rounds']} rounds "
         f"x {result['steps']} steps",
         "",
-        "| algorithm | implementation | ms/step | x floor | vs torch for-loop | vs ours "
-        "| extra MB | compile cold/cached s |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| algorithm | implementation | ms/step | x floor | x same traffic | vs torch for-loop "
+        "| vs ours | extra MB | compile cold/cached s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     by_key = {(r["algorithm"], r["implementation"]): r for r in result["rows"]}
     for r in result["rows"]:
@@ -383,12 +428,13 @@ def report(result: dict) -> str:
             return f"{r['ms'] / other['ms']:.2f}" if other else "-"
 
         floor = f"{r['ms'] / r['floor_ms']:.2f}" if r["floor_ms"] else "-"
+        twin = f"{r['ms'] / r['twin_ms']:.2f}" if r.get("twin_ms") else "-"
         extra = r["peak_extra_bytes"]
         extra_mb = f"{extra / 1e6:.0f}" if extra is not None else "-"
         cost = (f"{r['compile_cold_s']:.1f} / {r['compile_cached_s']:.1f}"
                 if "compile_cold_s" in r else "-")
         lines.append(
-            f"| {r['algorithm']} | {r['implementation']} | {r['ms']:.1f} | {floor} "
+            f"| {r['algorithm']} | {r['implementation']} | {r['ms']:.1f} | {floor} | {twin} "
             f"| {ratio(base)} | {ratio(ours)} | {extra_mb} | {cost} |"
         )
     return "\n".join(lines)

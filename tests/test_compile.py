@@ -76,6 +76,23 @@ INDUCTOR_OPTIONS = {"Muon": {"emulate_precision_casts": True}}
 # counters, a few double additions and products per vector (no division, no library call).
 SCALAR_CALLS_ALLOWED = {"Muon": ["sqrt"], "Adafactor": ["sqrt"], "AdamWScheduleFree": ["double"]}
 SCALAR_CALL = re.compile(r"std::(pow|exp|log|sqrt|rsqrt)\(|\b(double)\(")
+# A compiled step should not allocate a temporary as large as a parameter: on the CPU such
+# a block goes back to the kernel when freed and comes back as page faults at the next
+# step (LAMB's stored update did that: 13,000 faults and 88 instead of 47 ms a step over
+# 24 M parameters). Muon's Newton–Schulz iteration needs its matrices, which is its
+# algorithm. Adafactor's $R C^\top$ is a matrix product, whose result BLAS must write; as a
+# broadcast product instead, inductor recomputed the factors' updates (a square root and
+# two divisions) for every coordinate and the step went from about 70 to 120-135 ms. Every
+# other chapter updates in place.
+TEMPORARIES_ALLOWED = {"Muon", "Adafactor"}
+ALLOCATION = re.compile(r"empty_strided_cpu\(\(([\d, ]*)\)")
+
+
+def parameter_sized_buffers(code: str, shapes: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """The buffers the generated wrapper allocates with a parameter's shape."""
+    allocated = [tuple(int(d) for d in m.group(1).split(",") if d.strip())
+                 for m in ALLOCATION.finditer(code)]
+    return [shape for shape in allocated if shape in shapes]
 
 
 def scalar_calls_in_loops(code: str) -> list[str]:
@@ -155,6 +172,8 @@ def test_compiled_step_equals_eager(name: str, kwargs: dict, backend: str) -> No
         with inductor_config.patch(**INDUCTOR_OPTIONS.get(name, {})):
             if t < WARMUP and backend == "inductor":
                 codes += run_and_get_code(step)[1]
+                if t == 0:
+                    first_step_codes = len(codes)  # the first step also creates the state
             else:
                 step()
         if t + 1 == WARMUP:
@@ -170,6 +189,12 @@ def test_compiled_step_equals_eager(name: str, kwargs: dict, backend: str) -> No
         calls = sorted({c for code in codes for c in scalar_calls_in_loops(code)})
         assert calls == SCALAR_CALLS_ALLOWED.get(name, []), (
             f"{name}: scalar {calls} recomputed inside a loop over coordinates")
+        if name not in TEMPORARIES_ALLOWED:
+            shapes = [tuple(p.shape) for p in compiled_params]
+            steady = codes[first_step_codes:]
+            assert steady, f"{name}: the second step compiled nothing new"
+            buffers = [b for code in steady for b in parameter_sized_buffers(code, shapes)]
+            assert not buffers, f"{name}: temporaries of a parameter's shape {buffers}"
     assert counters["stats"]["unique_graphs"] >= 1, "nothing was compiled"
     assert counters["stats"]["unique_graphs"] == graphs_after_warmup, (
         f"recompiled after warm-up: {graphs_after_warmup} graphs after {WARMUP} steps, "
