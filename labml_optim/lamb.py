@@ -506,11 +506,11 @@ class LAMB(Optimizer):
 
         update = direction()
         ratio = _trust_ratio(param, update, group["clamp_value"])
-        # ## Compiled: $u$ again instead of a buffer
+        # ## Compiled: the update recomputed, not stored
         #
         # The step needs $u$ twice, on both sides of its norm. Eager, it is one tensor.
         # Compiled, a stored $u$ is a buffer as large as the parameter, allocated and freed
-        # at every tensor of every step, and on the CPU the allocator hands such blocks back
+        # at every tensor of every step, and on the CPU the allocator may hand such blocks back
         # to the kernel: over 24 M parameters that was 13,000 page faults a step and took
         # the step from 47 to 88 ms. Written twice, $u$ is recomputed from $m$, $v$ and
         # $\theta$ in the second pass, which reads one array more than reading $u$ back
