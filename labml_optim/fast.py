@@ -285,9 +285,9 @@ What it shows:
 * **Not there yet:** Adagrad, RAdam, LAMB, SF AdamW and Adafactor.
   * Adagrad is at 1.22, and torch's fused Adagrad at 1.11 in the same rounds.
   * RAdam's loop reads and writes Adam's arrays but took 1.55 times its same-traffic
-    loop where Adam took 1.25. It adds a reciprocal and two selections (the rectified and
-    the unrectified step) to Adam's arithmetic; we have not found which of them costs the
-    difference.
+    loop where Adam took 1.25. Its generated loop has Adam's square root and one division
+    fewer, but two selections (the rectified and the unrectified step) and the masks they
+    need; we have not measured which part costs the difference.
   * LAMB's passes end in sums: its same-traffic loop alone is 1.09 times the floor, and
     the compiled step 1.29 times that loop. The stored $u$ and its page faults are gone
     (previous section); an earlier run, with them, had LAMB at 1.54.
