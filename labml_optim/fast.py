@@ -214,7 +214,7 @@ its history, so LAMB's compiled step moved between 54 and 88 ms from one run to 
 
 The chapter now writes $u$ twice while compiling, once for its norm and once for the
 update, and inductor recomputes it in the second pass from $m$, $v$ and $\theta$ instead of
-storing it (LAMB's section "Compiled: the update recomputed, not stored"); the bytes are the
+storing it (the [LAMB](lamb.md) chapter says so beside that line); the bytes are the
 floor's either way. `tests/test_compile.py` reads the wrapper inductor generates for the
 steady-state step of every chapter and fails if it allocates a buffer of a parameter's
 shape; the old LAMB fails it. Two chapters are allowed one: Muon, whose Newton–Schulz
