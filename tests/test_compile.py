@@ -77,8 +77,8 @@ INDUCTOR_OPTIONS = {"Muon": {"emulate_precision_casts": True}}
 SCALAR_CALLS_ALLOWED = {"Muon": ["sqrt"], "Adafactor": ["sqrt"], "AdamWScheduleFree": ["double"]}
 SCALAR_CALL = re.compile(r"std::(pow|exp|log|sqrt|rsqrt)\(|\b(double)\(")
 # A compiled step should not allocate a temporary as large as a parameter: on the CPU such
-# a block goes back to the kernel when freed and comes back as page faults at the next
-# step (LAMB's stored update did that: 13,000 faults and 88 instead of 47 ms a step over
+# a block may go back to the kernel when freed and come back as page faults at the next
+# step (LAMB's stored update did that: 13,099 faults and 88 instead of 47 ms a step over
 # 24 M parameters). Muon's Newton–Schulz iteration needs its matrices, which is its
 # algorithm. Adafactor's $R C^\top$ is a matrix product, whose result BLAS must write; as a
 # broadcast product instead, inductor recomputed the factors' updates (a square root and
