@@ -71,8 +71,8 @@ INDUCTOR_OPTIONS = {"Muon": {"emulate_precision_casts": True}}
 # CPU that made compiled steps compute-bound at 1.7-3.3 times their memory floor; the
 # chapters' `_power` and `_ratio` keep such numbers out of the loops; the scan also flags
 # scalar double-precision arithmetic there. Allowed: Muon's normalisation by the norm of
-# its matrix, negligible beside the Newton–Schulz products; Adafactor's row and column
-# RMS, one square root per row, which is its algorithm; and Schedule-Free's group
+# its matrix, negligible beside the Newton–Schulz products; Adafactor's row norms and
+# factors, a square root per row, which is its algorithm; and Schedule-Free's group
 # counters, a few double additions and products per vector (no division, no library call).
 SCALAR_CALLS_ALLOWED = {"Muon": ["sqrt"], "Adafactor": ["sqrt"], "AdamWScheduleFree": ["double"]}
 SCALAR_CALL = re.compile(r"std::(pow|exp|log|sqrt|rsqrt)\(|\b(double)\(")
@@ -80,11 +80,10 @@ SCALAR_CALL = re.compile(r"std::(pow|exp|log|sqrt|rsqrt)\(|\b(double)\(")
 # a block may go back to the kernel when freed and come back as page faults at the next
 # step (LAMB's stored update did that: 13,099 faults and 88 instead of 47 ms a step over
 # 24 M parameters). Muon's Newton–Schulz iteration needs its matrices, which is its
-# algorithm. Adafactor's $R C^\top$ is a matrix product, whose result BLAS must write; as a
-# broadcast product instead, inductor recomputed the factors' updates (a square root and
-# two divisions) for every coordinate and the step went from about 70 to 120-135 ms. Every
-# other chapter updates in place.
-TEMPORARIES_ALLOWED = {"Muon", "Adafactor"}
+# algorithm. Adafactor compiled no longer forms $R C^\top$ (a matrix BLAS had to write): it
+# multiplies stored row and column factors, which `test_adafactor_forms_its_factors_once`
+# checks. Every other chapter updates in place.
+TEMPORARIES_ALLOWED = {"Muon"}
 ALLOCATION = re.compile(r"empty_strided_cpu\(\(([\d, ]*)\)")
 
 
@@ -231,6 +230,37 @@ def test_a_stale_step_count_would_be_caught() -> None:
         opt.step()
     gap = max((p - s).abs().max().item() for p, s in zip(params, stale, strict=True))
     assert gap > 100 * TOLERANCE, gap
+
+
+def coordinate_loops(code: str, marker: str) -> list[str]:
+    """The bodies of the generated C++ loops that use `marker`, each cut at its first
+    store or accumulation (where the work for a vector of coordinates ends)."""
+    bodies = []
+    for chunk in code.split("for(int64_t")[1:]:
+        body = re.split(r"\.store\(|cascade_sum_combine|tmp_acc\d+_vec = ", chunk)[0]
+        if marker in body:
+            bodies.append(body)
+    return bodies
+
+
+@pytest.mark.parametrize("paper", [False, True])
+def test_adafactor_forms_its_factors_once(paper: bool) -> None:
+    """Compiled, a coordinate of Adafactor's update costs two products and a bound: the row
+    and column factors are stored, not recomputed (square roots, divisions) in the loop
+    over the coordinates. The loops are found by the gradient's buffer read as a vector.
+    Its norms go by rows: a whole-matrix norm of this size compiles to a cascade sum."""
+    torch._dynamo.reset()
+    param = torch.randn(64, 96, requires_grad=True)
+    param.grad = torch.randn(64, 96)
+    opt = CLASSES["Adafactor"]([param], lr=1e-2, eps_placement="paper" if paper else "torch")
+    step = torch.compile(opt.step)
+    step()
+    code = "\n".join(run_and_get_code(step)[1])
+    assert "CascadeSumHelper" not in code
+    loops = [b for b in coordinate_loops(code, "loadu(") if "96L*x" in b]
+    assert len(loops) >= 2, "expected the RMS loop and the update loop over the matrix"
+    for body in loops:
+        assert not re.search(r"sqrt|reciprocal| / ", body), body
 
 
 # ## The steps around the step: Sophia's curvature refresh, Schedule-Free's train/eval
