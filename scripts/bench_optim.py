@@ -214,16 +214,27 @@ def bandwidth_probe(device: str) -> tuple[Callable[[], object], torch.Tensor, to
 # writes one to four, and one core does not draw the same bandwidth from every mix of
 # streams. So beside the probe each algorithm gets a loop that moves exactly its floor's
 # bytes, pass by pass (`fast.passes`), and does no arithmetic beyond a sum: compiled, it is
-# one generated loop per pass over flat arrays of the run's size. Its time is what the
+# one generated loop per pass over arrays of the run's size (and a short one adding up the
+# row sums of a pass that ends in a sum). Its time is what the
 # memory system allows for that traffic; the gap from it to a compiled step is the
 # step's own arithmetic and per-tensor cost.
+def row_width(n: int) -> int:
+    """The widest row, of at most 1,024 numbers, that divides `n` exactly (1 if none of at
+    least 64 does: then the arrays stay flat)."""
+    width = max(d for d in range(1, 1025) if n % d == 0)
+    return width if width >= 64 else 1
+
+
 def traffic_twin(algorithm: str, n_params: int, device: str) -> Callable[[], object] | None:
     """A compiled step that reads and writes what `algorithm`'s floor counts, or None."""
     fast = optional("labml_optim.fast", "passes")
     if fast is None:
         return None
     plan = fast(algorithm)
-    arrays = {name: torch.rand(n_params, device=device)
+    # Sums go by rows, as Adafactor's compiled norms do: inductor sums a whole large
+    # tensor through a cascade of partial sums kept in memory, a slower loop on the CPU.
+    width = row_width(n_params)
+    arrays = {name: torch.rand(n_params // width, width, device=device)
               for name in sorted(set("".join(reads for reads, _ in plan)))}
 
     def run() -> list[torch.Tensor]:
@@ -239,7 +250,7 @@ def traffic_twin(algorithm: str, n_params: int, device: str) -> Callable[[], obj
             for name in writes:
                 arrays[name].copy_(total * (1 / len(reads)))  # the mean: stays in [0, 1]
             if not writes or i < len(plan) - 1:
-                sums.append(total.sum())
+                sums.append(total.sum(dim=-1).sum())
         return sums
 
     return torch.compile(run, fullgraph=True)

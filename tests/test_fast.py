@@ -291,11 +291,26 @@ def test_passes_move_the_floors_bytes() -> None:
         assert all(set(w) <= set(r) for r, w in plan), name  # an update reads what it writes
 
 
-@pytest.mark.parametrize(("algorithm", "loops"), [("Adam", 1), ("LAMB", 2), ("Adafactor", 3)])
+def test_a_whole_tensor_sum_compiles_to_a_cascade_and_a_sum_by_rows_does_not() -> None:
+    """What a compiled sum costs: inductor sums a whole large tensor through a cascade of
+    partial sums, and a norm of row norms without one."""
+    from torch._inductor.utils import run_and_get_code
+
+    x = torch.randn(625, 512)
+    torch._dynamo.reset()
+    _, whole = run_and_get_code(torch.compile(lambda: torch.linalg.vector_norm(x)))
+    _, rows = run_and_get_code(torch.compile(
+        lambda: torch.linalg.vector_norm(torch.linalg.vector_norm(x, dim=-1))))
+    assert "CascadeSumHelper" in "".join(whole)
+    assert "CascadeSumHelper" not in "".join(rows)
+
+
+@pytest.mark.parametrize(("algorithm", "loops"), [("Adam", 1), ("LAMB", 3), ("Adafactor", 5)])
 def test_same_traffic_loop_runs_the_floors_passes(algorithm: str, loops: int) -> None:
-    """The bench's same-traffic loop compiles to one generated loop a pass: a later pass
-    waits on the sum of the one before, so inductor cannot merge them (it did, before the
-    passes were chained)."""
+    """The bench's same-traffic loop compiles to one generated loop a pass, plus a short
+    one that adds up the row sums of each pass that ends in a sum (LAMB 2 + 1, Adafactor
+    3 + 2): a later pass waits on the sum of the one before, so inductor cannot merge them
+    (it did, before the passes were chained)."""
     from torch._inductor.utils import run_and_get_code
 
     bench = load_bench()
@@ -411,8 +426,10 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
            f"28-byte one, the fastest same-traffic loop ({sorted(twin_floor)[1]:.2f})" in text
     costs = [(r["compile_cold_s"] - r["ms"] / 1e3, r["compile_cached_s"] - r["ms"] / 1e3)
              for r in result["rows"] if "compile_cold_s" in r and r["algorithm"] != "Muon"]
-    assert len(costs) == 3 and all(120 < cold < 210 and 15 < cached < 25
-                                   for cold, cached in costs), costs
+    assert len(costs) == 4, costs
+    colds, cacheds = [c for c, _ in costs], [c for _, c in costs]
+    assert (f"took {min(colds):.0f} to {max(colds):.0f} s more than a step with an empty "
+            f"inductor cache, and {min(cacheds):.0f} to {max(cacheds):.0f} s") in text
     # Many small tensors: eager chapters at 4 to 30 times the floor (Muon aside), torch's
     # fused kernels at 2 to 4.
     small = fast.load_results("cpu", "small")
