@@ -355,26 +355,33 @@ def _second_moment(grad: Tensor, state: dict[str, Tensor], weight: float | Tenso
     is `x.lerp_(y, weight)`.
     """
     if grad.dim() > 1:
-        row_var, col_var = state["row_var"], state["col_var"]
-        if paper:
-            # The paper: $\epsilon_1$ added to every $G^2$, then row and column means.
-            squared = grad * grad + eps1
-            row_var.lerp_(squared.mean(dim=-1, keepdim=True), weight)
-            col_var.lerp_(squared.mean(dim=-2, keepdim=True), weight)
-            return (row_var @ col_var).div_(row_var.mean(dim=-2, keepdim=True))
-        # Row means of $G^2$ as squared row norms over the row length (no $G^2$ is formed).
-        # (Out of place: on a sharded gradient a norm across the shards is a pending sum
-        # that must be combined first, which an in-place `square_` cannot do.)
-        row_mean = torch.norm(grad, dim=-1, keepdim=True).square().div_(grad.size(-1))
-        row_var.lerp_(row_mean, weight)
-        col_mean = torch.norm(grad, dim=-2, keepdim=True).square().div_(grad.size(-2))
-        col_var.lerp_(col_mean, weight)
-        # $\hat V = R C^\top / \operatorname{mean}(R)$, the mean bounded below by $\epsilon_1$.
-        estimate = row_var @ col_var
-        return estimate.div_(row_var.mean(dim=-2, keepdim=True).clamp(min=eps1))
+        mean = _update_factors(grad, state, weight, eps1, paper)
+        # $\hat V = R C^\top / \operatorname{mean}(R)$.
+        return (state["row_var"] @ state["col_var"]).div_(mean)
     variance = state["variance"]
     variance.lerp_(grad * grad + eps1 if paper else grad * grad, weight)
     return variance.clone()
+
+
+def _update_factors(grad: Tensor, state: dict[str, Tensor], weight: float | Tensor,
+                    eps1: float, paper: bool) -> Tensor:
+    r"""Move $R$ and $C$ towards the row and column means of $G^2$; return
+    $\operatorname{mean}(R)$, bounded below by $\epsilon_1$ in torch's placement."""
+    row_var, col_var = state["row_var"], state["col_var"]
+    if paper:
+        # The paper: $\epsilon_1$ added to every $G^2$, then row and column means.
+        squared = grad * grad + eps1
+        row_var.lerp_(squared.mean(dim=-1, keepdim=True), weight)
+        col_var.lerp_(squared.mean(dim=-2, keepdim=True), weight)
+        return row_var.mean(dim=-2, keepdim=True)
+    # Row means of $G^2$ as squared row norms over the row length (no $G^2$ is formed).
+    # (Out of place: on a sharded gradient a norm across the shards is a pending sum
+    # that must be combined first, which an in-place `square_` cannot do.)
+    row_mean = torch.norm(grad, dim=-1, keepdim=True).square().div_(grad.size(-1))
+    row_var.lerp_(row_mean, weight)
+    col_mean = torch.norm(grad, dim=-2, keepdim=True).square().div_(grad.size(-2))
+    col_var.lerp_(col_mean, weight)
+    return row_var.mean(dim=-2, keepdim=True).clamp(min=eps1)
 
 
 def _adafactor_update(
@@ -423,10 +430,15 @@ def _number(norm: Tensor) -> float:
     completes it. `.item()` alone would read this rank's partial value, the norm of its own
     shard, without any error.
     """
-    module = sys.modules.get("torch.distributed.tensor")
-    if module is not None and isinstance(norm, module.DTensor):
+    if _is_dtensor(norm):
         norm = norm.full_tensor()
     return norm.item()
+
+
+def _is_dtensor(x: Tensor) -> bool:
+    """Whether `x` is a DTensor, without importing `torch.distributed` for the check."""
+    module = sys.modules.get("torch.distributed.tensor")
+    return module is not None and isinstance(x, module.DTensor)
 
 
 def _adafactor_update_traced(
@@ -483,35 +495,21 @@ def _adafactor_update_traced(
 
 def _factors(grad: Tensor, state: dict[str, Tensor], weight: float | Tensor, eps1: float,
              paper: bool) -> tuple[Tensor, Tensor]:
-    r"""Update $R$ and $C$ as `_second_moment` does and return the row factor
-    $\sqrt{\bar R / R_i}$ and the column factor $1/\sqrt{C_j}$, each stored.
+    r"""Update $R$ and $C$ as eager does and return the row factor $\sqrt{\bar R / R_i}$
+    and the column factor $1/\sqrt{C_j}$, each stored.
 
     `as_strided` with a tensor's own shape and strides is the tensor itself, but inductor
     can only view a buffer it has written, so the factors are computed once and stored.
     Without it inductor folded their updates (a square root and two divisions a row or
     column) into the loop over the coordinates and recomputed them for every vector of 8.
     """
-    row_var, col_var = state["row_var"], state["col_var"]
-    if paper:
-        squared = grad * grad + eps1
-        row_var.lerp_(squared.mean(dim=-1, keepdim=True), weight)
-        col_var.lerp_(squared.mean(dim=-2, keepdim=True), weight)
-        mean = row_var.mean(dim=-2, keepdim=True)
-    else:
-        row_var.lerp_(torch.norm(grad, dim=-1, keepdim=True).square().div_(grad.size(-1)),
-                      weight)
-        col_var.lerp_(torch.norm(grad, dim=-2, keepdim=True).square().div_(grad.size(-2)),
-                      weight)
-        mean = row_var.mean(dim=-2, keepdim=True).clamp(min=eps1)
-    return _stored(mean.div(row_var).sqrt()), _stored(col_var.rsqrt())
+    mean = _update_factors(grad, state, weight, eps1, paper)
+    return _stored(mean.div(state["row_var"]).sqrt()), _stored(state["col_var"].rsqrt())
 
 
 def _stored(x: Tensor) -> Tensor:
     """`x` itself, viewed so that inductor must store it (see `_factors`)."""
-    module = sys.modules.get("torch.distributed.tensor")
-    if module is not None and isinstance(x, module.DTensor):
-        return x
-    return x.as_strided(x.shape, x.stride())
+    return x if _is_dtensor(x) else x.as_strided(x.shape, x.stride())
 
 
 def _norm_by_rows(x: Tensor) -> Tensor:
