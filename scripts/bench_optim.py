@@ -1,7 +1,8 @@
 """Step time of every chapter against torch.optim and the peers, as ratios from one run.
 
     python scripts/bench_optim.py [--million 24] [--tensors 150] [--small] [--device cuda]
-        [--only Adam RAdam] [--no-compile] [--compile-cost] [--compile-torch] [--threads 1]
+        [--only Adam RAdam | --skip Muon] [--no-compile] [--compile-cost [ALG ...]]
+        [--compile-torch [ALG ...]] [--threads 1]
         [--json results.json [--append]]
 
 Each algorithm gets a fresh set of parameters (~24 M floats in ~150 tensors, shaped like a
@@ -314,25 +315,39 @@ def peak_extra_bytes(opt: torch.optim.Optimizer, step: Callable[[], object],
 def compiled_step(opt: torch.optim.Optimizer, device: str,
                   cost: bool) -> tuple[Callable[[], object], float | None, float | None]:
     """`torch.compile(opt.step)`, compiled once outside the timing; with `cost`, the seconds
-    of its first call, cold (an empty inductor cache, set by `main`) and again after
-    `torch._dynamo.reset()`, when inductor's on-disk caches are warm."""
-    costs = []
-    for _ in range(2 if cost else 1):
-        if cost:
-            torch._dynamo.reset()
+    of its first call, cold (an empty inductor cache) and again after
+    `torch._dynamo.reset()`, when inductor's caches are warm."""
+    def first_call() -> tuple[Callable[[], object], float]:
         step = torch.compile(opt.step)
         start = time.perf_counter()
         step()
         if device == "cuda":
             torch.cuda.synchronize()
-        costs.append(time.perf_counter() - start)
-    return step, (costs[0] if cost else None), (costs[1] if cost else None)
+        return step, time.perf_counter() - start
+
+    if not cost:
+        return first_call()[0], None, None
+    from torch._inductor.utils import fresh_cache
+
+    # An empty inductor cache of its own, in memory and on disk, so that kernels compiled
+    # for an earlier algorithm of the same run do not make this one look cheap.
+    with fresh_cache():
+        torch._dynamo.reset()
+        _, cold = first_call()
+        torch._dynamo.reset()
+        step, cached = first_call()
+    return step, cold, cached
 
 
 def floor_bytes(algorithm: str) -> int | None:
     """Bytes per parameter the update must move, from the "Fast optimizers" chapter."""
     fast = optional("labml_optim.fast", "BYTES_PER_PARAM")
     return fast.get(algorithm) if fast else None
+
+
+def chosen(option: list[str] | None, algorithm: str) -> bool:
+    """An option that takes algorithms: absent is none of them, given alone is all."""
+    return option is not None and (not option or algorithm in option)
 
 
 def bench(args: argparse.Namespace, on_algorithm: Callable[[dict], None] | None = None) -> dict:
@@ -349,13 +364,14 @@ def bench(args: argparse.Namespace, on_algorithm: Callable[[dict], None] | None 
         "steps": args.steps, "rounds": args.rounds, "rows": rows,
     }
     for algorithm, impls in candidates().items():
-        if args.only and algorithm not in args.only:
+        if (args.only and algorithm not in args.only) or algorithm in (args.skip or []):
             continue
         if args.compile:
             # The compiled step of ours (compiled first: measuring its cost resets dynamo)
             # and, with --compile-torch, of torch's for-loop path: the readable per-tensor
             # loops that compile is meant to turn into fused kernels.
-            labels = ["labml_optim"] + (["torch for-loop"] if args.compile_torch else [])
+            labels = ["labml_optim"] + (["torch for-loop"]
+                                        if chosen(args.compile_torch, algorithm) else [])
             impls = {**{f"{label} compiled": impls[label] for label in labels if label in impls},
                      **impls}
         runners = {}
@@ -367,8 +383,9 @@ def bench(args: argparse.Namespace, on_algorithm: Callable[[dict], None] | None 
                 opt.step()  # state allocation is not part of a step's cost
                 step = opt.step
                 if label.endswith("compiled"):
-                    step, *cost = compiled_step(
-                        opt, args.device, args.compile_cost and label == "labml_optim compiled")
+                    cost_it = (chosen(args.compile_cost, algorithm)
+                               and label == "labml_optim compiled")
+                    step, *cost = compiled_step(opt, args.device, cost_it)
                     costs[label] = tuple(cost)
             except (RuntimeError, ValueError, TypeError) as error:
                 print(f"  {algorithm:13} {label:26} skipped: {str(error).splitlines()[0]}")
@@ -461,28 +478,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--only", nargs="*", help="algorithms to run, e.g. Adam RAdam")
+    parser.add_argument("--skip", nargs="*", help="algorithms not to run, e.g. Muon")
     parser.add_argument("--no-compile", dest="compile", action="store_false",
                         help="skip the torch.compile(opt.step) rows")
-    parser.add_argument("--compile-cost", action="store_true",
-                        help="also time the first compiled step, cold and cached")
-    parser.add_argument("--compile-torch", action="store_true",
-                        help="also time torch.compile over torch's for-loop path")
+    parser.add_argument("--compile-cost", nargs="*", metavar="ALGORITHM",
+                        help="also time the first compiled step, cold and cached (of the "
+                             "algorithms named; alone, of all)")
+    parser.add_argument("--compile-torch", nargs="*", metavar="ALGORITHM",
+                        help="also time torch.compile over torch's for-loop path (of the "
+                             "algorithms named; alone, of all)")
     parser.add_argument("--threads", type=int, help="torch's intra-op threads (default: torch's)")
     parser.add_argument("--json", help="write the results to this file as JSON")
     parser.add_argument("--append", action="store_true",
                         help="merge into the --json file: its rows of the algorithms run now are "
                              "replaced, the others kept (same regime, device and threads)")
     args = parser.parse_args(argv)
+    known = list(candidates())
+    for option in ("only", "skip", "compile_cost", "compile_torch"):
+        unknown = [name for name in getattr(args, option) or [] if name not in known]
+        if unknown:
+            parser.error(f"--{option.replace('_', '-')}: unknown algorithm(s) {unknown}; "
+                         f"the bench has {known}")
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.small:
         args.tensors, args.million = 2000, 2000 * 4096 / 1e6
-    if args.compile_cost:
-        # A fresh inductor cache, so the first compile is cold.
-        import os
-        import tempfile
-
-        os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="inductor-")
     import json
     from pathlib import Path
 

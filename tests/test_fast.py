@@ -284,6 +284,22 @@ def test_bench_writes_and_appends_results(tmp_path) -> None:
     assert table.count("\n") == 1 + 3
 
 
+@pytest.mark.parametrize(("option", "algorithm", "expected"), [
+    (None, "Adam", False), ([], "Adam", True), (["Adam"], "Adam", True),
+    (["RAdam"], "Adam", False),
+])
+def test_bench_options_that_take_algorithms(option, algorithm, expected) -> None:
+    """`--compile-cost` absent times no compile, alone every one, with names those named."""
+    assert load_bench().chosen(option, algorithm) is expected
+
+
+@pytest.mark.parametrize("option", ["--only", "--skip", "--compile-cost", "--compile-torch"])
+def test_bench_rejects_an_unknown_algorithm_by_its_option(option, capsys) -> None:
+    with pytest.raises(SystemExit):
+        load_bench().main([option, "Adma"])
+    assert f"{option}: unknown algorithm(s) ['Adma']" in capsys.readouterr().err
+
+
 def test_passes_move_the_floors_bytes() -> None:
     for name in fast.READS_WRITES:
         plan = fast.passes(name)
