@@ -369,20 +369,31 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
             ("labml_optim", "labml_optim compiled", "torch for-loop")]
     assert all(abs(t / 141 - 1) < 0.02 for t in muon), muon
     assert round(flops / 1e9 / statistics.median(muon), 1) == 2.5
+    # Five rounds of five steps of its three rows, as the other algorithms ran.
+    assert round(5 * 5 * 3 * statistics.median(muon) / 3600) == 3
+    assert "five steps of its three rows would take about three hours" in " ".join(
+        fast.__doc__.split())
     above = [a for a in compiled if floor(a, "labml_optim compiled") > 1.2]
     named = " and ".join(above) if len(above) <= 2 else ", ".join(above[:-1]) + " and " + above[-1]
     text = " ".join(fast.__doc__.split())
-    assert f"except {named}, and within 1.2 times of torch's fused" in text, above
-    assert f"**Not there yet:** {named}." in text, above
-    words = {8: "eight", 9: "nine", 10: "ten", 11: "eleven", 12: "twelve"}
+    words = {5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten", 11: "eleven",
+             12: "twelve"}
     count = words[len(compiled) - len(above)]
-    assert f"at the floor for {count} of these algorithms" in text
+    assert f"within 1.2 times the floor for {count} of these algorithms, all but {named}," \
+        in text, above
+    # One run: every row but Muon's shares it, and the probe's range and median are quoted.
+    assert len({(r["steps"], r["rounds"]) for r in result["rows"] if r["algorithm"] != "Muon"}) == 1
+    probes = [rows[(a, "labml_optim")]["bandwidth_gbs"] for a in compiled]
+    muon_probe = rows[("Muon", "labml_optim")]["bandwidth_gbs"]
+    assert f"The probe measured {min(probes):.1f} to {max(probes):.1f} GB/s, a median of " \
+           f"{result['bandwidth_gbs']:.1f} over the run" in text
+    assert f"on an earlier machine ({muon_probe:.1f} GB/s, below)" in text
+    assert result["bandwidth_gbs"] > 2 * muon_probe
     # Within 1.2 times of torch's fused kernel wherever torch has one.
     with_fused = [a for a in compiled if (a, "torch fused") in rows]
     vs_fused = [rows[(a, "labml_optim compiled")]["ms"] / rows[(a, "torch fused")]["ms"]
                 for a in with_fused]
     assert len(vs_fused) >= 4 and max(vs_fused) <= 1.2, vs_fused
-    assert f"took {min(vs_fused):.2f} to {max(vs_fused):.2f} times its time" in text
 
     # The same-traffic loop: its time over the floor, and each compiled step over it.
     def twin(algorithm: str, implementation: str = "labml_optim compiled") -> float:
@@ -392,60 +403,85 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
     def span(values: list[float]) -> str:
         return f"{min(values):.2f} to {max(values):.2f}"
 
+    def twin_floor(algorithm: str, rows: dict = rows) -> float:
+        row = rows[(algorithm, "labml_optim")]
+        return row["twin_ms"] / row["floor_ms"]
+
+    assert f"the compiled chapter took {span(vs_fused)} times its time" in text
     one_pass = [a for a in compiled if a not in fast.PASSES]
-    twin_floor = [rows[(a, "labml_optim")]["twin_ms"] / rows[(a, "labml_optim")]["floor_ms"]
-                  for a in one_pass]
-    assert f"loop ran at {span(twin_floor)} times the floor for the one-pass updates" in text
+    assert f"loop ran at {span([twin_floor(a) for a in one_pass])} times the floor for the " \
+           "one-pass updates" in text
     plain = [twin(a) for a in one_pass if a not in ("RAdam", "SF AdamW")]
     assert f"compiled one-pass chapters took {span(plain)} times as long" in text
     assert f"(RAdam {twin('RAdam'):.2f}, Schedule-Free" in text
-    fused_twin = span([twin(a, "torch fused") for a in with_fused])
-    assert f"torch's fused kernels {fused_twin} times" in text
-    assert f"Adagrad is at {floor('Adagrad', 'labml_optim compiled'):.2f}, and torch's fused " \
-           f"Adagrad at {floor('Adagrad', 'torch fused'):.2f}" in text
-    assert f"took {twin('RAdam'):.2f} times its same-traffic loop where Adam took " \
-           f"{twin('Adam'):.2f}" in text
-    lamb = rows[("LAMB", "labml_optim")]
-    assert f"same-traffic loop alone is {lamb['twin_ms'] / lamb['floor_ms']:.2f} times the " \
-           f"floor, and the compiled step {twin('LAMB'):.2f} times that loop" in text
+    fused_twin = [twin(a, "torch fused") for a in with_fused]
+    assert f"torch's fused kernels {span(fused_twin)} times" in text
+    assert max(fused_twin) < min(plain)
+    # The repeat run, an hour earlier: for the algorithms whose code did not change between
+    # the two, how far the compiled step's ratio to the floor moved.
+    repeat = json.loads((fast.results_dir() / "cpu-large-repeat.json").read_text())
+    again = {(r["algorithm"], r["implementation"]): r for r in repeat["rows"]}
+    unchanged = ["SGD momentum", "Adagrad", "RMSprop", "Lion", "SF AdamW", "Sophia-G", "Adamax",
+                 "Adafactor"]
+
+    def moved(algorithm: str) -> float:
+        key = (algorithm, "labml_optim compiled")
+        return abs(rows[key]["ms"] / rows[key]["floor_ms"]
+                   - again[key]["ms"] / again[key]["floor_ms"])
+
+    most = max(unchanged, key=moved)
+    assert most == "SGD momentum"
+    sgd, sgd_again = rows[(most, "labml_optim compiled")], again[(most, "labml_optim compiled")]
+    assert f"{sgd['ms']:.1f}" == f"{sgd_again['ms']:.1f}"
+    assert f"moved by up to {moved(most):.2f}: SGD with momentum's step took {sgd['ms']:.1f} ms " \
+           f"in both runs, but the probe measured {sgd_again['bandwidth_gbs']:.1f} and " \
+           f"{sgd['bandwidth_gbs']:.1f} GB/s, and its ratio was " \
+           f"{sgd_again['ms'] / sgd_again['floor_ms']:.2f} and " \
+           f"{sgd['ms'] / sgd['floor_ms']:.2f}" in text
+    # The rows that stay above 1.2 by more than that.
+    assert f"RAdam, at {floor('RAdam', 'labml_optim compiled'):.2f}: its same-traffic loop " \
+           f"measured {twin_floor('RAdam'):.2f} times the floor in this run " \
+           f"({twin_floor('RAdam', again):.2f} in the repeat), and the compiled step " \
+           f"{twin('RAdam'):.2f} times that loop" in text
+    assert f"same-traffic loop alone is {twin_floor('LAMB'):.2f} times the floor, and the " \
+           f"compiled step {twin('LAMB'):.2f} times that loop" in text
     assert f"same-traffic loop, and it measures {twin('SF AdamW'):.2f}" in text
-    ada = rows[("Adafactor", "labml_optim")]
-    assert f"Adafactor's same-traffic loop is {ada['twin_ms'] / ada['floor_ms']:.2f} times" in text
+    assert f"Adafactor's same-traffic loop is {twin_floor('Adafactor'):.2f} times" in text
     assert f"The compiled step is {twin('Adafactor'):.2f} times that loop" in text
+    for algorithm in ("RAdam", "LAMB", "SF AdamW", "Adafactor"):
+        assert floor(algorithm, "labml_optim compiled") > 1.2 + moved(most), algorithm
     # torch's for-loop, compiled, stays far from the floor; the chapters' compiled RAdam
-    # and LAMB are ahead of every other row, by about a factor of two.
+    # and LAMB are ahead of every other row.
     assert (f"Adam {floor('Adam', 'torch for-loop compiled'):.2f}, RAdam "
             f"{floor('RAdam', 'torch for-loop compiled'):.2f} times the floor") in text
     for algorithm in ("Adam", "RAdam"):
         assert floor(algorithm, "torch for-loop compiled") > 2
-    ahead = {}
+    ahead, fastest = {}, {}
     for algorithm in ("RAdam", "LAMB"):
         ours = rows[(algorithm, "labml_optim compiled")]["ms"]
-        others = [r["ms"] for (a, i), r in rows.items()
-                  if a == algorithm and not i.startswith("labml_optim")]
-        ahead[algorithm] = min(others) / ours
-        assert 1.5 < ahead[algorithm] < 2.5, algorithm
-    assert f"RAdam, {ahead['RAdam']:.2f} times slower; torch-optimizer's LAMB, " \
-           f"{ahead['LAMB']:.2f})" in text
-    # Eager chapters at 1.3 to 3.1 times the floor, more for two; fused kernels about at it.
+        others = {i: r["ms"] for (a, i), r in rows.items()
+                  if a == algorithm and not i.startswith("labml_optim")}
+        fastest[algorithm] = min(others, key=others.get)
+        ahead[algorithm] = others[fastest[algorithm]] / ours
+        assert ahead[algorithm] > 1.5, algorithm
+    assert fastest == {"RAdam": "torch for-loop compiled", "LAMB": "torch-optimizer"}
+    assert f"{ahead['RAdam']:.2f} times faster than the fastest other RAdam (torch's " \
+           f"for-loop, compiled) and {ahead['LAMB']:.2f} times faster than the fastest other " \
+           "LAMB (torch-optimizer's)" in text
+    # Eager chapters at 1.4 to 3.4 times the floor, more for two; fused kernels at it.
     heavier = {"SF AdamW", "Adafactor"}
     eager = [floor(a, "labml_optim") for a in compiled if a not in heavier]
     assert f"eager steps run at {min(eager):.1f} to {max(eager):.1f} times the floor" in text
     assert all(floor(a, "labml_optim") > max(eager) for a in heavier)
     fused = [floor(a, "torch fused") for a in with_fused]
     assert f"fused kernels ran at {span(fused)} of it" in text
-    amsgrad = rows[("AMSGrad", "torch fused")]
-    assert min(fused) == floor("AMSGrad", "torch fused")
-    assert min(twin_floor) == pytest.approx(0.78, abs=0.005)  # Schedule-Free's 28 bytes
-    assert sorted(twin_floor)[1] == amsgrad["twin_ms"] / amsgrad["floor_ms"]
-    assert f"has the fastest fused kernel ({min(fused):.2f}) and, after Schedule-Free's " \
-           f"28-byte one, the fastest same-traffic loop ({sorted(twin_floor)[1]:.2f})" in text
     costs = [(r["compile_cold_s"] - r["ms"] / 1e3, r["compile_cached_s"] - r["ms"] / 1e3)
              for r in result["rows"] if "compile_cold_s" in r and r["algorithm"] != "Muon"]
-    assert len(costs) == 4, costs
+    assert len(costs) == len(compiled), costs
     colds, cacheds = [c for c, _ in costs], [c for _, c in costs]
-    assert (f"took {min(colds):.0f} to {max(colds):.0f} s more than a step with an empty "
-            f"inductor cache, and {min(cacheds):.0f} to {max(cacheds):.0f} s") in text
+    assert max(colds) < 120
+    assert (f"took {min(colds):.0f} to {max(colds):.0f} s more than a step, and "
+            f"{min(cacheds):.0f} to {max(cacheds):.0f} s with the cache warm") in text
     # Many small tensors: eager chapters at 4 to 30 times the floor (Muon aside), torch's
     # fused kernels at 2 to 4.
     small = fast.load_results("cpu", "small")
