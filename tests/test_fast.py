@@ -482,15 +482,18 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
     assert max(colds) < 120
     assert (f"took {min(colds):.0f} to {max(colds):.0f} s more than a step, and "
             f"{min(cacheds):.0f} to {max(cacheds):.0f} s with the cache warm") in text
-    # Many small tensors: eager chapters at 4 to 30 times the floor (Muon aside), torch's
-    # fused kernels at 2 to 4.
+    # Many small tensors: eager chapters far above the floor (Muon aside), torch's fused
+    # kernels closer, on the same machine as the large run.
     small = fast.load_results("cpu", "small")
     assert small is not None
     ours = [r["ms"] / r["floor_ms"] for r in small["rows"]
             if r["implementation"] == "labml_optim" and r["algorithm"] != "Muon"]
     fused = [r["ms"] / r["floor_ms"] for r in small["rows"] if r["implementation"] == "torch fused"]
-    assert 4 <= min(ours) and max(ours) <= 31, ours
-    assert 1.8 <= min(fused) and max(fused) <= 4, fused
+    assert f"run at {min(ours):.1f} to {max(ours):.1f} times the floor (Muon's" in text
+    assert f"stay within {min(fused):.1f} to {max(fused):.1f} times it" in text
+    assert max(fused) < min(ours)
+    assert f"its probe measured {small['bandwidth_gbs']:.1f} GB/s" in text
+    assert abs(small["bandwidth_gbs"] / result["bandwidth_gbs"] - 1) < 0.1
 
 
 def test_the_chapters_gpu_claims_hold_in_the_committed_runs() -> None:
