@@ -327,7 +327,11 @@ def compiled_step(opt: torch.optim.Optimizer, device: str,
 
     if not cost:
         return first_call()[0], None, None
-    from torch._inductor.utils import fresh_cache
+    import torch._inductor.utils as inductor_utils
+
+    # Older torch names it `fresh_inductor_cache`.
+    fresh_cache = (getattr(inductor_utils, "fresh_cache", None)
+                   or inductor_utils.fresh_inductor_cache)
 
     # An empty inductor cache of its own, in memory and on disk, so that kernels compiled
     # for an earlier algorithm of the same run do not make this one look cheap.
@@ -499,6 +503,15 @@ def main(argv: list[str] | None = None) -> None:
         if unknown:
             parser.error(f"--{option.replace('_', '-')}: unknown algorithm(s) {unknown}; "
                          f"the bench has {known}")
+    run = [a for a in known if (not args.only or a in args.only) and a not in (args.skip or [])]
+    for option in ("compile_cost", "compile_torch"):
+        named = getattr(args, option)
+        if named is not None and not args.compile:
+            parser.error(f"--{option.replace('_', '-')} needs the compiled rows; "
+                         "drop --no-compile")
+        idle = [name for name in named or [] if name not in run]
+        if idle:
+            parser.error(f"--{option.replace('_', '-')}: {idle} not run (see --only, --skip)")
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.small:

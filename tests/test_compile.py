@@ -163,13 +163,16 @@ CASES = [
 ]
 
 
-def test_division_scan_sees_a_bias_correction_divided_in_a_loop() -> None:
-    """The scan finds what it looks for: coordinates divided by a 0-d tensor."""
+@pytest.mark.parametrize("step_dtype", [torch.float32, torch.float64])
+def test_division_scan_sees_a_bias_correction_divided_in_a_loop(step_dtype) -> None:
+    """The scan finds what it looks for: coordinates divided by a 0-d tensor, also by one
+    computed in double precision from the step, as the chapters' `_power` does."""
     def update(x: torch.Tensor, step: torch.Tensor) -> None:
-        x.div_(1 - torch.exp(step * math.log(0.9)))
+        x.div_((1 - torch.exp(step * math.log(0.999))) ** 0.5)
 
     torch._dynamo.reset()
-    _, codes = run_and_get_code(torch.compile(update), torch.randn(64), torch.tensor(3.0))
+    _, codes = run_and_get_code(torch.compile(update), torch.randn(64),
+                                torch.tensor(3.0, dtype=step_dtype))
     assert [d for code in codes for d in divisions_by_a_number(code)]
 
 
