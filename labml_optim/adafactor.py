@@ -20,8 +20,10 @@ lists where torch's `Adafactor` departs from the paper.
 each rank keeps the row means of its own rows, while the column means, the parameter's RMS
 and the update's RMS are reductions over the whole DTensor (the norms are completed across
 the ranks before they are read as numbers, where `.item()` alone would silently read the
-local shard's norm). Equal to one process up to the order of those sums (1e-7, tested with
-two processes).
+local shard's norm). A tensor of more than two dimensions is factored over its last two,
+which FSDP2's shards on the first hold whole. Equal to one process up to the order of those
+sums (1e-7, tested with two processes, and for 3-D and 4-D tensors whose shards are even
+or not).
 
 ## The algorithm
 
@@ -356,8 +358,12 @@ def _second_moment(grad: Tensor, state: dict[str, Tensor], weight: float | Tenso
     """
     if grad.dim() > 1:
         mean = _update_factors(grad, state, weight, eps1, paper)
-        # $\hat V = R C^\top / \operatorname{mean}(R)$.
-        return (state["row_var"] @ state["col_var"]).div_(mean)
+        # $\hat V = R C^\top / \operatorname{mean}(R)$. $R$ is a column and $C^\top$ a row, so
+        # the product has one term per entry: as a broadcast product it rounds exactly as
+        # torch's `@` does, and on a sharded tensor of more than three dimensions it needs
+        # no reshape (`@` flattens the leading dimensions, which a DTensor cannot do when
+        # its shards are uneven).
+        return (state["row_var"] * state["col_var"]).div_(mean)
     variance = state["variance"]
     variance.lerp_(grad * grad + eps1 if paper else grad * grad, weight)
     return variance.clone()

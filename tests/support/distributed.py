@@ -201,6 +201,37 @@ def shard_orthogonalization(rank: int) -> dict[str, torch.Tensor]:
     }
 
 
+def shard_adafactor() -> dict[tuple[int, ...], tuple[torch.Tensor, torch.Tensor]]:
+    """Adafactor on tensors of more than two dimensions, sharded on dim 0 on FSDP2's mesh
+    (an even split, 3 + 2, and a 4-D tensor split 2 + 1), four steps; the gathered result
+    and the unsharded one, for each shape. The factors reduce the last two dimensions,
+    which every shard holds whole; only the two RMS values cross the shards."""
+    from torch.distributed.fsdp import fully_shard
+    from torch.distributed.tensor import Shard, distribute_tensor
+
+    from labml_optim.adafactor import Adafactor
+
+    model = make_model()
+    fully_shard(model)
+    mesh = model[0].weight.device_mesh
+    results = {}
+    for shape in [(4, 6, 5), (5, 6, 5), (3, 4, 6, 5)]:
+        gen = torch.Generator().manual_seed(3)
+        start = torch.randn(*shape, generator=gen)
+        grads = [torch.randn(*shape, generator=gen) for _ in range(4)]
+        whole = start.clone().requires_grad_()
+        sharded = distribute_tensor(start.clone(), mesh, [Shard(0)]).requires_grad_()
+        kwargs = {"lr": 0.01, "weight_decay": 0.01}
+        whole_opt, sharded_opt = Adafactor([whole], **kwargs), Adafactor([sharded], **kwargs)
+        for grad in grads:
+            whole.grad = grad.clone()
+            whole_opt.step()
+            sharded.grad = distribute_tensor(grad.clone(), mesh, [Shard(0)])
+            sharded_opt.step()
+        results[shape] = (sharded.detach().full_tensor(), whole.detach())
+    return results
+
+
 ENGINES: dict[str, Callable[[str, int], dict[str, torch.Tensor]]] = {
     "ddp": run_ddp,
     "zero": run_zero,
@@ -226,6 +257,7 @@ def worker(rank: int, engine: str, names: list[str], out_dir: str) -> None:
         if engine == "fsdp2":
             results["_norms"] = shard_norms()
             results["_muon"] = shard_orthogonalization(rank)
+            results["_adafactor"] = shard_adafactor()
         if rank == 0:
             torch.save(results, Path(out_dir) / f"{engine}.pt")
     finally:
