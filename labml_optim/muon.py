@@ -286,17 +286,20 @@ both, and that in float64 the sum and the average give the same trajectory.
 
 Measured over 20 steps at $\eta = 0.02$ on a $64 \times 64$ matrix, torch's Muon and a
 summed-buffer variant end $7 \times 10^{-4}$ apart, and torch's Muon and the author's
-`SingleDeviceMuon` end $1.2 \times 10^{-3}$ apart ($1.6 \times 10^{-3}$ for a tall
-$128 \times 64$ matrix). The second gap is *not* the momentum, which is the same average in
-both: it is how the quintic is evaluated. torch computes $bS + cS^2$ and $aX + (\cdot)X$
-each in one `addmm` (one rounding to bfloat16), the reference in separate operations
-(one rounding after each). Swap torch's evaluation into the reference and the trajectories
-are bitwise equal for square and wide matrices; for tall ones a gap below $10^{-4}$ remains,
-because the reference multiplies the bfloat16 update by $\sqrt{A/B}$ (another rounding)
-where torch folds it into the learning rate. Neither is more accurate than the other;
-the gap is the size of the iteration's own rounding, far inside the band. The reference
-also differs in defaults ($\eta = 0.02$, $\lambda = 0$), and the 0.1.0 package fails with
-a `TypeError` on a parameter that has no gradient, where torch skips it.
+`SingleDeviceMuon` end about $10^{-3}$ apart: $0.8$ to $2 \times 10^{-3}$ in the largest
+difference of an entry, for square, tall and wide matrices of 64 and 128 rows and columns
+(where in that range depends on the machine's bfloat16 matrix products: the same matrix
+gave $1.2 \times 10^{-3}$ on one machine and $1.6 \times 10^{-3}$ on another). The second
+gap is *not* the momentum, which is the same average in both: it is how the quintic is
+evaluated. torch computes $bS + cS^2$ and $aX + (\cdot)X$ each in one `addmm` (one
+rounding to bfloat16), the reference in separate operations (one rounding after each).
+Swap torch's evaluation into the reference and the trajectories are bitwise equal for
+square and wide matrices; for tall ones a gap below $10^{-4}$ remains, because the
+reference multiplies the bfloat16 update by $\sqrt{A/B}$ (another rounding) where torch
+folds it into the learning rate. Neither is more accurate than the other; the gap is the
+size of the iteration's own rounding, far inside the band. The reference also differs in
+defaults ($\eta = 0.02$, $\lambda = 0$), and the 0.1.0 package fails with a `TypeError` on
+a parameter that has no gradient, where torch skips it.
 
 ## Compiling, and one departure from torch
 
@@ -436,17 +439,20 @@ def orthogonalize(
     Under `fully_shard` the parameter, its gradient and the momentum are DTensors, and each
     rank holds a block of rows. The iteration needs the whole matrix (see *Muon under
     sharding*), so the shards are gathered (`full_tensor`, an all-gather), every rank runs
-    the same iteration on the same matrix, and each keeps its own block of the result
-    (`distribute_tensor` with `src_data_rank=None` slices locally, without sending
-    anything). The result is bitwise the single-process one.
+    the same iteration on the same matrix, and each keeps its own block of the result: the
+    whole result, marked replicated, redistributed to the update's placements, which slices
+    locally without sending anything (and, unlike `distribute_tensor`, is traced by
+    `torch.compile` without a graph break). The result is bitwise the single-process one.
     """
     dtensor = _dtensor_class()
     if dtensor is None or not isinstance(update, dtensor):
         return newton_schulz(update, coefficients, steps, eps)
-    from torch.distributed.tensor import distribute_tensor
+    from torch.distributed.tensor import Replicate
 
+    mesh = update.device_mesh
     whole = newton_schulz(update.full_tensor(), coefficients, steps, eps)
-    return distribute_tensor(whole, update.device_mesh, update.placements, src_data_rank=None)
+    replicated = dtensor.from_local(whole, mesh, [Replicate()] * mesh.ndim, run_check=False)
+    return replicated.redistribute(mesh, update.placements)
 
 
 def _dtensor_class() -> type | None:

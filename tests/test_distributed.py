@@ -110,3 +110,15 @@ def test_fsdp2_adafactor_on_tensors_of_more_than_two_dimensions(run_engine) -> N
         torch.testing.assert_close(sharded, whole, rtol=ulps,
                                    atol=tolerance("fsdp2", "adafactor"),
                                    msg=lambda m, shape=shape: f"{shape}: {m}")
+
+
+@pytest.mark.parametrize("name", D.COMPILED_UNDER_FSDP2)
+def test_fsdp2_compiled_step_equals_eager(run_engine, name: str) -> None:
+    """`torch.compile(opt.step)` over DTensor shards: the weights of the eager FSDP2 run
+    within the compile tests' 1e-6 (tests/test_compile.py), in one graph: Muon's gather
+    and its slice of the result (`from_local`, `redistribute`) trace without a break."""
+    eager, compiled, breaks = run_engine("fsdp2")["_compiled"][name]
+    for key in eager:
+        torch.testing.assert_close(compiled[key], eager[key], rtol=1e-6, atol=1e-6,
+                                   msg=lambda m, key=key: f"{name} compiled, {key}: {m}")
+    assert not breaks, breaks
