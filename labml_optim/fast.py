@@ -525,7 +525,10 @@ across the shards and gives that norm; computing it from the local shard alone (
 shard-unaware implementation that calls `to_local()` would) gives a norm smaller by about
 $\sqrt{\text{shards}}$ and a wrong step. Adafactor's column means and RMS values are such
 reductions too, and Muon's iteration needs the whole matrix, which it gathers; each
-chapter's introduction says in one line how it stands under sharding.
+chapter's introduction says in one line how it stands under sharding. Compiled over the
+shards, `torch.compile(opt.step)` traces these reductions and Muon's gather in one graph:
+the scale tests compile Adam, LAMB, Adafactor and Muon under FSDP2 and compare them with
+the eager FSDP2 run (within 1e-6, no graph break).
 
 ## References
 
