@@ -527,8 +527,8 @@ $\sqrt{\text{shards}}$ and a wrong step. Adafactor's column means and RMS values
 reductions too, and Muon's iteration needs the whole matrix, which it gathers; each
 chapter's introduction says in one line how it stands under sharding. Compiled over the
 shards, `torch.compile(opt.step)` traces these reductions and Muon's gather in one graph:
-the scale tests compile Adam, LAMB, Adafactor and Muon under FSDP2 and compare them with
-the eager FSDP2 run (within 1e-6, no graph break).
+the scale tests compile every chapter's step under FSDP2 and compare it with the eager
+FSDP2 run (within 1e-6, no graph break).
 
 ## References
 
