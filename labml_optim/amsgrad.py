@@ -477,6 +477,7 @@ def _power(base: float | Tensor, exponent: float | Tensor) -> float | Tensor:
         base = torch.tensor(base, dtype=torch.float64)
     return torch.exp(exponent * torch.log(base))
 
+
 def _ratio(numerator: float | Tensor, denominator: float | Tensor) -> float | Tensor:
     r"""`numerator / denominator` for non-negative numbers or 0-d tensors (norms, step
     sizes); while compiling, $e^{\ln a - \ln b}$.
@@ -493,6 +494,7 @@ def _ratio(numerator: float | Tensor, denominator: float | Tensor) -> float | Te
     logs = [torch.log(x if isinstance(x, Tensor) else torch.tensor(x, dtype=torch.float64))
             for x in (numerator, denominator)]
     return torch.exp(logs[0] - logs[1])
+
 
 def _divide(x: Tensor, divisor: float | Tensor, *, inplace: bool = False) -> Tensor:
     r"""`x / divisor` for a positive number or 0-d tensor (a bias correction); while

@@ -667,6 +667,7 @@ def _ratio(numerator: float | Tensor, denominator: float | Tensor) -> float | Te
             for x in (numerator, denominator)]
     return torch.exp(logs[0] - logs[1])
 
+
 def _divide(x: Tensor, divisor: float | Tensor, *, inplace: bool = False) -> Tensor:
     r"""`x / divisor` for a positive number or 0-d tensor (a bias correction); while
     compiling, `x` times the reciprocal, formed once per tensor by `_ratio`.

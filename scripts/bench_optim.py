@@ -354,6 +354,12 @@ def chosen(option: list[str] | None, algorithm: str) -> bool:
     return option is not None and (not option or algorithm in option)
 
 
+def selected(args: argparse.Namespace) -> list[str]:
+    """The algorithms a run times: `--only`'s (all when absent), less `--skip`'s."""
+    return [a for a in candidates()
+            if (not args.only or a in args.only) and a not in (args.skip or [])]
+
+
 def bench(args: argparse.Namespace, on_algorithm: Callable[[dict], None] | None = None) -> dict:
     """Times every implementation; returns everything the report and the chapter need.
 
@@ -367,8 +373,9 @@ def bench(args: argparse.Namespace, on_algorithm: Callable[[dict], None] | None 
         "params": n_params, "tensors": args.tensors, "bandwidth_gbs": None,
         "steps": args.steps, "rounds": args.rounds, "rows": rows,
     }
+    run = selected(args)
     for algorithm, impls in candidates().items():
-        if (args.only and algorithm not in args.only) or algorithm in (args.skip or []):
+        if algorithm not in run:
             continue
         if args.compile:
             # The compiled step of ours (compiled first: measuring its cost resets dynamo)
@@ -503,7 +510,7 @@ def main(argv: list[str] | None = None) -> None:
         if unknown:
             parser.error(f"--{option.replace('_', '-')}: unknown algorithm(s) {unknown}; "
                          f"the bench has {known}")
-    run = [a for a in known if (not args.only or a in args.only) and a not in (args.skip or [])]
+    run = selected(args)
     for option in ("compile_cost", "compile_torch"):
         named = getattr(args, option)
         if named is not None and not args.compile:

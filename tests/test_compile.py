@@ -29,7 +29,7 @@ import pytest
 import torch
 import torch._dynamo
 import torch._inductor.config as inductor_config
-from support.chapters import optimizer_classes
+from support.chapters import INDUCTOR_OPTIONS, optimizer_classes
 from torch._dynamo.utils import counters
 from torch._inductor.utils import run_and_get_code
 
@@ -59,13 +59,6 @@ EXTRA = {
 # Optimizers that, like torch.optim.Muon, take only matrices: their second parameter is a
 # wide matrix instead of a vector.
 MATRIX_ONLY = {"Muon"}
-# Inductor settings per optimizer. Muon's Newton–Schulz iteration computes in bfloat16, and
-# by default Inductor keeps a fused kernel's bfloat16 intermediates in float32, so the
-# compiled step moves away from eager by a few percent of the step (torch's own Muon too;
-# tests/test_muon.py pins the size). With `emulate_precision_casts` Inductor rounds to
-# bfloat16 where eager does, and the two agree within the common tolerance (measured: one
-# float32 ulp, 1.2e-7, in 8 steps).
-INDUCTOR_OPTIONS = {"Muon": {"emulate_precision_casts": True}}
 # A number that depends only on the step or on a norm is one value per tensor, but inductor
 # may inline its expression into the loop over the coordinates, where the C++ code then
 # recomputes it for every vector of 8 (a `std::pow`, `std::sqrt`... on a scalar). On the

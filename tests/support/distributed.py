@@ -18,6 +18,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from support.chapters import INDUCTOR_OPTIONS
+
 WORLD = 2
 STEPS = 6
 BATCH = 8  # per rank; the single-process run sees both halves
@@ -159,7 +161,7 @@ def run_fsdp2(name: str, rank: int, compiled: bool = False) -> dict[str, torch.T
         import torch._inductor.config as inductor_config
 
         torch._dynamo.reset()
-        with inductor_config.patch(**INDUCTOR_OPTIONS.get(name, {})):
+        with inductor_config.patch(**INDUCTOR_OPTIONS.get(cls.__name__, {})):
             _train(name, model, opt, rank, torch.compile(opt.step))
     # Gather the shards (DTensors) into full tensors for the comparison.
     return {k: v.full_tensor().detach().clone() for k, v in model.state_dict().items()}
@@ -213,21 +215,19 @@ def shard_orthogonalization(rank: int) -> dict[str, torch.Tensor]:
 # Compiled under FSDP2: every chapter, the elementwise ones, the two whose reductions
 # cross the shards (LAMB, Adafactor) and Muon, which gathers its matrix.
 COMPILED_UNDER_FSDP2 = list(OPTIMIZERS)
-# Muon: bfloat16 rounded where eager rounds it, as in tests/test_compile.py.
-INDUCTOR_OPTIONS = {"muon": {"emulate_precision_casts": True}}
 
 
 def compiled_fsdp2(rank: int) -> dict[str, Any]:
-    """For each of `COMPILED_UNDER_FSDP2`: the weights after the eager and the compiled
-    FSDP2 runs (gathered), and the graph breaks of the compiled one (none expected)."""
+    """For each of `COMPILED_UNDER_FSDP2`: the weights after the compiled FSDP2 run
+    (gathered), to compare with the engine's eager run, and its graph breaks (none
+    expected)."""
     from torch._dynamo.utils import counters
 
     results: dict[str, Any] = {}
     for name in COMPILED_UNDER_FSDP2:
-        eager = run_fsdp2(name, rank)
         counters.clear()
-        compiled = run_fsdp2(name, rank, compiled=True)
-        results[name] = (eager, compiled, dict(counters["graph_break"]))
+        weights = run_fsdp2(name, rank, compiled=True)
+        results[name] = (weights, dict(counters["graph_break"]))
     return results
 
 
