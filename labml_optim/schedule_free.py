@@ -167,6 +167,18 @@ order and the differences accumulate, while this chapter matches the reference b
 also divides `p.grad` in place by the denominator (the caller's gradient is changed by the
 step), and its `eval()` uses the formula above, so it needs $\beta_1 > 0$.
 
+`implicit_x=True` gives this chapter that layout: the state is $z$ and $v$, the parameters
+hold $y$, and the step is the default's, operation for operation, so it is bitwise equal
+to the package's for-loop path (`foreach=False`, tested) and a state dict moves between
+the two (the caller's gradient is left alone all the same). Besides halving the state, it
+cuts what a step moves through memory from 44 bytes a parameter to 28, AdamW's count,
+which is what bounds a compiled step on a CPU (the [Fast optimizers](fast.md) chapter
+counts the bytes and times both); the bench runs this setting. The default stays the
+reference's layout, since the reference is what every line here is checked against, and
+it alone allows $\beta_1 = 0$, from which $x$ cannot be recovered: `implicit_x=True`
+refuses it. A state dict saved without the key (the package's) is read in the layout its
+state shows.
+
 ## Warmup and the weights $w_t$
 
 Adam-type methods are usually run with a warmup; `warmup_steps` $= W$ raises the rate
@@ -255,10 +267,24 @@ def _averaging_step(
     # $c_{t+1} = w_t / \sum_{i \le t} w_i$; every $w_i \ge 0$, so a zero sum means
     # $w_t = 0$ and $c_{t+1} = 0$ (the reference's `ZeroDivisionError` case).
     weight_sum = weight_sum + weight
-    ckp1 = weight / _where(weight_sum != 0, weight_sum, 1.0)
+    ckp1 = _ratio(weight, _where(weight_sum != 0, weight_sum, 1.0))
     # $1 - \beta_2^t$, the bias correction of $v_t$.
     bias_correction2 = 1 - _power(beta2, t)
     return lr, lr_max, weight_sum, ckp1, bias_correction2
+
+
+def _once(x: float | Tensor) -> float | Tensor:
+    r"""A non-negative number of the step for one tensor's update: $x$ itself; while
+    compiling, $e^{\ln x}$, stored by that tensor's loop alone.
+
+    Compiled, the group's numbers are 0-d tensors shared by every parameter. When the
+    loops of two parameters of one size read the same stored number, inductor fuses them
+    into one loop over both, and that loop draws on twice the memory streams at once
+    (14 with $x$ implicit): over 74 tensors on one CPU core the step took 16.1 ms fused
+    and 8.4 ms with a number of its own for each tensor. An exponential, as in `_ratio`,
+    is a value inductor stores rather than inlines, so each tensor gets its own copy.
+    """
+    return _ratio(x, 1.0)
 
 
 def _schedule_free_update(
@@ -289,18 +315,60 @@ def _schedule_free_update(
     # Decoupled weight decay $z \leftarrow z - \gamma_t \lambda y_t$, computed at $y$
     # (or at $z$ with `decay_at_z`), before the gradient step.
     if weight_decay != 0:
-        _add_scaled(z, z if decay_at_z else y, -lr * weight_decay)
+        _add_scaled(z, z if decay_at_z else y, -_once(lr * weight_decay))
     # $v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
     # $\sqrt{v_t / (1 - \beta_2^t)} + \epsilon$
-    denom = exp_avg_sq.div(bias_correction2).sqrt_().add_(eps)
+    denom = _divide(exp_avg_sq, bias_correction2).sqrt_().add_(eps)
     # $z_{t+1} = z_t - \gamma_t\, g_t / (\sqrt{\hat v_t} + \epsilon)$
-    z.addcdiv_(grad, denom, value=-lr)
+    z.addcdiv_(grad, denom, value=-_once(lr))
     # $x_{t+1} = (1 - c_{t+1})\, x_t + c_{t+1} z_{t+1}$
-    _add_scaled(x.mul_(1 - ckp1), z, ckp1)
+    _add_scaled(x.mul_(_once(1 - ckp1)), z, _once(ckp1))
     # $y_{t+1} = \beta_1 x_{t+1} + (1 - \beta_1) z_{t+1}$, and the parameters hold $y$.
     y.copy_(x.mul(beta1).add_(z, alpha=1 - beta1))
     param.copy_(y)
+
+
+def _schedule_free_update_implicit_x(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    *,
+    lr: float | Tensor,
+    ckp1: float | Tensor,
+    beta1: float,
+    beta2: float,
+    bias_correction2: float | Tensor,
+    eps: float,
+    weight_decay: float,
+    decay_at_z: bool,
+    maximize: bool,
+) -> None:
+    r"""One step on one tensor with $x$ implicit: the parameter is $y$, the state $z, v$;
+    the order of operations of the package's default class with `foreach=False`."""
+    if maximize:
+        grad = -grad
+    y, z, exp_avg_sq = param, state["z"], state["exp_avg_sq"]
+    if torch.is_complex(param):
+        y, grad = torch.view_as_real(y), torch.view_as_real(grad)
+        z, exp_avg_sq = torch.view_as_real(z), torch.view_as_real(exp_avg_sq)
+
+    # $v_t$ and $\sqrt{\hat v_t} + \epsilon$, as in the reference layout.
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    denom = _divide(exp_avg_sq, bias_correction2).sqrt_().add_(eps)
+    # $u_t = g_t / (\sqrt{\hat v_t} + \epsilon) + \lambda y_t$ (or $\lambda z_t$): the
+    # caller's gradient is left as it is, where the package divides it in place.
+    u = grad / denom
+    if weight_decay != 0:
+        u.add_(z if decay_at_z else y, alpha=weight_decay)
+    # $y_{t+1} = (1 - c)\, y_t + c\, z_t - \gamma_t (1 - \beta_1 (1 - c))\, u_t$, before
+    # $z$ moves, since it reads $z_t$.
+    # The numbers are formed for this tensor alone (`_once`).
+    c = _once(ckp1)
+    y.lerp_(z, c.to(y.dtype) if isinstance(c, Tensor) else c)
+    _add_scaled(y, u, -_once(lr * (1 - beta1 * (1 - ckp1))))
+    # $z_{t+1} = z_t - \gamma_t u_t$
+    _add_scaled(z, u, -_once(lr))
 
 
 class AdamWScheduleFree(Optimizer):
@@ -310,7 +378,9 @@ class AdamWScheduleFree(Optimizer):
     Group keys: `lr`, `betas`, `eps`, `weight_decay`, `warmup_steps`, `r`,
     `weight_lr_power`, `decay_at_z`, the counters `k` (steps taken), `weight_sum`,
     `lr_max`, `scheduled_lr`, and `train_mode`; state keys `z`, `x`, `y`, `exp_avg_sq`.
-    Call `train()` before training and `eval()` before evaluating or saving.
+    With `implicit_x=True`, the layout and the order of operations of the package's default
+    `AdamWScheduleFree` instead: state keys `z` and `exp_avg_sq`, the parameters holding
+    $y$. Call `train()` before training and `eval()` before evaluating or saving.
 
     The counters are 1-element float64 tensors in the live groups, updated in place, so that
     `torch.compile(opt.step)` reads their current values at every call (one graph, no
@@ -332,6 +402,7 @@ class AdamWScheduleFree(Optimizer):
         *,
         foreach: bool | None = None,
         maximize: bool = False,
+        implicit_x: bool = False,
     ) -> None:
         betas = _check_schedule_free_arguments(
             lr, betas, eps, weight_decay, warmup_steps, r, weight_lr_power, foreach=foreach
@@ -343,6 +414,7 @@ class AdamWScheduleFree(Optimizer):
             train_mode=True, weight_sum=0.0, lr_max=-1.0, scheduled_lr=0.0,
             weight_lr_power=weight_lr_power, decay_at_z=decay_at_z,
             weight_decay=weight_decay, foreach=foreach, maximize=maximize,
+            implicit_x=implicit_x,
         )
         super().__init__(params, defaults)
 
@@ -354,10 +426,18 @@ class AdamWScheduleFree(Optimizer):
             group.setdefault("foreach", None)
             group.setdefault("maximize", False)
             group.setdefault("scheduled_lr", 0.0)
+            # A group saved without the key is in the layout its state shows: the package's
+            # default class stores $z$ and $v$ only.
+            group.setdefault("implicit_x", any(
+                "z" in self.state[p] and "x" not in self.state[p]
+                for p in group["params"] if p in self.state))
             _counters_as_tensors(group)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group as torch does; its counters become tensors of its own."""
+        implicit_x = param_group.get("implicit_x", self.defaults["implicit_x"])
+        beta1 = param_group.get("betas", self.defaults["betas"])[0]
+        _check_implicit_x(implicit_x, _float(beta1))
         super().add_param_group(param_group)
         _counters_as_tensors(self.param_groups[-1])
 
@@ -374,10 +454,15 @@ class AdamWScheduleFree(Optimizer):
         r"""Put the average $x$ into the parameters, to evaluate or save the model."""
         for group in self.param_groups:
             if group["train_mode"]:
+                beta1 = _float(group["betas"][0])
                 for p in group["params"]:
                     state = self.state[p]
                     if "x" in state:
                         p.copy_(state["x"])
+                    elif "z" in state:
+                        # $x = (y - (1 - \beta_1) z) / \beta_1$, written as the package
+                        # writes it: $y + (1 - 1/\beta_1)(z - y)$.
+                        p.lerp_(state["z"], 1 - 1 / beta1)
                 group["train_mode"] = False
 
     @torch.no_grad()
@@ -385,10 +470,14 @@ class AdamWScheduleFree(Optimizer):
         r"""Put the gradient point $y$ back into the parameters, to train."""
         for group in self.param_groups:
             if not group["train_mode"]:
+                beta1 = _float(group["betas"][0])
                 for p in group["params"]:
                     state = self.state[p]
                     if "y" in state:
                         p.copy_(state["y"])
+                    elif "z" in state:
+                        # $y = \beta_1 x + (1 - \beta_1) z$
+                        p.lerp_(state["z"], 1 - beta1)
                 group["train_mode"] = True
 
     @torch.no_grad()
@@ -402,6 +491,7 @@ class AdamWScheduleFree(Optimizer):
             )
         for group in self.param_groups:
             _check_sparse(type(self).__name__, group["params"])
+            _check_layout(type(self).__name__, group, self.state)
         loss = None
         if closure is not None:
             with torch.enable_grad():
@@ -431,9 +521,12 @@ class AdamWScheduleFree(Optimizer):
                     state["exp_avg_sq"] = torch.zeros_like(
                         param, memory_format=torch.preserve_format
                     )
-                    state["x"] = param.clone(memory_format=torch.preserve_format)
-                    state["y"] = param.clone(memory_format=torch.preserve_format)
-                _schedule_free_update(
+                    if not group["implicit_x"]:
+                        state["x"] = param.clone(memory_format=torch.preserve_format)
+                        state["y"] = param.clone(memory_format=torch.preserve_format)
+                update = (_schedule_free_update_implicit_x if group["implicit_x"]
+                          else _schedule_free_update)
+                update(
                     param, param.grad, state, lr=lr, ckp1=ckp1, beta1=beta1, beta2=beta2,
                     bias_correction2=bias_correction2, eps=group["eps"],
                     weight_decay=group["weight_decay"], decay_at_z=group["decay_at_z"],
@@ -607,6 +700,41 @@ def _power(base: float | Tensor, exponent: float | Tensor) -> float | Tensor:
     return torch.exp(exponent * torch.log(base))
 
 
+def _ratio(numerator: float | Tensor, denominator: float | Tensor) -> float | Tensor:
+    r"""`numerator / denominator` for non-negative numbers or 0-d tensors (norms, step
+    sizes); while compiling, $e^{\ln a - \ln b}$.
+
+    Inductor inlines a scalar computed from a reduction or from the state into the loop
+    that uses it, so on the CPU the two square roots behind a ratio of norms, or NAdam's
+    double-precision step sizes, were computed again for every vector of 8 coordinates.
+    Written with an exponential it is computed once, as the "Fast optimizers" chapter
+    explains. A zero numerator gives $e^{-\infty} = 0$, the quotient; a zero denominator
+    gives what the caller must discard either way.
+    """
+    if not torch.compiler.is_compiling():
+        return numerator / denominator
+    logs = [torch.log(x if isinstance(x, Tensor) else torch.tensor(x, dtype=torch.float64))
+            for x in (numerator, denominator)]
+    return torch.exp(logs[0] - logs[1])
+
+
+def _divide(x: Tensor, divisor: float | Tensor, *, inplace: bool = False) -> Tensor:
+    r"""`x / divisor` for a positive number or 0-d tensor (a bias correction); while
+    compiling, `x` times the reciprocal, formed once per tensor by `_ratio`.
+
+    Compiled, a divisor that depends on the step is a 0-d tensor, and `x / divisor`
+    stays a division of every coordinate. On one CPU core a vector division costs several
+    products: Adam's compiled step spent about 7 % of its time on this one (12 M floats,
+    one process alternating the two forms for nine rounds). A product by the reciprocal
+    rounds differently in the last bit, well inside the compiled step's tolerance against
+    eager; eager divides, as torch does, bitwise.
+    """
+    if not torch.compiler.is_compiling():
+        return x.div_(divisor) if inplace else x / divisor
+    reciprocal = _ratio(1.0, divisor)
+    return x.mul_(reciprocal) if inplace else x * reciprocal
+
+
 def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:
     """`lr` is a number or a 1-element tensor, and not negative; torch's words in brackets."""
     if isinstance(lr, Tensor):
@@ -726,6 +854,29 @@ def _check_schedule_free_arguments(
     beta1, beta2 = _check_betas(betas)
     _check_paths(foreach=foreach)
     return _float(beta1), _float(beta2)
+
+
+def _check_implicit_x(implicit_x: Any, beta1: float) -> None:
+    r"""`implicit_x` is a bool, and needs $\beta_1 > 0$: `eval()` recovers $x$ dividing by it."""
+    if not isinstance(implicit_x, bool):
+        raise TypeError(f"implicit_x must be a bool, got {implicit_x!r}")
+    if implicit_x and not beta1 > 0:
+        raise ValueError(
+            f"implicit_x=True needs betas[0] > 0, got {beta1!r}: eval() recovers "
+            "x = (y - (1 - beta1) z) / beta1; keep x stored (implicit_x=False) for beta1 = 0"
+        )
+
+
+def _check_layout(name: str, group: dict[str, Any], state: Any) -> None:
+    """Every parameter's state is in the group's layout (x and y stored, or not)."""
+    for i, p in enumerate(group["params"]):
+        keys = state[p].keys() if p in state else ()
+        if "z" in keys and ("x" in keys) == group["implicit_x"]:
+            raise ValueError(
+                f"{name}: the group has implicit_x={group['implicit_x']}, but the state of "
+                f"its parameter {i} has the keys {sorted(keys)}; the layout is chosen when "
+                "the state is created: build the optimizer with the other implicit_x"
+            )
 
 
 _COUNTERS = ("k", "weight_sum", "lr_max", "scheduled_lr")

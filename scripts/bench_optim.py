@@ -127,7 +127,10 @@ def candidates() -> dict[str, dict[str, Factory]]:
     # optimizers are put in train mode first (the package's refuse to step otherwise).
     no_twin = {
         "SF AdamW": [
-            ("labml_optim", "labml_optim.schedule_free", "AdamWScheduleFree", {}),
+            # x implicit: the layout of the floor's 28 bytes (the chapter's default keeps
+            # the reference's, 44 bytes).
+            ("labml_optim", "labml_optim.schedule_free", "AdamWScheduleFree",
+             {"implicit_x": True}),
             ("sf Reference", "schedulefree", "AdamWScheduleFreeReference", {}),
             ("sf default loop", "schedulefree", "AdamWScheduleFree", {"foreach": False}),
             ("sf default foreach", "schedulefree", "AdamWScheduleFree", {"foreach": True}),

@@ -147,8 +147,9 @@ def test_sophia_hessian_update_moves_12_bytes_every_k_steps() -> None:
 
 
 def test_schedule_free_two_buffer_layout_and_the_reference_layout() -> None:
-    """The package's default class (theta holds y; z, v stored) moves 28 bytes a step; the
-    chapter's class, in the reference's layout with x and y stored too, moves 44."""
+    """The package's default class (theta holds y; z, v stored) moves 28 bytes a step, and
+    so does the chapter's with `implicit_x=True`; in the reference's layout (x and y
+    stored too, the chapter's default) it moves 44."""
     import schedulefree
 
     from labml_optim.schedule_free import AdamWScheduleFree
@@ -172,6 +173,11 @@ def test_schedule_free_two_buffer_layout_and_the_reference_layout() -> None:
     ours = step_counts(AdamWScheduleFree([param], lr=0.01), param)
     assert ours == (6, 5) and 4 * sum(ours) == 44
     assert fast.BYTES_PER_PARAM["SF AdamW"] == 28
+    # With x implicit the chapter's class is in the package default's layout, which the
+    # bench times.
+    param = torch.randn(64, requires_grad=True)
+    implicit = AdamWScheduleFree([param], lr=0.01, implicit_x=True)
+    assert step_counts(implicit, param) == fast.READS_WRITES["SF AdamW"]
 
 
 def test_adafactor_touches_only_g_and_theta_and_keeps_n_plus_m_numbers() -> None:

@@ -24,6 +24,7 @@ from support.optim_harness import (
     check_complex_matches_real_view,
     check_parity,
     check_state_dict_both_ways,
+    check_state_dict_transfer,
     clone_params,
     make_gradients,
     make_params,
@@ -144,6 +145,125 @@ def test_close_to_the_memory_saving_default(foreach: bool, kw: dict) -> None:
     check_parity(ours(**kw), in_train_mode(schedulefree.AdamWScheduleFree, foreach=foreach,
                                            **kw),
                  steps=50, exact=False, atol=1e-5, state_keys=("z", "exp_avg_sq"))
+
+
+def default(**kw):
+    return in_train_mode(schedulefree.AdamWScheduleFree, foreach=False, **kw)
+
+
+def implicit(**kw):
+    return ours(implicit_x=True, **kw)
+
+
+@settings(max_examples=15, deadline=None)
+@given(kw=hyper.filter(lambda kw: kw["betas"][0] > 0 and not kw["decay_at_z"]))
+def test_implicit_x_is_bitwise_the_default(kw: dict) -> None:
+    # With implicit_x=True the chapter keeps the default's layout (theta holds y; z and v
+    # stored) and its order of operations: bitwise equal to its for-loop path, for the
+    # parameters, z, v and the group counters.
+    kw = {k: v for k, v in kw.items() if k != "decay_at_z"}
+    params = make_params()
+    grads = make_gradients(params, 40)
+    a, b = clone_params(params), clone_params(params)
+    opt_a, opt_b = implicit(**kw)(a), default(**kw)(b)
+    for t, g in enumerate(grads):
+        apply_step(opt_a, a, g)
+        apply_step(opt_b, b, g)
+        assert_same_state(opt_a, a, opt_b, b, where=f"step {t + 1}: ")
+        for ga, gb in zip(opt_a.param_groups, opt_b.param_groups, strict=True):
+            assert all(ga[key] == gb[key] for key in COUNTERS), (ga, gb)
+    # eval() recovers x as the default does, train() puts y back: bitwise.
+    for opt in (opt_a, opt_b):
+        opt.eval()
+    assert_same_state(opt_a, a, opt_b, b, where="after eval(): ")
+    for opt in (opt_a, opt_b):
+        opt.train()
+    assert_same_state(opt_a, a, opt_b, b, where="after train(): ")
+
+
+def test_implicit_x_float64_and_groups() -> None:
+    def groups(p):
+        return [{"params": p[:2], "lr": 0.05, "weight_decay": 0.1},
+                {"params": p[2:], "betas": (0.5, 0.99), "warmup_steps": 4}]
+
+    check_parity(implicit(lr=0.01), default(lr=0.01), dtype=torch.float64)
+    check_parity(lambda p: implicit(lr=0.01)(groups(p)), lambda p: default(lr=0.01)(groups(p)))
+
+
+def test_implicit_x_state_dict_moves_both_ways_with_the_default() -> None:
+    # A state dict of the default has no implicit_x key: its state (z and v, no x) says
+    # which layout it is, and the loading optimizer takes that layout.
+    kw = dict(lr=0.01, weight_decay=0.05, warmup_steps=5)
+    check_state_dict_both_ways(implicit(**kw), default(**kw))
+    check_state_dict_transfer(default(**kw), ours(**kw))
+    p = torch.nn.Parameter(torch.ones(3))
+    p.grad = torch.ones(3)
+    source = default()([p])
+    source.step()
+    loaded = AdamWScheduleFree([torch.nn.Parameter(torch.ones(3))])
+    loaded.load_state_dict(source.state_dict())
+    assert loaded.param_groups[0]["implicit_x"] is True
+
+
+def test_implicit_x_stores_z_and_v_only_and_is_close_to_the_reference() -> None:
+    p = torch.nn.Parameter(torch.randn(4, 3))
+    opt = AdamWScheduleFree([p], implicit_x=True)
+    p.grad = torch.randn(4, 3)
+    opt.step()
+    assert list(opt.state[p]) == ["z", "exp_avg_sq"]
+    # The same method as the reference layout: the recovered x and the stored one agree
+    # to rounding (the division by beta1 in x = (y - (1 - beta1) z) / beta1 amplifies it).
+    check_parity(implicit(lr=0.05, weight_decay=0.1), reference(lr=0.05, weight_decay=0.1),
+                 exact=False, atol=1e-5, state_keys=("z", "exp_avg_sq"))
+
+
+def test_implicit_x_maximize_complex_and_decay_at_z() -> None:
+    check_complex_matches_real_view(bind(AdamWScheduleFree)(lr=0.01, weight_decay=0.1,
+                                                            implicit_x=True))
+    params = make_params()
+    grads = make_gradients(params, 20)
+    a, b = clone_params(params), clone_params(params)
+    opt_a = AdamWScheduleFree(a, maximize=True, lr=0.01, implicit_x=True)
+    opt_b = AdamWScheduleFree(b, lr=0.01, implicit_x=True)
+    for g in grads:
+        apply_step(opt_a, a, g)
+        apply_step(opt_b, b, [None if x is None else -x for x in g])
+    assert_same_state(opt_a, a, opt_b, b)
+    # Decay at z: u = g / (sqrt(v_hat) + eps) + lambda z, the reference's z step. Against
+    # the reference layout with decay_at_z, to rounding as above.
+    check_parity(implicit(lr=0.05, weight_decay=0.1, decay_at_z=True),
+                 reference(lr=0.05, weight_decay=0.1, decay_at_z=True),
+                 exact=False, atol=1e-5, state_keys=("z", "exp_avg_sq"))
+
+
+@pytest.mark.parametrize(("kw", "error", "pattern"), [
+    ({"implicit_x": 1}, TypeError, "^implicit_x must be a bool"),
+    ({"implicit_x": True, "betas": (0.0, 0.999)}, ValueError,
+     r"^implicit_x=True needs betas\[0\] > 0"),
+])
+def test_implicit_x_bad_arguments_name_themselves(kw: dict, error: type, pattern: str) -> None:
+    with pytest.raises(error, match=pattern):
+        AdamWScheduleFree([torch.nn.Parameter(torch.ones(2))], **kw)
+    opt = AdamWScheduleFree([torch.nn.Parameter(torch.ones(2))])
+    with pytest.raises(error, match=pattern):
+        opt.add_param_group({"params": [torch.nn.Parameter(torch.ones(2))], **kw})
+    assert len(opt.param_groups) == 1
+
+
+def test_a_layout_switched_by_hand_raises_and_changes_nothing() -> None:
+    p = torch.nn.Parameter(torch.ones(3))
+    opt = AdamWScheduleFree([p], lr=0.1)
+    p.grad = torch.ones(3)
+    opt.step()
+    before = copy.deepcopy((p.detach(), opt.state_dict()))
+    opt.param_groups[0]["implicit_x"] = True
+    with pytest.raises(ValueError, match=r"implicit_x=True.*\['exp_avg_sq', 'x', 'y', 'z'\]"):
+        opt.step()
+    opt.param_groups[0]["implicit_x"] = False
+    after = (p.detach(), opt.state_dict())
+    assert torch.equal(before[0], after[0])
+    assert_same_state(opt, [p], opt, [p])
+    assert before[1]["param_groups"] == after[1]["param_groups"]
 
 
 def test_the_default_divides_the_callers_gradient_in_place() -> None:

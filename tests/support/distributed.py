@@ -43,6 +43,10 @@ OPTIMIZERS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "sophia": ("sophia", "SophiaG", {"lr": 0.01, "rho": 0.05}),
     "schedule_free": ("schedule_free", "AdamWScheduleFree", {"lr": 0.01, "warmup_steps": 2,
                                                              "weight_decay": 0.01}),
+    # x implicit: the parameters hold y and are updated in place, z and v are the state.
+    "schedule_free_implicit_x": ("schedule_free", "AdamWScheduleFree",
+                                 {"lr": 0.01, "warmup_steps": 2, "weight_decay": 0.01,
+                                  "implicit_x": True}),
     "adafactor": ("adafactor", "Adafactor", {"lr": 0.01, "weight_decay": 0.01}),
     "muon": ("muon", "Muon", {"lr": 0.02}),
 }
