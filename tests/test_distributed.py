@@ -86,6 +86,9 @@ def test_fsdp2_norm_is_over_the_whole_tensor(run_engine) -> None:
     # Reading the DTensor norm with `.item()` alone silently gives the local one, which is
     # why Adafactor completes its norms (`full_tensor()`) before reading them as numbers.
     torch.testing.assert_close(norms["item"], norms["local"], rtol=1e-6, atol=0)
+    # LAMB's compiled norm, by rows, also reduces over both (uneven) shards.
+    torch.testing.assert_close(norms["lamb_compiled"], norms["lamb_unsharded"], rtol=1e-6,
+                               atol=0)
 
 
 def test_fsdp2_muon_orthogonalises_the_whole_matrix(run_engine) -> None:

@@ -707,3 +707,29 @@ def test_trust_ratio_is_one_when_a_norm_is_zero() -> None:
     adam.step()
     assert torch.equal(zero.detach(), adam_ref.detach())
     assert torch.equal(still.detach(), x0)
+
+
+def test_compiled_norms_by_rows_equal_eager() -> None:
+    """Compiled, the trust ratio's norms of a matrix with rows of 16 floats or more are
+    summed by rows (`_norm`); the step stays within the compiled tolerance of eager."""
+    from labml_optim.lamb import _norm
+
+    torch._dynamo.reset()
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(40, 64, generator=gen)
+    torch.testing.assert_close(torch.compile(_norm)(x), torch.linalg.vector_norm(x),
+                               rtol=1e-6, atol=0)
+    start = [torch.randn(40, 64, generator=gen), torch.randn(64, generator=gen)]
+    eager_params = [p.clone().requires_grad_() for p in start]
+    compiled_params = [p.clone().requires_grad_() for p in start]
+    eager = LAMB(eager_params, lr=1e-2, weight_decay=0.01)
+    compiled = LAMB(compiled_params, lr=1e-2, weight_decay=0.01)
+    step = torch.compile(compiled.step)
+    for _ in range(5):
+        for a, b in zip(eager_params, compiled_params, strict=True):
+            a.grad = torch.randn(a.shape, generator=gen)
+            b.grad = a.grad.clone()
+        eager.step()
+        step()
+    for a, b in zip(eager_params, compiled_params, strict=True):
+        torch.testing.assert_close(b.detach(), a.detach(), rtol=1e-6, atol=1e-6)

@@ -188,7 +188,21 @@ def shard_norms() -> dict[str, torch.Tensor]:
         # `.item()` on the DTensor norm, without `full_tensor()` first: no error, and
         # (the test checks) this rank's partial value, the local norm.
         "item": torch.tensor(torch.linalg.vector_norm(weight).item()),
+        **compiled_lamb_norm(weight.device_mesh),
     }
+
+
+def compiled_lamb_norm(mesh: Any) -> dict[str, torch.Tensor]:
+    """LAMB's compiled norm (summed by rows, for rows of 16 floats or more) of a 67 x 32
+    matrix sharded 34 + 33 on dim 0, and the unsharded norm."""
+    from torch.distributed.tensor import Shard, distribute_tensor
+
+    from labml_optim.lamb import _norm
+
+    full = torch.randn(67, 32, generator=torch.Generator().manual_seed(5))
+    sharded = distribute_tensor(full.clone(), mesh, [Shard(0)])
+    return {"lamb_compiled": torch.compile(_norm)(sharded).full_tensor(),
+            "lamb_unsharded": torch.linalg.vector_norm(full)}
 
 
 def shard_orthogonalization(rank: int) -> dict[str, torch.Tensor]:
