@@ -92,8 +92,9 @@ the authors' $k = 10$; the table and the bench count the step alone, 24.
 parameter holds $y$, and $x = (y - (1 - \beta_1) z)/\beta_1$ follows from
 $y = (1 - \beta_1) z + \beta_1 x$ whenever it is wanted. A step then reads
 $g, y, z, v$ and writes $y, z, v$: 28 bytes, Adam's count; the package's default
-`AdamWScheduleFree` is laid out this way. The chapter's class keeps the layout of the
-authors' reference class instead ($x$ and $y$ stored beside $z$ and $v$, so that state
+`AdamWScheduleFree` is laid out this way, and so is the chapter's class with
+`implicit_x=True`, the setting the bench times. By default the chapter keeps the layout of
+the authors' reference class instead ($x$ and $y$ stored beside $z$ and $v$, so that state
 dicts move between the two), and its step reads $g, \theta, x, y, z, v$ and writes
 $\theta, x, y, z, v$: 44 bytes. The bench holds every implementation to the algorithm's 28.
 
@@ -250,6 +251,26 @@ The chapter makes inductor store them with a view of each factor onto itself
 (`as_strided`), which inductor can only take of a buffer it has written, and a test reads
 the generated loops and fails if a square root or a division is back in them.
 
+## What a compiled step must not fuse
+
+Inductor pairs loops for fusion by the buffers they use: two loops that read a buffer in
+common, over the same number of coordinates, may become one loop that does both. Over two
+parameters of one shape whose updates read the same stored number (a step size shared by
+the group), that is one loop over both tensors, which reads and writes both tensors'
+arrays in every iteration. Schedule-Free AdamW keeps its counters in the group, and with
+$x$ implicit each tensor's loop read the same stored step size and average weight, so
+pairs of them were fused: 14 streams at once (each tensor reads 4 arrays and writes 3)
+for the same bytes. Why one core serves them more slowly I did not measure; the time I
+did. Over 74 tensors (37 matrices of $625 \times 512$ and their
+biases), in one process that alternated the two for seven rounds, the compiled step took
+16.1 ms fused and 8.4 ms with a loop per tensor (medians). The chapter's update now forms
+the numbers it uses itself, for each tensor (`_once`, $e^{\ln x}$, which inductor stores
+rather than inlines, as with `_power`), so no two tensors' loops share a buffer. The
+other chapters read nothing in common across tensors (step counts are per tensor,
+hyper-parameters Python numbers), and `tests/test_compile.py` compiles every chapter over
+two parameters of one shape and one of another and fails unless the first shape gets
+twice the loops of the second.
+
 ## What a compiled sum costs
 
 Adafactor's passes end in sums (the norms of $\theta$ and of $U$), and so do LAMB's. For a
@@ -260,8 +281,11 @@ $625 \times 512$ on one core, in one measurement, the compiled norms of the whol
 took 16.2 and 16.5 ms in two rounds, the compiled norms of their rows' norms 12.0 and
 12.4 ms, and ATen's eager norm 10.6 and 11.8 ms. Adafactor's compiled step takes its norms
 by rows, and so do the bench's same-traffic loops for every pass that ends in a sum.
-LAMB keeps its whole-tensor norms: by rows they saved about 5 % in a trial, inside this
-machine's noise from round to round.
+LAMB's compiled step sums by rows too (for rows of 16 floats or more): in one process
+that alternated the two forms for seven rounds (74 tensors, one core), it took 18.3 ms
+against 20.1 with whole-tensor norms (medians), and 19.0 against 22.6 in an earlier
+comparison with norms of rows' norms. (A trial in an earlier session saw 5 %, within that
+machine's noise, and LAMB had kept the whole-tensor norms.)
 
 ## Where the chapters stand
 
@@ -292,36 +316,41 @@ algorithm but Muon in one run, with the compile cost of each (`--skip Muon --com
 
 | algorithm | floor, ms | same traffic | ours | compiled | torch fused | fastest other | compile s |
 |---|---:|---:|---:|---:|---:|---|---:|
-| SGD momentum | 10.8 | 0.97 | 1.38 | 1.25 | 1.06 | torch fused 1.06 | 20 / 1 |
-| Adagrad | 10.8 | 0.96 | 2.72 | 1.19 | 1.06 | torch fused 1.06 | 29 / 4 |
-| RMSprop | 11.9 | 0.88 | 2.66 | 1.20 | - | torch for-loop 2.72 | 23 / 5 |
-| Adam | 13.7 | 0.99 | 2.78 | 1.20 | 1.06 | torch fused 1.06 | 56 / 6 |
-| AdamW | 17.4 | 0.93 | 2.78 | 1.14 | 0.99 | torch fused 0.99 | 61 / 9 |
-| RAdam | 17.1 | 1.28 | 3.33 | 1.39 | - | torch for-loop compiled 2.54 | 89 / 14 |
-| AMSGrad | 19.2 | 1.04 | 2.51 | 1.21 | 1.04 | torch fused 1.04 | 62 / 9 |
-| LAMB | 19.6 | 1.31 | 3.01 | 1.71 | - | torch-optimizer 2.71 | 110 / 10 |
-| NAdam | 15.8 | 0.84 | 2.89 | 1.10 | - | torch for-loop 2.93 | 94 / 14 |
-| Adamax | 14.5 | 0.89 | 1.90 | 1.13 | - | torch for-loop 1.94 | 36 / 7 |
-| AdaBelief | 14.6 | 0.88 | 3.20 | 1.15 | - | adabelief-pytorch 3.15 | 65 / 7 |
-| Lion | 9.9 | 1.07 | 2.67 | 1.25 | - | lion-pytorch 3.20 | 20 / 3 |
-| Sophia-G | 13.8 | 1.13 | 3.38 | 1.34 | - | labml_nn 2.44 | 32 / 4 |
-| SF AdamW | 15.3 | 0.98 | 4.19 | 1.76 | - | sf default loop 2.89 | 87 / 5 |
-| Adafactor | 12.6 | 1.22 | 7.06 | 2.38 | - | torch for-loop 7.13 | 98 / 6 |
+| SGD momentum | 13.3 | 1.02 | 1.14 | 1.23 | 1.09 | torch fused 1.09 | 26 / 2 |
+| Adagrad | 12.7 | 1.07 | 2.43 | 1.22 | 1.25 | torch fused 1.25 | 36 / 5 |
+| RMSprop | 15.1 | 0.91 | 2.24 | 0.97 | - | torch for-loop 2.26 | 24 / 5 |
+| Adam | 17.3 | 0.94 | 2.75 | 1.09 | 0.95 | torch fused 0.95 | 61 / 8 |
+| AdamW | 20.2 | 0.83 | 2.52 | 1.06 | 0.97 | torch fused 0.97 | 62 / 10 |
+| RAdam | 18.7 | 0.90 | 3.00 | 1.27 | - | torch for-loop compiled 2.39 | 97 / 18 |
+| AMSGrad | 26.7 | 0.80 | 1.76 | 0.95 | 0.84 | torch fused 0.84 | 70 / 10 |
+| LAMB | 20.5 | 1.31 | 3.26 | 1.57 | - | torch-optimizer 2.76 | 116 / 16 |
+| NAdam | 14.7 | 1.07 | 3.36 | 1.30 | - | torch for-loop 3.38 | 133 / 16 |
+| Adamax | 16.0 | 1.10 | 2.09 | 1.22 | - | torch for-loop 2.09 | 56 / 8 |
+| AdaBelief | 15.6 | 1.10 | 3.30 | 1.24 | - | adabelief-pytorch 3.70 | 67 / 9 |
+| Lion | 10.7 | 0.98 | 2.38 | 1.14 | - | lion-pytorch 3.20 | 20 / 2 |
+| Sophia-G | 13.7 | 1.14 | 3.93 | 1.45 | - | labml_nn 2.41 | 44 / 6 |
+| SF AdamW | 18.5 | 0.81 | 2.67 | 0.96 | - | sf default loop 2.84 | 120 / 9 |
+| Adafactor | 14.1 | 1.39 | 7.05 | 2.49 | - | torch for-loop 7.24 | 124 / 12 |
 | Muon | 26.6 | - | 5282.44 | 5346.64 | - | torch for-loop 5310.20 | 65 / 9 |
 
 What it shows:
 
-* **Here memory is fast, and one core's arithmetic shows.** The probe measured 38.7 to
-  49.2 GB/s, a median of 44.6 over the run, more than twice what it measured for the
+* **Memory is fast here, and one core's arithmetic shows.** The probe measured 31.9 to
+  46.9 GB/s, a median of 37.9 over the run, more than twice what it measured for the
   Muon rows, on an earlier machine (18.1 GB/s, below). At that rate the compiled chapters
-  are within 1.2 times the floor (1.20 or less, as the table prints them) for seven of
-  these algorithms (Adagrad, RMSprop, Adam, AdamW, NAdam, Adamax and AdaBelief),
+  are within 1.2 times the floor (1.20 or less, as the table prints them) for six of
+  these algorithms (RMSprop, Adam, AdamW, AMSGrad, Lion and SF AdamW),
   and within 1.2 times of torch's fused kernel wherever torch has one: the compiled
-  chapter took 1.11 to 1.18 times its time.
-* **What is left is arithmetic and calls per tensor, and torch's fused kernels pay less
-  of it.** The same-traffic loop ran at 0.84 to 1.28 times the floor for the one-pass
-  updates. Against that loop the compiled one-pass chapters took 1.17 to 1.36 times as long
-  (RAdam 1.09, Schedule-Free below), and torch's fused kernels 1.01 to 1.11 times. A
+  chapter took 0.98 to 1.15 times its time.
+* **Schedule-Free reached the floor with $x$ implicit.** The bench now times
+  `implicit_x=True`, 28 bytes a coordinate, with each tensor's numbers its own (above): its
+  compiled step went from 27.0 ms in the previous run (the reference layout, 44 bytes,
+  and loops fused across tensors) to 17.8 ms, 0.96 times the floor.
+* **What is left is arithmetic and calls per tensor.** The same-traffic loop ran at 0.80
+  to 1.14 times the floor for the one-pass updates. Against that loop the compiled
+  one-pass chapters took 1.06 to 1.41 times as long (RAdam the most, below), and torch's
+  fused kernels 1.01 to 1.17 times; for four of the five algorithms that have one, the
+  fused kernel was nearer its loop than the compiled chapter (Adagrad's was not). A
   compiled loop does the update's square roots and divisions in vector registers as a
   fused kernel does, but the Python code inductor generates around its loops also pays,
   for every tensor, a call, checks of every argument's size and stride, and a small
@@ -329,20 +358,20 @@ What it shows:
   take the whole list of tensors in one call. That is part of the gap, not all of it:
   over 150 tensors of 16 floats, where the bytes are nothing, Adam's compiled step took
   1.1 and 1.2 ms in two measurements (0.8 ms with inductor's `size_asserts` off), against
-  the 2.9 ms by which its row here exceeds its same-traffic loop. The
-  7 % that `_divide` saved in its alternated comparison (above) is below what two runs
-  of this bench resolve: Adam's compiled row took 16.4 ms before it and 16.5 after.
-* **The ratios move from run to run by more than the margins they are judged by.** A run
-  an hour earlier, before `_divide`, is committed beside this one
-  (`labml_optim/fast/cpu-large-repeat.json`). For the nine algorithms whose code did not
-  change between the two (the bench's RAdam among them), the compiled step's ratio to the
-  floor moved by up to
-  0.18: SGD with momentum's step took 13.5 ms in both runs, but the probe
-  measured 37.9 and 44.6 GB/s, and its ratio was 1.07 and 1.25. A row at 1.25 is not reliably
-  above 1.2, nor one at 1.15 below it.
-* **RAdam is one of them.** The same code measured 1.39 here and 1.25 in the
-  repeat; its same-traffic loop, the same bytes as Adam's, measured 1.28 times
-  the floor here (0.98 in the repeat), and the compiled step 1.09 times
+  the 2.7 ms by which its row here exceeds its same-traffic loop. The 7 % that `_divide`
+  saved in its alternated comparison (above) is below what two runs of this bench
+  resolve (next).
+* **The ratios move from run to run by more than the margins they are judged by.** The
+  previous session's run, on a machine of the same kind (AMD EPYC, AVX-512, two cores),
+  is committed beside this one (`labml_optim/fast/cpu-large-repeat.json`). For the
+  thirteen algorithms whose code did not change between the two (all but LAMB and
+  Schedule-Free), the compiled step's ratio to the floor moved by up to 0.27: AMSGrad's
+  step took 23.3 and 25.3 ms, but the probe measured 45.1 and 32.4 GB/s, and its ratio
+  was 1.21 and 0.95: the step's time moved by 8 %, the probe's by 28 %. A row at 1.25 is
+  not reliably above 1.2, nor one at 1.15 below it.
+* **RAdam is one of them.** The same code measured 1.27 here and 1.39 in the
+  repeat; its same-traffic loop, the same bytes as Adam's, measured 0.90 times
+  the floor here (1.28 in the repeat), and the compiled step 1.41 times
   that loop. Its generated loop has Adam's square root and division, and two selections
   (the rectified and the unrectified step) and the masks they need. In one process
   that alternated the two compiled steps for eleven rounds (12 M parameters in 74
@@ -352,14 +381,12 @@ What it shows:
   kind of comparison; the chapter keeps the form that reads like the algorithm.
 * **Not there yet, by more than that:**
   * LAMB's passes end in sums: its same-traffic loop alone is 1.31 times the
-    floor, and the compiled step 1.30 times that loop. The stored $u$ and its page
-    faults are gone (above).
-  * Schedule-Free's class keeps the reference's layout and moves 44 bytes a coordinate,
-    not the two-buffer layout's 28 (above); that alone is $44/28 = 1.57$ times the
-    same-traffic loop, and it measures 1.80.
-  * Adafactor's same-traffic loop is 1.22 times the floor: two of its three passes
+    floor, and the compiled step 1.20 times that loop (1.30 in the previous run, before
+    its norms were summed by rows; its row went from 1.71 to 1.57 times the floor). The
+    stored $u$ and its page faults are gone (above).
+  * Adafactor's same-traffic loop is 1.39 times the floor: two of its three passes
     only read and sum, and a sum, even by rows, draws less bandwidth from one core than a
-    copy. The compiled step is 1.96 times that loop. Its first pass reads $G$ twice,
+    copy. The compiled step is 1.79 times that loop. Its first pass reads $G$ twice,
     since the column sums run down the columns in a loop of their own, and $\theta$ once:
     12 bytes where the floor counts 8. The stored factors and the norms by rows (above)
     took the compiled step from 17.0 to 12.3 ms, in one process that alternated the old
@@ -373,21 +400,21 @@ What it shows:
   existed; the probe measured 18.1 GB/s): at this cost a step, the bench's five rounds of
   five steps of its three rows would take about three hours.
 * **Compiling torch's own for-loop does not get there.** Its rows ("torch for-loop
-  compiled"; Adam 2.45, RAdam 2.54 times the floor) show the inlined powers
+  compiled"; Adam 2.05, RAdam 2.39 times the floor) show the inlined powers
   described above.
 * **RAdam and LAMB have no fused kernel anywhere**, and compiled, the chapters are ahead
-  of every other implementation: 1.83 times faster than the fastest other RAdam
-  (torch's for-loop, compiled) and 1.59 times faster than the fastest other LAMB
+  of every other implementation: 1.87 times faster than the fastest other RAdam
+  (torch's for-loop, compiled) and 1.76 times faster than the fastest other LAMB
   (torch-optimizer's).
 * **The eager chapters are the reference, not the fast path.** A for-loop launches several
-  kernels per tensor and writes intermediates, so eager steps run at 1.4 to 3.4 times the
-  floor, like torch's own for-loop, and more for Schedule-Free and Adafactor.
-* **The floor can be met.** torch's fused kernels ran at 0.99 to 1.06 of it, and some
+  kernels per tensor and writes intermediates, so eager steps run at 1.1 to 3.9 times the
+  floor, like torch's own for-loop, and more for Adafactor.
+* **The floor can be met.** torch's fused kernels ran at 0.84 to 1.25 of it, and some
   same-traffic loops below it: the probe, an `add_` from ATen over two reads and a write,
   does not draw from the core the bandwidth that some updates' mixes of streams do.
-* **Compiling costs up to two minutes, once.** With an empty inductor cache of its own for
-  each algorithm, the first compiled step over 150 tensors took 20 to 110 s more than a
-  step, and 1 to 14 s with the cache warm (after `torch._dynamo.reset()`): the last
+* **Compiling costs up to two and a quarter minutes, once.** With an empty inductor cache
+  of its own for each algorithm, the first compiled step over 150 tensors took 20 to 133 s
+  more than a step, and 2 to 18 s with the cache warm (after `torch._dynamo.reset()`): the last
   column, cold / cached seconds, the first call's time less one step.
 
 **Many small tensors**, 2,000 tensors (1,000 matrices of $16 \times 512$ and their biases,
@@ -395,28 +422,28 @@ What it shows:
 
 | algorithm | floor, ms | same traffic | ours | compiled | torch fused | fastest other | compile s |
 |---|---:|---:|---:|---:|---:|---|---:|
-| SGD momentum | 3.9 | - | 6.79 | - | 2.90 | torch fused 2.90 | - |
-| Adagrad | 3.6 | - | 10.94 | - | 4.16 | torch fused 4.16 | - |
-| RMSprop | 4.1 | - | 12.26 | - | - | torch foreach 11.78 | - |
-| Adam | 5.6 | - | 12.69 | - | 3.93 | torch fused 3.93 | - |
-| AdamW | 6.1 | - | 11.29 | - | 2.99 | torch fused 2.99 | - |
-| RAdam | 5.5 | - | 15.55 | - | - | labml_nn 10.48 | - |
-| AMSGrad | 10.9 | - | 6.74 | - | 2.26 | torch fused 2.26 | - |
-| LAMB | 8.1 | - | 17.77 | - | - | pytorch-optimizer 11.94 | - |
-| NAdam | 5.5 | - | 14.74 | - | - | torch for-loop 15.35 | - |
-| Adamax | 6.4 | - | 10.00 | - | - | torch for-loop 8.63 | - |
-| AdaBelief | 4.9 | - | 16.26 | - | - | adabelief-pytorch 14.05 | - |
-| Lion | 3.5 | - | 11.44 | - | - | lion-pytorch foreach 8.35 | - |
-| Sophia-G | 4.5 | - | 16.83 | - | - | labml_nn 11.59 | - |
-| SF AdamW | 5.1 | - | 16.75 | - | - | sf default loop 11.42 | - |
-| Adafactor | 4.2 | - | 37.04 | - | - | torch foreach 35.44 | - |
-| Muon | 3.8 | - | 85.54 | - | - | torch for-loop 84.46 | - |
+| SGD momentum | 5.2 | - | 5.38 | - | 2.86 | torch fused 2.86 | - |
+| Adagrad | 4.5 | - | 13.23 | - | 5.00 | torch fused 5.00 | - |
+| RMSprop | 4.1 | - | 13.35 | - | - | torch foreach 10.41 | - |
+| Adam | 5.8 | - | 11.65 | - | 4.18 | torch fused 4.18 | - |
+| AdamW | 6.5 | - | 12.75 | - | 4.23 | torch fused 4.23 | - |
+| RAdam | 6.6 | - | 19.06 | - | - | labml_nn 10.57 | - |
+| AMSGrad | 8.0 | - | 9.23 | - | 3.06 | torch fused 3.06 | - |
+| LAMB | 9.2 | - | 16.74 | - | - | torch-optimizer 12.46 | - |
+| NAdam | 5.6 | - | 15.46 | - | - | torch for-loop 15.85 | - |
+| Adamax | 6.1 | - | 9.03 | - | - | torch for-loop 10.29 | - |
+| AdaBelief | 5.7 | - | 15.02 | - | - | adabelief-pytorch 13.85 | - |
+| Lion | 3.9 | - | 10.92 | - | - | lion-pytorch foreach 8.79 | - |
+| Sophia-G | 5.3 | - | 14.95 | - | - | labml_nn 10.02 | - |
+| SF AdamW | 6.1 | - | 11.34 | - | - | sf default loop 10.16 | - |
+| Adafactor | 5.7 | - | 36.32 | - | - | torch foreach 33.45 | - |
+| Muon | 4.3 | - | 106.55 | - | - | torch for-loop 102.93 | - |
 
 Here the fixed cost per tensor dominates: a for-loop over 2,000 tensors launches tens of
 thousands of small kernels a step, and the eager chapters, like torch's for-loop, run at
-6.7 to 37.0 times the floor (Muon's iteration aside), while torch's fused kernels, which
-take every tensor in one call, stay within 2.3 to 4.2 times it. This run ran on the same
-machine as the large tensors' (its probe's median over algorithms, 42.2 GB/s, is within
+5.4 to 36.3 times the floor (Muon's iteration aside), while torch's fused kernels, which
+take every tensor in one call, stay within 2.9 to 5.0 times it. This run ran on the same
+machine as the large tensors' (its probe's median over algorithms, 37.5 GB/s, is within
 10 % of theirs).
 The compiled rows (and the same-traffic loop, which the bench compiles) are not in it: it
 was run with `--no-compile`, because a step over 2,000 tensors compiles into one graph
@@ -439,9 +466,11 @@ $$
 \frac{28 \text{ B} \times 24.0 \times 10^6}{4.17 \times 10^{12} \text{ B/s}} = 0.16 \text{ ms} ,
 $$
 
-85 times less than the CPU core's in its run above. The per-tensor cost does not shrink
+107 times less than the CPU core's in its run above. The per-tensor cost does not shrink
 with it: each kernel is still launched by Python on the host. Same columns as above; the
-same-traffic column is empty, since that loop joined the bench after this run.
+same-traffic column is empty, since that loop joined the bench after this run, and
+Schedule-Free's "ours" is the chapter's default layout (44 bytes), which the bench timed
+before `implicit_x` existed.
 
 **Large tensors**, 24 M parameters in 150 tensors:
 

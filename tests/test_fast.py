@@ -428,18 +428,26 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
     one_pass = [a for a in compiled if a not in fast.PASSES]
     assert f"loop ran at {span([twin_floor(a) for a in one_pass])} times the floor for the " \
            "one-pass updates" in text
-    plain = [twin(a) for a in one_pass if a not in ("RAdam", "SF AdamW")]
-    assert f"compiled one-pass chapters took {span(plain)} times as long" in text
-    assert f"(RAdam {twin('RAdam'):.2f}, Schedule-Free" in text
+    plain = [twin(a) for a in one_pass]
+    assert max(one_pass, key=twin) == "RAdam"
+    assert f"compiled one-pass chapters took {span(plain)} times as long (RAdam the most" in text
     fused_twin = [twin(a, "torch fused") for a in with_fused]
     assert f"torch's fused kernels {span(fused_twin)} times" in text
-    assert max(fused_twin) < min(plain)
-    # The repeat run, an hour earlier: for the algorithms whose code did not change between
+    nearer = [a for a in with_fused if twin(a, "torch fused") < twin(a)]
+    assert len(with_fused) == 5 and set(with_fused) - set(nearer) == {"Adagrad"}
+    assert "for four of the five algorithms that have one, the fused kernel was nearer its " \
+           "loop than the compiled chapter (Adagrad's was not)" in text
+    # Schedule-Free, timed with x implicit, against its row in the previous run.
+    sf = ("SF AdamW", "labml_optim compiled")
+    # The previous session's run: for the algorithms whose code did not change between
     # the two, how far the compiled step's ratio to the floor moved.
     repeat = json.loads((fast.results_dir() / "cpu-large-repeat.json").read_text())
     again = {(r["algorithm"], r["implementation"]): r for r in repeat["rows"]}
-    unchanged = ["SGD momentum", "Adagrad", "RMSprop", "RAdam", "Lion", "SF AdamW", "Sophia-G",
-                 "Adamax", "Adafactor"]
+    assert f"compiled step went from {again[sf]['ms']:.1f} ms in the previous run" in text
+    assert f"to {rows[sf]['ms']:.1f} ms, {floor(*sf):.2f} times the floor" in text
+    assert floor(*sf) <= 1.2 < again[sf]["ms"] / again[sf]["floor_ms"]
+    unchanged = [a for a in compiled if a not in ("LAMB", "SF AdamW")]
+    words[13] = "thirteen"
     assert f"For the {words[len(unchanged)]} algorithms whose code did not change" in text
 
     def moved(algorithm: str) -> float:
@@ -448,14 +456,16 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
                    - again[key]["ms"] / again[key]["floor_ms"])
 
     most = max(unchanged, key=moved)
-    assert most == "SGD momentum"
-    sgd, sgd_again = rows[(most, "labml_optim compiled")], again[(most, "labml_optim compiled")]
-    assert f"{sgd['ms']:.1f}" == f"{sgd_again['ms']:.1f}"
-    assert f"moved by up to {moved(most):.2f}: SGD with momentum's step took {sgd['ms']:.1f} ms " \
-           f"in both runs, but the probe measured {sgd_again['bandwidth_gbs']:.1f} and " \
-           f"{sgd['bandwidth_gbs']:.1f} GB/s, and its ratio was " \
-           f"{sgd_again['ms'] / sgd_again['floor_ms']:.2f} and " \
-           f"{sgd['ms'] / sgd['floor_ms']:.2f}" in text
+    assert most == "AMSGrad"
+    now, before = rows[(most, "labml_optim compiled")], again[(most, "labml_optim compiled")]
+    assert f"moved by up to {moved(most):.2f}: AMSGrad's step took {before['ms']:.1f} and " \
+           f"{now['ms']:.1f} ms, but the probe measured {before['bandwidth_gbs']:.1f} and " \
+           f"{now['bandwidth_gbs']:.1f} GB/s, and its ratio was " \
+           f"{before['ms'] / before['floor_ms']:.2f} and " \
+           f"{now['ms'] / now['floor_ms']:.2f}: the step's time moved by " \
+           f"{abs(now['ms'] / before['ms'] - 1):.0%}".replace("%", " %") in text
+    assert f"the probe's by {abs(now['bandwidth_gbs'] / before['bandwidth_gbs'] - 1):.0%}" \
+        .replace("%", " %") in text
     # RAdam, unchanged, on both sides of its margin; the rows above 1.2 by more than that.
     radam = ("RAdam", "labml_optim compiled")
     assert f"The same code measured {floor(*radam):.2f} here and " \
@@ -466,16 +476,18 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
     assert fast.BYTES_PER_PARAM["RAdam"] == fast.BYTES_PER_PARAM["Adam"]
     # Adam: its excess over the same-traffic loop, and its row before and after _divide.
     adam_key = ("Adam", "labml_optim compiled")
-    adam, adam_before = rows[adam_key], again[adam_key]
+    adam = rows[adam_key]
     assert f"the {adam['ms'] - adam['twin_ms']:.1f} ms by which its row here exceeds" in text
-    assert f"Adam's compiled row took {adam_before['ms']:.1f} ms before it and " \
-           f"{adam['ms']:.1f} after" in text
     assert f"same-traffic loop alone is {twin_floor('LAMB'):.2f} times the floor, and the " \
            f"compiled step {twin('LAMB'):.2f} times that loop" in text
-    assert f"same-traffic loop, and it measures {twin('SF AdamW'):.2f}" in text
+    lamb = ("LAMB", "labml_optim compiled")
+    assert f"(1.30 in the previous run, before its norms were summed by rows; its row went " \
+           f"from {again[lamb]['ms'] / again[lamb]['floor_ms']:.2f} to {floor(*lamb):.2f} " \
+           "times the floor)" in text
+    assert f"{again[lamb]['ms'] / again[lamb]['twin_ms']:.2f}" == "1.30"
     assert f"Adafactor's same-traffic loop is {twin_floor('Adafactor'):.2f} times" in text
     assert f"The compiled step is {twin('Adafactor'):.2f} times that loop" in text
-    for algorithm in ("LAMB", "SF AdamW", "Adafactor"):
+    for algorithm in ("LAMB", "Adafactor"):
         assert floor(algorithm, "labml_optim compiled") > 1.2 + moved(most), algorithm
     # torch's for-loop, compiled, stays far from the floor; the chapters' compiled RAdam
     # and LAMB are ahead of every other row.
@@ -496,7 +508,7 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
            f"for-loop, compiled) and {ahead['LAMB']:.2f} times faster than the fastest other " \
            "LAMB (torch-optimizer's)" in text
     # Eager chapters at 1.4 to 3.4 times the floor, more for two; fused kernels at it.
-    heavier = {"SF AdamW", "Adafactor"}
+    heavier = {"Adafactor"}
     eager = [floor(a, "labml_optim") for a in compiled if a not in heavier]
     assert f"eager steps run at {min(eager):.1f} to {max(eager):.1f} times the floor" in text
     assert all(floor(a, "labml_optim") > max(eager) for a in heavier)
@@ -506,7 +518,7 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
              for r in result["rows"] if "compile_cold_s" in r and r["algorithm"] != "Muon"]
     assert len(costs) == len(compiled), costs
     colds, cacheds = [c for c, _ in costs], [c for _, c in costs]
-    assert max(colds) < 120
+    assert max(colds) < 135
     assert (f"took {min(colds):.0f} to {max(colds):.0f} s more than a step, and "
             f"{min(cacheds):.0f} to {max(cacheds):.0f} s with the cache warm") in text
     # Many small tensors: eager chapters far above the floor (Muon aside), torch's fused
