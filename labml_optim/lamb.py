@@ -324,8 +324,11 @@ def _norm(x: Tensor) -> Tensor:
     (medians of 7 alternated rounds); both norms agree with eager's within the compiled
     tests' tolerance. Eager keeps torch's one norm, bitwise. Rows shorter than a vector
     register (16 floats) are not worth a loop of their own: such a tensor is summed whole.
+    So is a half-precision one, whose row sums would be stored in its own dtype (and
+    overflow float16 at 65,504), where torch's norm accumulates in float32.
     """
-    if x.dim() < 2 or x.shape[-1] < 16 or not torch.compiler.is_compiling():
+    if (x.dim() < 2 or x.shape[-1] < 16 or x.dtype not in (torch.float32, torch.float64)
+            or not torch.compiler.is_compiling()):
         return torch.linalg.vector_norm(x)
     return (x * x).sum(dim=-1).sum().sqrt()
 

@@ -135,10 +135,12 @@ model: in the figure's right panel, $y$'s excess loss at step 400 is $0.023$, $2
 $x$'s. Forgetting `train()` after `eval()` would take the next
 gradient at $x$ and overwrite $y$; this optimizer, like the reference, raises an error
 instead. Both switches are idempotent, and the optimizer's state dict holds $x$, $y$, $z$
-and the mode, so it resumes either way.
+and the mode (with `implicit_x=True`, below, $z$ and the mode, the parameters holding $x$
+or $y$), so it resumes either way.
 
-The memory cost is that of the authors' reference implementation, whose state keys this
-chapter uses: $z$, $x$, $y$ and $v$ for every parameter, twice AdamW's two buffers. The
+By default the memory cost is that of the authors' reference implementation, whose state
+keys this chapter uses: $z$, $x$, $y$ and $v$ for every parameter, twice AdamW's two
+buffers. The
 authors' default `AdamWScheduleFree` keeps only $z$ and $v$ (AdamW's memory): the
 parameters hold $y$ in train mode, $x$ is never stored because it is recoverable from the
 other two,
@@ -161,9 +163,10 @@ $$
 
 since $-(1 - c)(1 - \beta_1) + \beta_1 c + 1 - \beta_1 = c$. That is what its loop
 computes: `y.lerp_(z, c)` then `y.add_(u, alpha=lr * (beta1 * (1 - c) - 1))`, then the
-$z$ step. It differs from the reference (and from this chapter) only in rounding: the tests
-hold it to $10^{-5}$ relative over 50 steps, because the same sums are formed in another
-order and the differences accumulate, while this chapter matches the reference bitwise. It
+$z$ step. It differs from the reference (and from this chapter's default layout) only in
+rounding: the tests hold it to $10^{-5}$ relative over 50 steps, because the same sums are
+formed in another order and the differences accumulate, while the default layout matches
+the reference bitwise. It
 also divides `p.grad` in place by the denominator (the caller's gradient is changed by the
 step), and its `eval()` uses the formula above, so it needs $\beta_1 > 0$.
 
@@ -173,11 +176,13 @@ to the package's for-loop path (`foreach=False`, tested) and a state dict moves 
 the two (the caller's gradient is left alone all the same). Besides halving the state, it
 cuts what a step moves through memory from 44 bytes a parameter to 28, AdamW's count,
 which is what bounds a compiled step on a CPU (the [Fast optimizers](fast.md) chapter
-counts the bytes and times both); the bench runs this setting. The default stays the
+counts the bytes of both, and its CPU bench times this setting). The default stays the
 reference's layout, since the reference is what every line here is checked against, and
 it alone allows $\beta_1 = 0$, from which $x$ cannot be recovered: `implicit_x=True`
-refuses it. A state dict saved without the key (the package's) is read in the layout its
-state shows.
+refuses it, in the constructor, in `add_param_group` and in `eval()`. A state dict saved
+without the key (the package's, or the reference's) is read in the layout its state
+shows, which then replaces the one the optimizer was built with, as any loaded group's
+settings do in torch; where it holds no state yet, the optimizer keeps its own.
 
 ## Warmup and the weights $w_t$
 
@@ -435,7 +440,7 @@ class AdamWScheduleFree(Optimizer):
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group as torch does; its counters become tensors of its own."""
-        implicit_x = param_group.get("implicit_x", self.defaults["implicit_x"])
+        implicit_x = param_group.get("implicit_x", self.defaults.get("implicit_x", False))
         beta1 = param_group.get("betas", self.defaults["betas"])[0]
         _check_implicit_x(implicit_x, _float(beta1))
         super().add_param_group(param_group)
@@ -449,9 +454,29 @@ class AdamWScheduleFree(Optimizer):
             _counters_as_numbers(group)
         return state_dict
 
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load as torch does; a group saved without `implicit_x` takes the layout its state
+        shows, or, with no state yet, keeps this optimizer's."""
+        # Which saved groups say nothing of their layout, checked before anything loads.
+        keep = {}
+        # (A count of groups that differs is torch's error, below.)
+        pairs = zip(state_dict["param_groups"], self.param_groups, strict=False)
+        for i, (saved, built) in enumerate(pairs):
+            if "implicit_x" not in saved and not any(
+                    "z" in state_dict["state"].get(index, {}) for index in saved["params"]):
+                _check_implicit_x(built["implicit_x"], _float(saved["betas"][0]))
+                keep[i] = built["implicit_x"]
+        super().load_state_dict(state_dict)
+        for i, implicit_x in keep.items():
+            self.param_groups[i]["implicit_x"] = implicit_x
+
     @torch.no_grad()
     def eval(self) -> None:
         r"""Put the average $x$ into the parameters, to evaluate or save the model."""
+        # Recovering $x$ divides by $\beta_1$: every group is checked before any changes.
+        for group in self.param_groups:
+            if group["train_mode"]:
+                _check_implicit_x(group["implicit_x"], _float(group["betas"][0]))
         for group in self.param_groups:
             if group["train_mode"]:
                 beta1 = _float(group["betas"][0])

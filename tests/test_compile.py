@@ -57,9 +57,10 @@ EXTRA = {
     "Adafactor": [{"weight_decay": 0.1}, {"eps_placement": "paper", "d": 1.5}],
     "AdamWScheduleFree": [{"implicit_x": True, "weight_decay": 0.1, "warmup_steps": 3}],
 }
-# Other layouts whose generated code the scans below must see: Schedule-Free with x
-# implicit is a loop of its own, the one the bench times.
-INDUCTOR_EXTRA = {"AdamWScheduleFree": [{"implicit_x": True}]}
+# Other branches whose generated code the scans below must see: Schedule-Free with x
+# implicit (the loop the bench times) and its weight decay in both layouts.
+INDUCTOR_EXTRA = {"AdamWScheduleFree": [{"implicit_x": True, "weight_decay": 0.1},
+                                         {"weight_decay": 0.1}]}
 # Optimizers that, like torch.optim.Muon, take only matrices: their second parameter is a
 # wide matrix instead of a vector.
 MATRIX_ONLY = {"Muon"}
@@ -410,14 +411,27 @@ def test_schedule_free_compiled_steps_across_eval_and_train() -> None:
 SAME, OTHER = (64, 48), (80, 32)
 LOOP_BOUND = re.compile(
     r"for\(int64_t x\d+=static_cast<int64_t>\(0L\); x\d+<static_cast<int64_t>\((\d+)L\)")
-FUSION_CASES = [(name, {}) for name in CLASSES] + [
-    (name, kwargs) for name, extra in INDUCTOR_EXTRA.items() for kwargs in extra]
+# With `lr` a tensor, three chapters whose reference packages compute with numbers read it
+# as one (`.item()`), which dynamo turns into one input shared by every tensor's loop, and
+# inductor fuses them in pairs: a known gap (a matter of speed; the results are right),
+# kept as strict expected failures so that a fix shows.
+FUSED_WITH_A_TENSOR_LR = {"AdaBelief", "Lion", "SophiaG"}
+FUSION_CASES = [
+    pytest.param(name, kwargs, tensor_lr,
+                 id=f"{name}-{'tensor_lr' if tensor_lr else 'lr'}"
+                    + "".join(f"-{k}={v}" for k, v in kwargs.items()),
+                 marks=[pytest.mark.xfail(strict=True, raises=AssertionError,
+                                          reason="reads a tensor lr as a number")]
+                 if tensor_lr and name in FUSED_WITH_A_TENSOR_LR else [])
+    for name, kwargs, tensor_lr in [
+        *((name, {}, tensor_lr) for name in CLASSES for tensor_lr in (False, True)),
+        *((name, kwargs, False) for name, extra in INDUCTOR_EXTRA.items() for kwargs in extra),
+    ]
+]
 
 
-@pytest.mark.parametrize(("name", "kwargs"), FUSION_CASES,
-                         ids=[f"{n}-{'-'.join(f'{k}={v}' for k, v in kw.items())}"
-                              for n, kw in FUSION_CASES])
-def test_each_parameter_has_loops_of_its_own(name: str, kwargs: dict) -> None:
+@pytest.mark.parametrize(("name", "kwargs", "tensor_lr"), FUSION_CASES)
+def test_each_parameter_has_loops_of_its_own(name: str, kwargs: dict, tensor_lr: bool) -> None:
     """Inductor fuses the loops of two tensors of one size into one loop when they read a
     stored number in common (a group's step size, say). On one CPU core such a loop over
     two tensors' streams at once ran Schedule-Free's step at twice the time of separate
@@ -425,7 +439,7 @@ def test_each_parameter_has_loops_of_its_own(name: str, kwargs: dict) -> None:
     torch._dynamo.reset()
     gen = torch.Generator().manual_seed(0)
     params = [torch.randn(shape, generator=gen).requires_grad_() for shape in (SAME, SAME, OTHER)]
-    opt = CLASSES[name](params, lr=1e-2, **kwargs)
+    opt = CLASSES[name](params, lr=torch.tensor(1e-2) if tensor_lr else 1e-2, **kwargs)
     step = torch.compile(opt.step)
     with inductor_config.patch(**INDUCTOR_OPTIONS.get(name, {})):
         codes = []

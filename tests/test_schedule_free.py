@@ -205,14 +205,37 @@ def test_implicit_x_state_dict_moves_both_ways_with_the_default() -> None:
     assert loaded.param_groups[0]["implicit_x"] is True
 
 
+def test_a_state_dict_without_the_key_and_without_state_keeps_the_built_layout() -> None:
+    # Saved before any step, the package's state dict shows no layout: the optimizer keeps
+    # the one it was built with. A reference-layout state (x and y stored) replaces it.
+    for built in (True, False):
+        source = default()([torch.nn.Parameter(torch.ones(3))])
+        opt = AdamWScheduleFree([torch.nn.Parameter(torch.ones(3))], implicit_x=built)
+        opt.load_state_dict(source.state_dict())
+        assert opt.param_groups[0]["implicit_x"] is built
+    p = torch.nn.Parameter(torch.ones(3))
+    p.grad = torch.ones(3)
+    source = reference()([p])
+    source.step()
+    opt = AdamWScheduleFree([torch.nn.Parameter(torch.ones(3))], implicit_x=True)
+    opt.load_state_dict(source.state_dict())
+    assert opt.param_groups[0]["implicit_x"] is False
+    # beta1 = 0 cannot keep x implicit: refused before anything loads.
+    source = reference(betas=(0.0, 0.999))([torch.nn.Parameter(torch.ones(3))])
+    opt = AdamWScheduleFree([torch.nn.Parameter(torch.ones(3))], implicit_x=True)
+    with pytest.raises(ValueError, match=r"^implicit_x=True needs betas\[0\] > 0"):
+        opt.load_state_dict(source.state_dict())
+    assert opt.param_groups[0]["betas"] == (0.9, 0.999)
+
+
 def test_implicit_x_stores_z_and_v_only_and_is_close_to_the_reference() -> None:
     p = torch.nn.Parameter(torch.randn(4, 3))
     opt = AdamWScheduleFree([p], implicit_x=True)
     p.grad = torch.randn(4, 3)
     opt.step()
     assert list(opt.state[p]) == ["z", "exp_avg_sq"]
-    # The same method as the reference layout: the recovered x and the stored one agree
-    # to rounding (the division by beta1 in x = (y - (1 - beta1) z) / beta1 amplifies it).
+    # The same method as the reference layout: y (the parameters), z and v agree to rounding
+    # (the sums are formed in another order, and the differences accumulate).
     check_parity(implicit(lr=0.05, weight_decay=0.1), reference(lr=0.05, weight_decay=0.1),
                  exact=False, atol=1e-5, state_keys=("z", "exp_avg_sq"))
 
@@ -262,8 +285,22 @@ def test_a_layout_switched_by_hand_raises_and_changes_nothing() -> None:
     opt.param_groups[0]["implicit_x"] = False
     after = (p.detach(), opt.state_dict())
     assert torch.equal(before[0], after[0])
-    assert_same_state(opt, [p], opt, [p])
     assert before[1]["param_groups"] == after[1]["param_groups"]
+    for key, value in before[1]["state"][0].items():
+        assert torch.equal(after[1]["state"][0][key], value), key
+
+
+def test_eval_with_x_implicit_and_beta1_zero_raises_and_changes_nothing() -> None:
+    a, b = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2))
+    opt = AdamWScheduleFree([{"params": [a]}, {"params": [b]}], lr=0.1, implicit_x=True)
+    a.grad, b.grad = torch.ones(3), torch.ones(2)
+    opt.step()
+    before = (a.detach().clone(), b.detach().clone())
+    opt.param_groups[1]["betas"] = (0.0, 0.999)
+    with pytest.raises(ValueError, match=r"^implicit_x=True needs betas\[0\] > 0"):
+        opt.eval()
+    assert [g["train_mode"] for g in opt.param_groups] == [True, True]
+    assert torch.equal(a.detach(), before[0]) and torch.equal(b.detach(), before[1])
 
 
 def test_the_default_divides_the_callers_gradient_in_place() -> None:
