@@ -269,10 +269,12 @@ rather than inlines, as with `_power`), so no two tensors' loops share a buffer.
 other chapters read nothing in common across tensors (step counts are per tensor,
 hyper-parameters Python numbers), and `tests/test_compile.py` compiles every chapter over
 two parameters of one shape and one of another and fails unless the first shape gets
-twice the loops of the second. It does so with `lr` a number and with `lr` a tensor; with
-a tensor, Lion, AdaBelief and Sophia-G, which read it as a number as their reference
-packages do, are still fused in pairs (a matter of speed, not of results), and the test
-keeps them as expected failures until they are not.
+twice the loops of the second. It does so with `lr` a number and with `lr` a tensor, one
+for the whole group: Lion, AdaBelief and Sophia-G read a tensor `lr` as a number in eager
+mode, as their reference packages do, and compiled, that `.item()` broke the graph and the
+loops after it, reading one shared input, were fused in pairs. Compiled, they now keep it
+a tensor, one of its own per parameter (`_once` again), and another test compiles every
+chapter with a tensor `lr` and fails on a graph break.
 
 ## What a compiled sum costs
 

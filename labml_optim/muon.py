@@ -499,7 +499,11 @@ def _muon_update(
     scaled_lr = lr * lr_scale(adjust_lr_fn, param.shape)
     # Decoupled weight decay uses the unscaled $\eta$, as torch does.
     param.mul_(1 - lr * weight_decay)
-    # $W_t = W_{t-1} - \eta\, s(A, B)\, O_t$
+    # $W_t = W_{t-1} - \eta\, s(A, B)\, O_t$. A tensor $\eta$ meets $O_t$ in the
+    # parameter's dtype: compiled, `alpha=` becomes a product, which would otherwise be
+    # rounded to bfloat16 (a 0-d tensor does not raise the dtype of its operand).
+    if isinstance(scaled_lr, Tensor):
+        ortho = ortho.to(param.dtype)
     param.add_(ortho, alpha=-scaled_lr)
 
 

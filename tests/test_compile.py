@@ -411,18 +411,12 @@ def test_schedule_free_compiled_steps_across_eval_and_train() -> None:
 SAME, OTHER = (64, 48), (80, 32)
 LOOP_BOUND = re.compile(
     r"for\(int64_t x\d+=static_cast<int64_t>\(0L\); x\d+<static_cast<int64_t>\((\d+)L\)")
-# With `lr` a tensor, three chapters whose reference packages compute with numbers read it
-# as one (`.item()`), which dynamo turns into one input shared by every tensor's loop, and
-# inductor fuses them in pairs: a known gap (a matter of speed; the results are right),
-# kept as strict expected failures so that a fix shows.
-FUSED_WITH_A_TENSOR_LR = {"AdaBelief", "Lion", "SophiaG"}
+# With `lr` a tensor too: one tensor for the whole group, which each chapter's update
+# reads through a number of its own per parameter.
 FUSION_CASES = [
     pytest.param(name, kwargs, tensor_lr,
                  id=f"{name}-{'tensor_lr' if tensor_lr else 'lr'}"
-                    + "".join(f"-{k}={v}" for k, v in kwargs.items()),
-                 marks=[pytest.mark.xfail(strict=True, raises=AssertionError,
-                                          reason="reads a tensor lr as a number")]
-                 if tensor_lr and name in FUSED_WITH_A_TENSOR_LR else [])
+                    + "".join(f"-{k}={v}" for k, v in kwargs.items()))
     for name, kwargs, tensor_lr in [
         *((name, {}, tensor_lr) for name in CLASSES for tensor_lr in (False, True)),
         *((name, kwargs, False) for name, extra in INDUCTOR_EXTRA.items() for kwargs in extra),
@@ -456,3 +450,31 @@ def test_each_parameter_has_loops_of_its_own(name: str, kwargs: dict, tensor_lr:
     assert loops(SAME) == 2 * loops(OTHER), (
         f"{name}: {loops(SAME)} loops over two {SAME} parameters, {loops(OTHER)} over one "
         f"{OTHER}: loops of two parameters were fused")
+
+
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_a_tensor_lr_compiles_without_a_graph_break(name: str) -> None:
+    """`lr` given as a tensor (torch accepts one on its for-loop path): the compiled step
+    equals eager's, with no graph break. Three chapters read a tensor `lr` as a number in
+    eager mode, as their reference packages do; a `.item()` while compiling broke the graph
+    until they kept it a tensor there."""
+    torch._dynamo.reset()
+    counters.clear()
+    matrices = name in MATRIX_ONLY
+    eager_params, compiled_params = make_params(matrices=matrices), make_params(matrices=matrices)
+    eager = CLASSES[name](eager_params, lr=torch.tensor(1e-2))
+    compiled = CLASSES[name](compiled_params, lr=torch.tensor(1e-2))
+    step = torch.compile(compiled.step, backend="aot_eager")
+    gen = torch.Generator().manual_seed(1)
+    for t in range(4):
+        for a, b in zip(eager_params, compiled_params, strict=True):
+            a.grad = torch.randn(a.shape, generator=gen)
+            b.grad = a.grad.clone()
+        eager.step()
+        step()
+        for i, (a, b) in enumerate(zip(eager_params, compiled_params, strict=True)):
+            torch.testing.assert_close(
+                b.detach(), a.detach(), atol=TOLERANCE, rtol=TOLERANCE,
+                msg=lambda m, i=i, t=t: f"param {i} after step {t + 1}: {m}",
+            )
+    assert not counters["graph_break"], dict(counters["graph_break"])
