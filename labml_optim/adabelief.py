@@ -332,8 +332,7 @@ class AdaBelief(Optimizer):
 
         for group in self.param_groups:
             # A tensor `lr` is read as a number, as the reference reads it; compiled, it
-            # stays a tensor (`.item()` would break the graph), one of its own per
-            # parameter (`_once`).
+            # stays a tensor (`.item()` would break the graph).
             lr = _scalar(group["lr"]) if torch.compiler.is_compiling() else _float(group["lr"])
             beta1, beta2 = (_float(b) for b in group["betas"])
             for param in group["params"]:
@@ -352,7 +351,7 @@ class AdaBelief(Optimizer):
                     # Resuming without AMSGrad's maximum: it starts from the current $s_t$.
                     state["max_exp_avg_var"] = state["exp_avg_var"].clone()
                 _adabelief_update(
-                    param, param.grad, state, lr=_once(lr), beta1=beta1, beta2=beta2,
+                    param, param.grad, state, lr=lr, beta1=beta1, beta2=beta2,
                     eps=group["eps"], weight_decay=group["weight_decay"],
                     amsgrad=group["amsgrad"], maximize=group["maximize"],
                     decoupled_weight_decay=group["decoupled_weight_decay"],
@@ -521,22 +520,6 @@ def _step_as_tensor(state: dict[str, Any]) -> None:
     """A `step` saved as a plain number (older torch, other libraries) becomes a tensor."""
     if "step" in state and not torch.is_tensor(state["step"]):
         state["step"] = torch.tensor(float(state["step"]), dtype=_step_dtype())
-
-
-def _once(x: float | Tensor) -> float | Tensor:
-    r"""A non-negative number of the step for one tensor's update: `x` itself; while
-    compiling, a tensor `x` as $e^{\ln x}$, which inductor stores for that tensor's loop.
-
-    Compiled, a number held by the group (a tensor `lr`, Schedule-Free's counters) is one
-    buffer that every parameter's loop reads, and inductor fuses the loops of two
-    parameters of one size that read a buffer in common into one loop over both. On one
-    CPU core that was slower: Schedule-Free's step over 74 tensors took 16.1 ms fused and
-    8.4 ms with a number of its own for each tensor. An exponential, as in `_ratio`, is a
-    value inductor stores rather than inlines, so each tensor gets its own copy.
-    """
-    if not isinstance(x, Tensor) or not torch.compiler.is_compiling():
-        return x
-    return torch.exp(torch.log(x))
 
 
 def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:

@@ -253,28 +253,29 @@ the generated loops and fails if a square root or a division is back in them.
 
 ## What a compiled step must not fuse
 
-Inductor pairs loops for fusion by the buffers they use: two loops that read a buffer in
-common, over the same number of coordinates, may become one loop that does both. Over two
-parameters of one shape whose updates read the same stored number (a step size shared by
-the group), that is one loop over both tensors, which reads and writes both tensors'
-arrays in every iteration. Schedule-Free AdamW keeps its counters in the group, and with
-$x$ implicit each tensor's loop read the same stored step size and average weight, so
-pairs of them were fused: 14 streams at once (each tensor reads 4 arrays and writes 3)
-for the same bytes. I measured how much more slowly one core serves them, not why. Over
-74 tensors (37 matrices of $625 \times 512$ and their
-biases), in one process that alternated the two for seven rounds, the compiled step took
-16.1 ms fused and 8.4 ms with a loop per tensor (medians). The chapter's update now forms
-the numbers it uses itself, for each tensor (`_once`, $e^{\ln x}$, which inductor stores
-rather than inlines, as with `_power`), so no two tensors' loops share a buffer. The
-other chapters read nothing in common across tensors (step counts are per tensor,
-hyper-parameters Python numbers), and `tests/test_compile.py` compiles every chapter over
-two parameters of one shape and one of another and fails unless the first shape gets
-twice the loops of the second. It does so with `lr` a number and with `lr` a tensor, one
-for the whole group: Lion, AdaBelief and Sophia-G read a tensor `lr` as a number in eager
-mode, as their reference packages do, and compiled, that `.item()` broke the graph and the
-loops after it, reading one shared input, were fused in pairs. Compiled, they now keep it
-a tensor, one of its own per parameter (`_once` again), and another test compiles every
-chapter with a tensor `lr` and fails on a graph break.
+Inductor pairs loops for fusion by the buffers they use, and may make of two loops over the
+same number of coordinates one loop that does both. Over two parameters of one shape, that
+is one loop over both tensors, which reads and writes both tensors' arrays in every
+iteration. Schedule-Free AdamW keeps its counters in the group, and compiled, its step
+size and its average's weight are computed in the graph from them and used by every
+parameter's update; with $x$ implicit, the loops of same-shaped parameters were fused in
+pairs: 14 streams at once (each tensor reads 4 arrays and writes 3) for the same bytes. I
+measured how much more slowly one core serves them, not why. Over 74 tensors (37 matrices
+of $625 \times 512$ and their biases), in one process that alternated the two for seven
+rounds, the compiled step took 16.1 ms fused and 8.4 ms with a loop per tensor (medians).
+The chapter's update now forms the numbers it uses itself, for each tensor (`_once`,
+$e^{\ln x}$, which inductor stores rather than inlines, as with `_power`), and the loops are
+separate again. Which sharing leads to fusion is inductor's heuristic: a tensor `lr` read
+straight into every loop (SGD's, RMSprop's) did not fuse them in the tests. So
+`tests/test_compile.py` checks the outcome: it compiles every chapter over two parameters
+of one shape and one of another, with `lr` a number and with `lr` a tensor, and fails
+unless the first shape gets twice the loops of the second.
+
+The tensor `lr` found another case. Lion, AdaBelief and Sophia-G read a tensor `lr` as a
+number (`.item()`) in eager mode, as their reference packages do; compiled, that broke the
+graph, and in the graph after the break the loops were fused in pairs. Compiled, they now
+keep `lr` a tensor: no break and no fusion. Another test compiles every chapter with a
+tensor `lr` and fails on a graph break or on a step that differs from eager's.
 
 ## What a compiled sum costs
 

@@ -274,7 +274,7 @@ def _lion_update(
     # $c_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$, a temporary; its sign is the direction.
     direction = exp_avg.mul(beta1).add_(grad, alpha=1 - beta1).sign_()
     # $\theta_t = \theta_{t-1} - \eta\, \operatorname{sign}(c_t)$
-    # (A tensor $\eta$, compiled, multiplies: `alpha=` takes numbers only.)
+    # (A tensor $\eta$, compiled, multiplies: exact, the sign being $\pm 1$ or 0.)
     if isinstance(lr, Tensor):
         param.sub_(direction.mul_(lr))
     else:
@@ -327,8 +327,7 @@ class Lion(Optimizer):
 
         for group in self.param_groups:
             # A tensor `lr` is read as a number, as the reference reads it; compiled, it
-            # stays a tensor (`.item()` would break the graph), one of its own per
-            # parameter (`_once`).
+            # stays a tensor (`.item()` would break the graph).
             lr = _scalar(group["lr"]) if torch.compiler.is_compiling() else _float(group["lr"])
             beta1, beta2 = (_float(b) for b in group["betas"])
             for param in group["params"]:
@@ -339,7 +338,7 @@ class Lion(Optimizer):
                     # $m_0 = 0$
                     state["exp_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
                 _lion_update(
-                    param, param.grad, state["exp_avg"], lr=_once(lr), beta1=beta1, beta2=beta2,
+                    param, param.grad, state["exp_avg"], lr=lr, beta1=beta1, beta2=beta2,
                     weight_decay=group["weight_decay"], maximize=group["maximize"],
                 )
         return loss
@@ -430,22 +429,6 @@ def _scalar(x: float | Tensor) -> float | Tensor:
     do we: reading it as a Python number would round differently.
     """
     return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
-
-
-def _once(x: float | Tensor) -> float | Tensor:
-    r"""A non-negative number of the step for one tensor's update: `x` itself; while
-    compiling, a tensor `x` as $e^{\ln x}$, which inductor stores for that tensor's loop.
-
-    Compiled, a number held by the group (a tensor `lr`, Schedule-Free's counters) is one
-    buffer that every parameter's loop reads, and inductor fuses the loops of two
-    parameters of one size that read a buffer in common into one loop over both. On one
-    CPU core that was slower: Schedule-Free's step over 74 tensors took 16.1 ms fused and
-    8.4 ms with a number of its own for each tensor. An exponential, as in `_ratio`, is a
-    value inductor stores rather than inlines, so each tensor gets its own copy.
-    """
-    if not isinstance(x, Tensor) or not torch.compiler.is_compiling():
-        return x
-    return torch.exp(torch.log(x))
 
 
 def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:

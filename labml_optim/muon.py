@@ -502,7 +502,7 @@ def _muon_update(
     # $W_t = W_{t-1} - \eta\, s(A, B)\, O_t$. A tensor $\eta$ meets $O_t$ in the
     # parameter's dtype: compiled, `alpha=` becomes a product, which would otherwise be
     # rounded to bfloat16 (a 0-d tensor does not raise the dtype of its operand).
-    if isinstance(scaled_lr, Tensor):
+    if isinstance(scaled_lr, Tensor) and torch.compiler.is_compiling():
         ortho = ortho.to(param.dtype)
     param.add_(ortho, alpha=-scaled_lr)
 

@@ -278,6 +278,23 @@ def _averaging_step(
     return lr, lr_max, weight_sum, ckp1, bias_correction2
 
 
+def _once(x: float | Tensor) -> float | Tensor:
+    r"""A non-negative number of the step for one tensor's update: `x` itself; while
+    compiling, $e^{\ln x}$ of the 0-d float64 tensor, which inductor stores for that
+    tensor's loop alone.
+
+    Compiled, the step size and the average's weight are computed in the graph from the
+    group's counters, and used by every parameter's loop. Inductor fused the loops of two
+    parameters of one size that used such a number into one loop over both, and on one
+    CPU core that was slower: the step over 74 tensors took 16.1 ms fused and 8.4 ms with
+    a number of its own for each tensor. An exponential, as in `_ratio`, is a value
+    inductor stores rather than inlines, so each tensor gets its own copy.
+    """
+    if not isinstance(x, Tensor) or not torch.compiler.is_compiling():
+        return x
+    return torch.exp(torch.log(x))
+
+
 def _schedule_free_update(
     param: Tensor,
     grad: Tensor,
@@ -744,22 +761,6 @@ def _divide(x: Tensor, divisor: float | Tensor, *, inplace: bool = False) -> Ten
         return x.div_(divisor) if inplace else x / divisor
     reciprocal = _ratio(1.0, divisor)
     return x.mul_(reciprocal) if inplace else x * reciprocal
-
-
-def _once(x: float | Tensor) -> float | Tensor:
-    r"""A non-negative number of the step for one tensor's update: `x` itself; while
-    compiling, a tensor `x` as $e^{\ln x}$, which inductor stores for that tensor's loop.
-
-    Compiled, a number held by the group (a tensor `lr`, Schedule-Free's counters) is one
-    buffer that every parameter's loop reads, and inductor fuses the loops of two
-    parameters of one size that read a buffer in common into one loop over both. On one
-    CPU core that was slower: Schedule-Free's step over 74 tensors took 16.1 ms fused and
-    8.4 ms with a number of its own for each tensor. An exponential, as in `_ratio`, is a
-    value inductor stores rather than inlines, so each tensor gets its own copy.
-    """
-    if not isinstance(x, Tensor) or not torch.compiler.is_compiling():
-        return x
-    return torch.exp(torch.log(x))
 
 
 def _check_lr(lr: float | Tensor, foreach: bool | None = None) -> None:
