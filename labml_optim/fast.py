@@ -563,7 +563,11 @@ reductions too, and Muon's iteration needs the whole matrix, which it gathers; e
 chapter's introduction says in one line how it stands under sharding. Compiled over the
 shards, `torch.compile(opt.step)` traces these reductions and Muon's gather in one graph:
 the scale tests compile every chapter's step under FSDP2 and compare it with the eager
-FSDP2 run (within 1e-6, no graph break).
+FSDP2 run (within 1e-6, no graph break). Their model's shards are even. With uneven shards
+(34 and 33 rows), compiling LAMB's norm failed on one rank when inductor's on-disk caches
+held code another rank had compiled for its own shard (torch 2.13, a size check on
+entry); with those caches off on each rank, the compiled norm equals the unsharded one,
+which the tests check.
 
 ## References
 

@@ -195,14 +195,21 @@ def shard_norms() -> dict[str, torch.Tensor]:
 def compiled_lamb_norm(mesh: Any) -> dict[str, torch.Tensor]:
     """LAMB's compiled norm (summed by rows, for rows of 16 floats or more) of a 67 x 32
     matrix sharded 34 + 33 on dim 0, and the unsharded norm."""
+    import torch._functorch.config
+    import torch._inductor.config as inductor_config
     from torch.distributed.tensor import Shard, distribute_tensor
 
     from labml_optim.lamb import _norm
 
     full = torch.randn(67, 32, generator=torch.Generator().manual_seed(5))
     sharded = distribute_tensor(full.clone(), mesh, [Shard(0)])
-    return {"lamb_compiled": torch.compile(_norm)(sharded).full_tensor(),
-            "lamb_unsharded": torch.linalg.vector_norm(full)}
+    # Each rank compiles for its own shard. With inductor's on-disk caches on, a rank
+    # loaded the code another rank had compiled for 33 rows and failed its size check on
+    # 34 (torch 2.13: the cache key holds the DTensor's global shape, not the local one).
+    with inductor_config.patch(fx_graph_cache=False, autotune_local_cache=False), \
+            torch._functorch.config.patch(enable_autograd_cache=False):
+        compiled = torch.compile(_norm)(sharded).full_tensor()
+    return {"lamb_compiled": compiled, "lamb_unsharded": torch.linalg.vector_norm(full)}
 
 
 def shard_orthogonalization(rank: int) -> dict[str, torch.Tensor]:
