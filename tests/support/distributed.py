@@ -205,7 +205,7 @@ def compiled_lamb_norm(mesh: Any) -> dict[str, torch.Tensor]:
     sharded = distribute_tensor(full.clone(), mesh, [Shard(0)])
     # Each rank compiles for its own shard. With inductor's on-disk caches on, a rank
     # loaded the code another rank had compiled for 33 rows and failed its size check on
-    # 34 (torch 2.13: the cache key holds the DTensor's global shape, not the local one).
+    # 34 (torch 2.13; why the cache took it as a hit, I did not trace).
     with inductor_config.patch(fx_graph_cache=False, autotune_local_cache=False), \
             torch._functorch.config.patch(enable_autograd_cache=False):
         compiled = torch.compile(_norm)(sharded).full_tensor()
