@@ -314,7 +314,7 @@ def _adam_direction(
 
 
 def _norm(x: Tensor) -> Tensor:
-    r"""$\lVert x \rVert_2$ over all entries; compiled, for a matrix (or more), summed by
+    r"""The 2-norm of `x` over all its entries; compiled, for a matrix (or more), summed by
     rows first.
 
     Inductor (torch 2.13) sums a whole large tensor on the CPU through a cascade of
