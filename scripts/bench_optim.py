@@ -2,7 +2,7 @@
 
     python scripts/bench_optim.py [--million 24] [--tensors 150] [--small] [--device cuda]
         [--only Adam RAdam | --skip Muon] [--no-compile] [--compile-cost [ALG ...]]
-        [--compile-torch [ALG ...]] [--threads 1]
+        [--compile-torch [ALG ...]] [--compile-early [ALG ...]] [--threads 1]
         [--json results.json [--append]]
 
 Each algorithm gets a fresh set of parameters (~24 M floats in ~150 tensors, shaped like a
@@ -14,7 +14,8 @@ below 1 is faster. It also reports each row's ratio to the memory-bandwidth floo
 the update must move, from the "Fast optimizers" chapter, over the bandwidth measured in
 the same run) and to a loop that moves the same bytes and computes nothing (the "same
 traffic" column), the peak extra memory of a step, and, for `torch.compile(opt.step)`, the
-one-time compile cost. `--small` switches to many small tensors, where per-tensor
+one-time compile cost; `--compile-early` adds ours compiled with the write-backs moved
+early (`labml_optim.fast.compile_step`). `--small` switches to many small tensors, where per-tensor
 overhead dominates. The same script runs on a GPU with `--device cuda`.
 """
 
@@ -315,13 +316,19 @@ def peak_extra_bytes(opt: torch.optim.Optimizer, step: Callable[[], object],
     return mode.peak
 
 
-def compiled_step(opt: torch.optim.Optimizer, device: str,
-                  cost: bool) -> tuple[Callable[[], object], float | None, float | None]:
+def compiled_step(opt: torch.optim.Optimizer, device: str, cost: bool,
+                  early: bool = False) -> tuple[Callable[[], object], float | None, float | None]:
     """`torch.compile(opt.step)`, compiled once outside the timing; with `cost`, the seconds
     of its first call, cold (an empty inductor cache) and again after
-    `torch._dynamo.reset()`, when inductor's caches are warm."""
+    `torch._dynamo.reset()`, when inductor's caches are warm. With `early`, compiled with
+    each tensor's write-back moved to where its value is known (`fast.compile_step`)."""
     def first_call() -> tuple[Callable[[], object], float]:
-        step = torch.compile(opt.step)
+        if early:
+            from labml_optim.fast import compile_step
+
+            step = compile_step(opt)
+        else:
+            step = torch.compile(opt.step)
         start = time.perf_counter()
         step()
         if device == "cuda":
@@ -386,8 +393,10 @@ def bench(args: argparse.Namespace, on_algorithm: Callable[[dict], None] | None 
             # loops that compile is meant to turn into fused kernels.
             labels = ["labml_optim"] + (["torch for-loop"]
                                         if chosen(args.compile_torch, algorithm) else [])
-            impls = {**{f"{label} compiled": impls[label] for label in labels if label in impls},
-                     **impls}
+            compiled = {f"{label} compiled": impls[label] for label in labels if label in impls}
+            if chosen(args.compile_early, algorithm):
+                compiled["labml_optim compiled early"] = impls["labml_optim"]
+            impls = {**compiled, **impls}
         runners = {}
         costs: dict[str, tuple[float | None, float | None]] = {}
         for label, factory in impls.items():
@@ -396,10 +405,11 @@ def bench(args: argparse.Namespace, on_algorithm: Callable[[dict], None] | None 
                 opt = factory(params)
                 opt.step()  # state allocation is not part of a step's cost
                 step = opt.step
-                if label.endswith("compiled"):
+                if " compiled" in label:
                     cost_it = (chosen(args.compile_cost, algorithm)
                                and label == "labml_optim compiled")
-                    step, *cost = compiled_step(opt, args.device, cost_it)
+                    step, *cost = compiled_step(opt, args.device, cost_it,
+                                                early=label.endswith("early"))
                     costs[label] = tuple(cost)
             except (RuntimeError, ValueError, TypeError) as error:
                 print(f"  {algorithm:13} {label:26} skipped: {str(error).splitlines()[0]}")
@@ -429,7 +439,7 @@ def bench(args: argparse.Namespace, on_algorithm: Callable[[dict], None] | None 
         floor = bytes_pp * n_params / bandwidth if bytes_pp else None
         for label, median in medians.items():
             opt, step = runners[label]
-            compiled = label.endswith("compiled")
+            compiled = " compiled" in label
             rows.append({
                 "algorithm": algorithm, "implementation": label, "ms": median * 1e3,
                 "floor_ms": floor * 1e3 if floor else None,
@@ -501,6 +511,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--compile-torch", nargs="*", metavar="ALGORITHM",
                         help="also time torch.compile over torch's for-loop path (of the "
                              "algorithms named; alone, of all)")
+    parser.add_argument("--compile-early", nargs="*", metavar="ALGORITHM",
+                        help="also time ours compiled with the write-backs moved early "
+                             "(of the algorithms named; alone, of all)")
     parser.add_argument("--threads", type=int, help="torch's intra-op threads (default: torch's)")
     parser.add_argument("--json", help="write the results to this file as JSON")
     parser.add_argument("--append", action="store_true",
@@ -508,13 +521,13 @@ def main(argv: list[str] | None = None) -> None:
                              "replaced, the others kept (same regime, device and threads)")
     args = parser.parse_args(argv)
     known = list(candidates())
-    for option in ("only", "skip", "compile_cost", "compile_torch"):
+    for option in ("only", "skip", "compile_cost", "compile_torch", "compile_early"):
         unknown = [name for name in getattr(args, option) or [] if name not in known]
         if unknown:
             parser.error(f"--{option.replace('_', '-')}: unknown algorithm(s) {unknown}; "
                          f"the bench has {known}")
     run = selected(args)
-    for option in ("compile_cost", "compile_torch"):
+    for option in ("compile_cost", "compile_torch", "compile_early"):
         named = getattr(args, option)
         if named is not None and not args.compile:
             parser.error(f"--{option.replace('_', '-')} needs the compiled rows; "

@@ -290,6 +290,26 @@ def test_bench_writes_and_appends_results(tmp_path) -> None:
     assert table.count("\n") == 1 + 3
 
 
+def test_bench_times_the_step_compiled_with_early_write_backs(tmp_path) -> None:
+    """`--compile-early` adds ours compiled through `fast.compile_step`, and the chapter's
+    table shows it in its own column."""
+    bench = load_bench()
+    out = tmp_path / "run.json"
+    threads = torch.get_num_threads()
+    try:
+        bench.main(["--million", "0.02", "--tensors", "4", "--steps", "1", "--rounds", "1",
+                    "--threads", "1", "--only", "Adafactor", "--compile-early",
+                    "--json", str(out)])
+    finally:
+        torch.set_num_threads(threads)
+    result = json.loads(out.read_text())
+    labels = {row["implementation"] for row in result["rows"]}
+    assert {"labml_optim compiled", "labml_optim compiled early"} <= labels
+    early = next(r for r in result["rows"] if r["implementation"] == "labml_optim compiled early")
+    row = fast.results_table(result).splitlines()[2].split("|")
+    assert row[6].strip() == f"{early['ms'] / early['floor_ms']:.2f}"
+
+
 @pytest.mark.parametrize(("option", "algorithm", "expected"), [
     (None, "Adam", False), ([], "Adam", True), (["Adam"], "Adam", True),
     (["RAdam"], "Adam", False),
@@ -299,7 +319,8 @@ def test_bench_options_that_take_algorithms(option, algorithm, expected) -> None
     assert load_bench().chosen(option, algorithm) is expected
 
 
-@pytest.mark.parametrize("option", ["--only", "--skip", "--compile-cost", "--compile-torch"])
+@pytest.mark.parametrize("option", ["--only", "--skip", "--compile-cost", "--compile-torch",
+                                    "--compile-early"])
 def test_bench_rejects_an_unknown_algorithm_by_its_option(option, capsys) -> None:
     with pytest.raises(SystemExit):
         load_bench().main([option, "Adma"])
