@@ -491,6 +491,10 @@ def _adafactor_update_traced(
             return grad * (rows * cols).clamp(max=bound)
 
         clip = (_norm_by_rows(direction()) / ((grad.numel() ** 0.5) * d)).clamp(min=1.0)
+        # Compiled, this last pass runs at the end of the step, after the other passes of
+        # every tensor, unless the step is compiled with `compile_step` of the
+        # [Fast optimizers](fast.md) chapter, which runs it while $G$ and $\theta$ are still
+        # in the cache (1.75 times the floor in the bench, against 2.47).
         param.sub_(direction().mul_(_ratio(alpha, clip)))
         return
     estimate = _second_moment(grad, state, weight, eps1, paper)

@@ -293,6 +293,50 @@ against 20.1 with whole-tensor norms (medians), and 19.0 against 22.6 in an earl
 comparison with norms of rows' norms. (A trial in an earlier session saw 5 %, within that
 machine's noise, and LAMB had kept the whole-tensor norms.)
 
+## What a compiled step writes last
+
+`torch.compile` does not hand inductor the step as it is written. AOTAutograd first makes
+the graph functional: each in-place update of a parameter or of a state tensor becomes a
+new value, and the graph ends with a `copy_` of every new value into its tensor. Inductor
+computes a value where it is first needed, so the last pass of each tensor, the loop that
+forms its new value and writes it back, runs at the very end of the step, after the
+earlier passes of all the tensors. (Inductor's own pass that reorders nodes for locality
+stops at the first of those copies, on purpose.) A one-pass update loses nothing by it:
+its one pass is the write-back. An update that must sum over a tensor before it can write
+it does. When LAMB's second pass or Adafactor's third reads a tensor's arrays again, the
+first passes of 150 tensors have gone through the cache since, and the arrays come from
+memory a second time. Right after the tensor's own first passes they would still be in
+the cache: a $625 \times 512$ tensor's arrays are 1.3 MB each, and the cache that this
+machine's cores share holds 32 MB.
+
+`EarlyWriteBack` (below) is an inductor pass that moves each tensor's write-backs up to
+where their values are known, so that all the passes of a tensor run one after another.
+It changes the order of the loops, not what they compute: the tests compile every chapter
+with it and compare the steps with eager's, and LAMB's, Adafactor's and Adam's with a
+plain compile's, bit for bit. It is an option of the compile, not of the optimizer (a
+step cannot choose inductor's passes from inside the graph being compiled), so
+`compile_step(opt)` is
+`torch.compile(opt.step, options={"post_grad_custom_post_pass": EarlyWriteBack()})`:
+
+```python
+from labml_optim.fast import compile_step
+
+step = compile_step(opt)
+```
+
+In the bench's run (the "early" column, for the four algorithms it ran with
+`--compile-early`), the pass took LAMB's compiled step from 41.5 to 31.5 ms, 1.53 to 1.16
+times the floor and 0.97 times its same-traffic loop, which reads every pass from memory.
+It took Adafactor's compiled step from 28.7 to 20.4 ms, 2.47 to 1.75 times the floor. A
+one-pass update has nothing to gain, and its rows differ by noise: RAdam 1.21 and 1.16,
+Adam 0.97 and 1.10 times the floor, plain and early. In processes that alternated a plain
+and an early compile for nine rounds (the bench's 150 tensors, one core, the medians of
+the rounds' ratios), the early step took 0.83, 0.65 and 1.05 times the plain step's time
+for LAMB, Adafactor and Adam, and the parameters came out bitwise the same. The floors
+still count every pass from memory. With a tensor's passes back to back, the later ones
+read the cache, and only one pass's bytes must come from memory: 28 a parameter for LAMB,
+12 for Adafactor. An early row below 1 would not be an error.
+
 ## Where the chapters stand
 
 The tables are the committed runs of the bench, `labml_optim/fast/cpu-large.json` and
@@ -320,45 +364,48 @@ per-tensor calls.
 
 **Large tensors**, 24 M parameters in 150 tensors (75 matrices and their 75 biases), every
 algorithm but Muon in one run, with the compile cost of each (`--skip Muon --compile-cost
---compile-torch Adam RAdam`):
+--compile-torch Adam RAdam`); Adam, RAdam, LAMB and Adafactor ran again in a later session,
+with the same options and `--compile-early`, and their rows replaced the first run's
+(`--append`):
 
 | algorithm | floor, ms | same traffic | ours | compiled | early | fused | best other | compile s |
 |---|---:|---:|---:|---:|---:|---:|---|---:|
 | SGD momentum | 13.3 | 1.02 | 1.14 | 1.23 | - | 1.09 | torch fused 1.09 | 26 / 2 |
 | Adagrad | 12.7 | 1.07 | 2.43 | 1.22 | - | 1.25 | torch fused 1.25 | 36 / 5 |
 | RMSprop | 15.1 | 0.91 | 2.24 | 0.97 | - | - | torch for-loop 2.26 | 24 / 5 |
-| Adam | 17.3 | 0.94 | 2.75 | 1.09 | - | 0.95 | torch fused 0.95 | 61 / 8 |
+| Adam | 18.4 | 0.95 | 2.57 | 0.97 | 1.10 | 1.03 | torch fused 1.03 | 78 / 8 |
 | AdamW | 20.2 | 0.83 | 2.52 | 1.06 | - | 0.97 | torch fused 0.97 | 62 / 10 |
-| RAdam | 18.7 | 0.90 | 3.00 | 1.27 | - | - | torch for-loop compiled 2.39 | 97 / 18 |
+| RAdam | 16.6 | 0.92 | 3.14 | 1.21 | 1.16 | - | torch for-loop compiled 2.50 | 97 / 15 |
 | AMSGrad | 26.7 | 0.80 | 1.76 | 0.95 | - | 0.84 | torch fused 0.84 | 70 / 10 |
-| LAMB | 20.5 | 1.31 | 3.26 | 1.57 | - | - | torch-optimizer 2.76 | 116 / 16 |
+| LAMB | 27.1 | 1.20 | 2.73 | 1.53 | 1.16 | - | torch-optimizer 2.17 | 138 / 15 |
 | NAdam | 14.7 | 1.07 | 3.36 | 1.30 | - | - | torch for-loop 3.38 | 133 / 16 |
 | Adamax | 16.0 | 1.10 | 2.09 | 1.22 | - | - | torch for-loop 2.09 | 56 / 8 |
 | AdaBelief | 15.6 | 1.10 | 3.30 | 1.24 | - | - | adabelief-pytorch 3.70 | 67 / 9 |
 | Lion | 10.7 | 0.98 | 2.38 | 1.14 | - | - | lion-pytorch 3.20 | 20 / 2 |
 | Sophia-G | 13.7 | 1.14 | 3.93 | 1.45 | - | - | labml_nn 2.41 | 44 / 6 |
 | SF AdamW | 18.5 | 0.81 | 2.67 | 0.96 | - | - | sf default loop 2.84 | 120 / 9 |
-| Adafactor | 14.1 | 1.39 | 7.05 | 2.49 | - | - | torch for-loop 7.24 | 124 / 12 |
+| Adafactor | 11.6 | 1.46 | 7.46 | 2.47 | 1.75 | - | torch for-loop 7.47 | 121 / 11 |
 | Muon | 26.6 | - | 5282.44 | 5346.64 | - | - | torch for-loop 5310.20 | 65 / 9 |
 
 What it shows:
 
 * **Memory is fast here, and one core's arithmetic shows.** The probe measured 31.9 to
-  46.9 GB/s, a median of 37.9 over the run, more than twice what it measured for the
+  49.6 GB/s, a median of 36.5 over the run, more than twice what it measured for the
   Muon rows, on an earlier machine (18.1 GB/s, below). At that rate the compiled chapters
   are within 1.2 times the floor (1.20 or less, as the table prints them) for six of
   these algorithms (RMSprop, Adam, AdamW, AMSGrad, Lion and SF AdamW),
   and within 1.2 times of torch's fused kernel wherever torch has one: the compiled
-  chapter took 0.98 to 1.15 times its time.
+  chapter took 0.94 to 1.13 times its time.
 * **Schedule-Free reached the floor with $x$ implicit.** The bench now times
   `implicit_x=True`, 28 bytes a coordinate, with each tensor's numbers its own (above): its
   compiled step went from 27.0 ms in the previous run (the reference layout, 44 bytes) to
   17.8 ms, 0.96 times the floor.
 * **What is left is arithmetic and calls per tensor.** The same-traffic loop ran at 0.80
   to 1.14 times the floor for the one-pass updates. Against that loop the compiled
-  one-pass chapters took 1.06 to 1.41 times as long (RAdam the most, below), and torch's
-  fused kernels 1.01 to 1.17 times; for four of the five algorithms that have one, the
-  fused kernel was nearer its loop than the compiled chapter (Adagrad's was not). A
+  one-pass chapters took 1.02 to 1.33 times as long (RAdam the most, below), and torch's
+  fused kernels 1.06 to 1.17 times; for three of the five algorithms that have one, the
+  fused kernel was nearer its loop than the compiled chapter (Adam's and Adagrad's were
+  not). A
   compiled loop does the update's square roots and divisions in vector registers as a
   fused kernel does, but the Python code inductor generates around its loops also pays,
   for every tensor, a call, checks of every argument's size and stride, and a small
@@ -366,7 +413,8 @@ What it shows:
   take the whole list of tensors in one call. That is part of the gap, not all of it:
   over 150 tensors of 16 floats, where the bytes are nothing, Adam's compiled step took
   1.1 and 1.2 ms in two measurements (0.8 ms with inductor's `size_asserts` off), against
-  the 2.7 ms by which its row here exceeds its same-traffic loop. The 0.8 ms that
+  the 0.4 ms by which its row here exceeds its same-traffic loop (2.7 ms in the previous
+  run): the two timings move by more than their difference. The 0.8 ms that
   `_divide` saved in its alternated comparison (above) is below what two runs of this
   bench resolve (next).
 * **The ratios move from run to run by more than the margins they are judged by.** The
@@ -377,9 +425,9 @@ What it shows:
   step took 23.3 and 25.3 ms, but the probe measured 45.1 and 32.4 GB/s, and its ratio
   was 1.21 and 0.95: the step's time moved by 8 %, the probe's by 28 %. A row at 1.25 is
   not reliably above 1.2, nor one at 1.15 below it.
-* **RAdam is one of them.** The same code measured 1.27 here and 1.39 in the
-  repeat; its same-traffic loop, the same bytes as Adam's, measured 0.90 times
-  the floor here (1.28 in the repeat), and the compiled step 1.41 times
+* **RAdam is one of them.** The same code measured 1.21 here and 1.39 in the
+  repeat; its same-traffic loop, the same bytes as Adam's, measured 0.92 times
+  the floor here (1.28 in the repeat), and the compiled step 1.33 times
   that loop. Its generated loop has Adam's square root and division, and two selections
   (the rectified and the unrectified step) and the masks they need. In one process
   that alternated the two compiled steps for eleven rounds (12 M parameters in 74
@@ -388,17 +436,19 @@ What it shows:
   selections out of the loop, into numbers per tensor, saved 2 and 4 % in the same
   kind of comparison; the chapter keeps the form that reads like the algorithm.
 * **Not there yet, by more than that:**
-  * LAMB's passes end in sums: its same-traffic loop alone is 1.31 times the
-    floor, and the compiled step 1.20 times that loop (1.30 in the previous run, before
-    its norms were summed by rows; its row went from 1.71 to 1.57 times the floor). The
-    stored $u$ and its page faults are gone (above).
-  * Adafactor's same-traffic loop is 1.39 times the floor: two of its three passes
+  * LAMB's passes end in sums: its same-traffic loop alone is 1.20 times the
+    floor, and the compiled step 1.28 times that loop (1.30 in the previous run, before
+    its norms were summed by rows; its row went from 1.71 to 1.53 times the floor). The
+    stored $u$ and its page faults are gone (above). With the write-backs early, its
+    second pass reads the cache and the row is 1.16 (above): within 1.2 of the floor.
+  * Adafactor's same-traffic loop is 1.46 times the floor: two of its three passes
     only read and sum, and a sum, even by rows, draws less bandwidth from one core than a
-    copy. The compiled step is 1.79 times that loop. Its first pass reads $G$ twice,
+    copy. The compiled step is 1.68 times that loop. Its first pass reads $G$ twice,
     since the column sums run down the columns in a loop of their own, and $\theta$ once:
     12 bytes where the floor counts 8. The stored factors and the norms by rows (above)
     took the compiled step from 17.0 to 12.3 ms, in one process that alternated the old
     and the new step for nine rounds (medians; 4.8 M parameters in 30 tensors, one core).
+    With the write-backs early, the row is 1.75 (above).
 * **Muon is bound by arithmetic, not by bytes.** Its iteration costs over 15,000 operations
   per parameter of a $512 \times 512$ matrix (above); over the large run's 75 matrices of
   $625 \times 512$ that is 346 GFLOP a step, which one core did in bfloat16 at about
@@ -408,21 +458,21 @@ What it shows:
   existed; the probe measured 18.1 GB/s): at this cost a step, the bench's five rounds of
   five steps of its three rows would take about three hours.
 * **Compiling torch's own for-loop does not get there.** Its rows ("torch for-loop
-  compiled"; Adam 2.05, RAdam 2.39 times the floor) show the inlined powers
+  compiled"; Adam 2.11, RAdam 2.50 times the floor) show the inlined powers
   described above.
 * **RAdam and LAMB have no fused kernel anywhere**, and compiled, the chapters are ahead
-  of every other implementation: 1.87 times faster than the fastest other RAdam
-  (torch's for-loop, compiled) and 1.76 times faster than the fastest other LAMB
-  (torch-optimizer's).
+  of every other implementation: 2.06 times faster than the fastest other RAdam
+  (torch's for-loop, compiled) and 1.42 times faster than the fastest other LAMB
+  (torch-optimizer's); compiled with the write-backs early, 2.16 and 1.87 times.
 * **The eager chapters are the reference, not the fast path.** A for-loop launches several
   kernels per tensor and writes intermediates, so eager steps run at 1.1 to 3.9 times the
   floor, like torch's own for-loop, and more for Adafactor.
 * **The floor can be met.** torch's fused kernels ran at 0.84 to 1.25 of it, and some
   same-traffic loops below it: the probe, an `add_` from ATen over two reads and a write,
   does not draw from the core the bandwidth that some updates' mixes of streams do.
-* **Compiling costs up to two and a quarter minutes, once.** With an empty inductor cache
-  of its own for each algorithm, the first compiled step over 150 tensors took 20 to 133 s
-  more than a step, and 2 to 18 s with the cache warm (after `torch._dynamo.reset()`): the last
+* **Compiling costs up to two and a half minutes, once.** With an empty inductor cache
+  of its own for each algorithm, the first compiled step over 150 tensors took 20 to 138 s
+  more than a step, and 2 to 16 s with the cache warm (after `torch._dynamo.reset()`): the last
   column, cold / cached seconds, the first call's time less one step.
 
 **Many small tensors**, 2,000 tensors (1,000 matrices of $16 \times 512$ and their biases,
@@ -474,7 +524,7 @@ $$
 \frac{28 \text{ B} \times 24.0 \times 10^6}{4.17 \times 10^{12} \text{ B/s}} = 0.16 \text{ ms} ,
 $$
 
-107 times less than the CPU core's in its run above. The per-tensor cost does not shrink
+114 times less than the CPU core's in its run above. The per-tensor cost does not shrink
 with it: each kernel is still launched by Python on the host. Same columns as above; the
 same-traffic column is empty, since that loop joined the bench after this run, and
 Schedule-Free's "ours" is the chapter's default layout (44 bytes), which the bench timed
@@ -727,6 +777,46 @@ def results_table(result: dict) -> str:
 # later. It never moves a write-back later, and it leaves a group where it is when
 # nothing would be gained. Numbers shared by every tensor (a 0-d step count of the group,
 # a tensor `lr`) do not join groups: they would make one group of the whole step.
+def _arrays_read(nodes: list[torch.fx.Node]) -> dict[torch.fx.Node, frozenset[torch.fx.Node]]:
+    """For every node, the graph inputs of one dimension or more that its value depends on."""
+    arrays: dict[torch.fx.Node, frozenset[torch.fx.Node]] = {}
+    for n in nodes:
+        if n.op == "placeholder":
+            is_array = getattr(n.meta.get("val"), "ndim", 0) >= 1
+            arrays[n] = frozenset([n]) if is_array else frozenset()
+        else:
+            arrays[n] = frozenset().union(*(arrays[a] for a in n.all_input_nodes))
+    return arrays
+
+
+def _groups(copies: list[torch.fx.Node],
+            arrays: dict[torch.fx.Node, frozenset[torch.fx.Node]]) -> list[list[torch.fx.Node]]:
+    """The write-backs joined by the arrays they read or write, each group in graph order."""
+    group_of: dict[torch.fx.Node, int] = {}
+    groups: dict[int, list[torch.fx.Node]] = {}
+    for i, c in enumerate(copies):
+        joined = {group_of[a] for a in arrays[c.args[0]] | arrays[c.args[1]] if a in group_of}
+        members = [c] + [m for g in joined for m in groups.pop(g)]
+        groups[i] = sorted(members, key=copies.index)
+        for a in frozenset().union(*(arrays[m.args[0]] | arrays[m.args[1]] for m in members)):
+            group_of[a] = i
+    return sorted(groups.values(), key=lambda g: copies.index(g[0]))
+
+
+def _aliases(node: torch.fx.Node) -> set[torch.fx.Node]:
+    """`node` and every node that may be a view of it (an op whose result aliases an input)."""
+    found, todo = {node}, [node]
+    while todo:
+        for user in todo.pop().users:
+            schema = getattr(user.target, "_schema", None)
+            returns = schema.returns if schema is not None else []
+            is_view = bool(returns) and returns[0].alias_info is not None
+            if is_view and not schema.is_mutable and user not in found:
+                found.add(user)
+                todo.append(user)
+    return found
+
+
 class EarlyWriteBack(CustomGraphPass):
     """An inductor pass that writes each updated tensor back where its new value is known.
 
@@ -771,46 +861,6 @@ def compile_step(optimizer: torch.optim.Optimizer, **kwargs: Any) -> Callable[..
     which `torch.compile` refuses beside `options`) pass through."""
     options = {**kwargs.pop("options", {}), "post_grad_custom_post_pass": EarlyWriteBack()}
     return torch.compile(optimizer.step, options=options, **kwargs)
-
-
-def _arrays_read(nodes: list[torch.fx.Node]) -> dict[torch.fx.Node, frozenset[torch.fx.Node]]:
-    """For every node, the graph inputs of one dimension or more that its value depends on."""
-    arrays: dict[torch.fx.Node, frozenset[torch.fx.Node]] = {}
-    for n in nodes:
-        if n.op == "placeholder":
-            is_array = getattr(n.meta.get("val"), "ndim", 0) >= 1
-            arrays[n] = frozenset([n]) if is_array else frozenset()
-        else:
-            arrays[n] = frozenset().union(*(arrays[a] for a in n.all_input_nodes))
-    return arrays
-
-
-def _groups(copies: list[torch.fx.Node],
-            arrays: dict[torch.fx.Node, frozenset[torch.fx.Node]]) -> list[list[torch.fx.Node]]:
-    """The write-backs joined by the arrays they read or write, each group in graph order."""
-    group_of: dict[torch.fx.Node, int] = {}
-    groups: dict[int, list[torch.fx.Node]] = {}
-    for i, c in enumerate(copies):
-        joined = {group_of[a] for a in arrays[c.args[0]] | arrays[c.args[1]] if a in group_of}
-        members = [c] + [m for g in joined for m in groups.pop(g)]
-        groups[i] = sorted(members, key=copies.index)
-        for a in frozenset().union(*(arrays[m.args[0]] | arrays[m.args[1]] for m in members)):
-            group_of[a] = i
-    return sorted(groups.values(), key=lambda g: copies.index(g[0]))
-
-
-def _aliases(node: torch.fx.Node) -> set[torch.fx.Node]:
-    """`node` and every node that may be a view of it (an op whose result aliases an input)."""
-    found, todo = {node}, [node]
-    while todo:
-        for user in todo.pop().users:
-            schema = getattr(user.target, "_schema", None)
-            returns = schema.returns if schema is not None else []
-            is_view = bool(returns) and returns[0].alias_info is not None
-            if is_view and not schema.is_mutable and user not in found:
-                found.add(user)
-                todo.append(user)
-    return found
 
 
 # ## The figure

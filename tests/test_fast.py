@@ -377,6 +377,42 @@ def test_same_traffic_loop_runs_the_floors_passes(algorithm: str, loops: int) ->
     assert sum(code.count(".store(") for code in codes) == writes
 
 
+def test_the_early_write_back_claims_hold_in_the_committed_run() -> None:
+    """What "What a compiled step writes last" says of the bench's early rows."""
+    result = fast.load_results("cpu", "large")
+    rows = {(r["algorithm"], r["implementation"]): r for r in result["rows"]}
+    text = " ".join(fast.__doc__.split())
+
+    def plain_early(algorithm: str) -> tuple[dict, dict]:
+        return (rows[(algorithm, "labml_optim compiled")],
+                rows[(algorithm, "labml_optim compiled early")])
+
+    def floor(row: dict) -> str:
+        return f"{row['ms'] / row['floor_ms']:.2f}"
+
+    early_run = sorted({a for a, i in rows if i == "labml_optim compiled early"})
+    assert early_run == ["Adafactor", "Adam", "LAMB", "RAdam"]
+    for algorithm in ("LAMB", "Adafactor"):
+        plain, early = plain_early(algorithm)
+        assert early["ms"] < 0.8 * plain["ms"], algorithm  # the multi-pass updates gain
+        assert f"{algorithm}'s compiled step from {plain['ms']:.1f} to {early['ms']:.1f} ms, " \
+               f"{floor(plain)} to {floor(early)} times the floor" in text
+    plain, early = plain_early("LAMB")
+    assert f"{early['ms'] / early['twin_ms']:.2f} times its same-traffic loop" in text
+    assert float(floor(early)) <= 1.2 < float(floor(plain))
+    # The chapters quote the same two rows beside the pass they speed up.
+    for algorithm, module in (("LAMB", "lamb"), ("Adafactor", "adafactor")):
+        plain, early = plain_early(algorithm)
+        source = " ".join(line.strip().lstrip("# ") for line in
+                          (ROOT / "labml_optim" / f"{module}.py").read_text().splitlines())
+        assert f"({floor(early)} times the floor in the bench, against {floor(plain)})" \
+            in source, algorithm
+        assert f"row is {floor(early)} (above)" in text, algorithm
+    for algorithm in ("RAdam", "Adam"):
+        plain, early = plain_early(algorithm)
+        assert f"{algorithm} {floor(plain)} and {floor(early)}" in text
+
+
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
 @pytest.mark.parametrize("regime", ["large", "small"])
 def test_committed_results_are_the_chapters_table(device: str, regime: str) -> None:
@@ -455,9 +491,9 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
     fused_twin = [twin(a, "torch fused") for a in with_fused]
     assert f"torch's fused kernels {span(fused_twin)} times" in text
     nearer = [a for a in with_fused if twin(a, "torch fused") < twin(a)]
-    assert len(with_fused) == 5 and set(with_fused) - set(nearer) == {"Adagrad"}
-    assert "for four of the five algorithms that have one, the fused kernel was nearer its " \
-           "loop than the compiled chapter (Adagrad's was not)" in text
+    assert len(with_fused) == 5 and set(with_fused) - set(nearer) == {"Adam", "Adagrad"}
+    assert "for three of the five algorithms that have one, the fused kernel was nearer its " \
+           "loop than the compiled chapter (Adam's and Adagrad's were not)" in text
     # Schedule-Free, timed with x implicit, against its row in the previous run.
     sf = ("SF AdamW", "labml_optim compiled")
     # The previous session's run: for the algorithms whose code did not change between
@@ -526,11 +562,16 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
                   if a == algorithm and not i.startswith("labml_optim")}
         fastest[algorithm] = min(others, key=others.get)
         ahead[algorithm] = others[fastest[algorithm]] / ours
-        assert ahead[algorithm] > 1.5, algorithm
+        assert ahead[algorithm] > 1.4, algorithm
     assert fastest == {"RAdam": "torch for-loop compiled", "LAMB": "torch-optimizer"}
     assert f"{ahead['RAdam']:.2f} times faster than the fastest other RAdam (torch's " \
            f"for-loop, compiled) and {ahead['LAMB']:.2f} times faster than the fastest other " \
            "LAMB (torch-optimizer's)" in text
+    early = {a: others_fastest / rows[(a, "labml_optim compiled early")]["ms"]
+             for a, others_fastest in ((a, ahead[a] * rows[(a, "labml_optim compiled")]["ms"])
+                                       for a in ("RAdam", "LAMB"))}
+    assert f"(torch-optimizer's); compiled with the write-backs early, {early['RAdam']:.2f} " \
+           f"and {early['LAMB']:.2f} times." in text
     # Eager chapters at 1.4 to 3.4 times the floor, more for two; fused kernels at it.
     heavier = {"Adafactor"}
     eager = [floor(a, "labml_optim") for a in compiled if a not in heavier]
@@ -542,7 +583,8 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
              for r in result["rows"] if "compile_cold_s" in r and r["algorithm"] != "Muon"]
     assert len(costs) == len(compiled), costs
     colds, cacheds = [c for c, _ in costs], [c for _, c in costs]
-    assert max(colds) < 135
+    assert max(colds) < 150  # "up to two and a half minutes"
+    assert "Compiling costs up to two and a half minutes, once" in text
     assert (f"took {min(colds):.0f} to {max(colds):.0f} s more than a step, and "
             f"{min(cacheds):.0f} to {max(cacheds):.0f} s with the cache warm") in text
     # Many small tensors: eager chapters far above the floor (Muon aside), torch's fused
