@@ -307,7 +307,7 @@ it does. When LAMB's second pass or Adafactor's third reads a tensor's arrays ag
 first passes of 150 tensors have gone through the cache since, and the arrays come from
 memory a second time. Right after the tensor's own first passes they would still be in
 the cache: a $625 \times 512$ tensor's arrays are 1.3 MB each, and the cache that this
-machine's cores share holds 32 MB.
+machine's cores share holds 32 MB (as `lscpu` reports it).
 
 `EarlyWriteBack` (below) is an inductor pass that moves each tensor's write-backs up to
 where their values are known, so that all the passes of a tensor run one after another.
@@ -330,12 +330,14 @@ times the floor and 0.97 times its same-traffic loop, which reads every pass fro
 It took Adafactor's compiled step from 28.7 to 20.4 ms, 2.47 to 1.75 times the floor. A
 one-pass update has nothing to gain, and its rows differ by noise: RAdam 1.21 and 1.16,
 Adam 0.97 and 1.10 times the floor, plain and early. In processes that alternated a plain
-and an early compile for nine rounds (the bench's 150 tensors, one core, the medians of
-the rounds' ratios), the early step took 0.83, 0.65 and 1.05 times the plain step's time
-for LAMB, Adafactor and Adam, and the parameters came out bitwise the same. The floors
-still count every pass from memory. With a tensor's passes back to back, the later ones
-read the cache, and only one pass's bytes must come from memory: 28 a parameter for LAMB,
-12 for Adafactor. An early row below 1 would not be an error.
+and an early compile for nine rounds (`scripts/ab_write_back.py`: the bench's 150 tensors,
+one core, the medians of the rounds' ratios), the early step took 0.75, 0.64 and 0.99
+times the plain step's time for LAMB, Adafactor and Adam (0.83, 0.65 and 1.05 in an
+earlier run of the same comparison), and the parameters came out bitwise the same. The
+floors still count every pass from memory. With a tensor's passes back to back, the later ones
+read the cache, and each array need come from memory only once: LAMB then reads
+$g, m, v, \theta$ and writes $m, v, \theta$, Adam's 28 bytes a parameter, and Adafactor reads
+$g, \theta$ and writes $\theta$, 12. An early row below 1 would not be an error.
 
 ## Where the chapters stand
 
@@ -413,8 +415,8 @@ What it shows:
   take the whole list of tensors in one call. That is part of the gap, not all of it:
   over 150 tensors of 16 floats, where the bytes are nothing, Adam's compiled step took
   1.1 and 1.2 ms in two measurements (0.8 ms with inductor's `size_asserts` off), against
-  the 0.4 ms by which its row here exceeds its same-traffic loop (2.7 ms in the previous
-  run): the two timings move by more than their difference. The 0.8 ms that
+  the 0.4 ms by which its row here exceeds its same-traffic loop: the two timings move
+  by more than their difference. The 0.8 ms that
   `_divide` saved in its alternated comparison (above) is below what two runs of this
   bench resolve (next).
 * **The ratios move from run to run by more than the margins they are judged by.** The
@@ -634,13 +636,16 @@ which the tests check.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import inspect
 import json
+import operator
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch._inductor.custom_graph_pass import CustomGraphPass, get_hash_for_files
+from torch._inductor.custom_graph_pass import CustomGraphPass
 
 # The table above, as numbers: arrays read and written per coordinate, in float32.
 READS_WRITES: dict[str, tuple[int, int]] = {
@@ -765,18 +770,50 @@ def results_table(result: dict) -> str:
 # update that costs nothing. For an update that must sum over a tensor before it can
 # write it (LAMB, Adafactor), the first pass has long left the cache when the last pass
 # reads the same arrays again, and they come from memory twice. Moved to where its value
-# is known, each tensor's write-back runs while its arrays are still in the cache (a
-# $625 \times 512$ tensor's four arrays are 5 MB; the cache shared by the cores here is
-# 32 MB).
+# is known, each tensor's write-back runs while its arrays are still in the cache.
 #
 # The pass below does that move on the graph inductor gets after its own passes
-# (`post_grad_custom_post_pass`). It groups the write-backs that share an array (a
-# parameter's, its gradient's and its state's, which one tensor's update reads
-# together), and moves each group to just after the last node it needs, or after the
-# last node that still reads one of the old tensors or a view of them, whichever is
-# later. It never moves a write-back later, and it leaves a group where it is when
-# nothing would be gained. Numbers shared by every tensor (a 0-d step count of the group,
-# a tensor `lr`) do not join groups: they would make one group of the whole step.
+# (`post_grad_custom_post_pass`, which runs before inductor turns the graph back into
+# in-place updates). It groups the write-backs that share an array (a parameter's, its
+# gradient's and its state's, which one tensor's update reads together), and moves each
+# group to just after the last node it needs, or after the last node that still reads
+# one of the old tensors or a view of them, whichever is later. It never moves a
+# write-back later. Numbers shared by every tensor (a 0-d step count of the group, a
+# tensor `lr`) do not join groups: they would make one group of the whole step. A graph
+# it was not made for (one that writes anything but a graph input, or reads an input
+# after writing it) it leaves as it is.
+def _is_write_back(node: torch.fx.Node) -> bool:
+    """A `copy_` of a new value into a graph input: AOTAutograd's write-back."""
+    return (node.op == "call_function" and node.target is torch.ops.aten.copy_.default
+            and len(node.args) == 2 and all(isinstance(a, torch.fx.Node) for a in node.args)
+            and node.args[0].op == "placeholder")
+
+
+def _writes(node: torch.fx.Node) -> bool:
+    """Whether `node` may write to memory: a mutable op, or a call that is neither an op
+    nor Python's arithmetic and item access (`operator`, as on sizes)."""
+    if node.op not in ("call_function", "call_method", "call_module"):
+        return False
+    schema = getattr(node.target, "_schema", None)
+    if schema is None:
+        return getattr(node.target, "__module__", None) != operator.getitem.__module__
+    return schema.is_mutable
+
+
+def _aliases(node: torch.fx.Node) -> set[torch.fx.Node]:
+    """`node` and every node that may alias it: a view or an in-place op of it, an item of
+    a list of views (`split`), or a call that is not an op."""
+    found, todo = {node}, [node]
+    while todo:
+        for user in todo.pop().users:
+            schema = getattr(user.target, "_schema", None)
+            may_alias = schema is None or any(r.alias_info is not None for r in schema.returns)
+            if may_alias and user.op != "output" and user not in found:
+                found.add(user)
+                todo.append(user)
+    return found
+
+
 def _arrays_read(nodes: list[torch.fx.Node]) -> dict[torch.fx.Node, frozenset[torch.fx.Node]]:
     """For every node, the graph inputs of one dimension or more that its value depends on."""
     arrays: dict[torch.fx.Node, frozenset[torch.fx.Node]] = {}
@@ -791,30 +828,27 @@ def _arrays_read(nodes: list[torch.fx.Node]) -> dict[torch.fx.Node, frozenset[to
 
 def _groups(copies: list[torch.fx.Node],
             arrays: dict[torch.fx.Node, frozenset[torch.fx.Node]]) -> list[list[torch.fx.Node]]:
-    """The write-backs joined by the arrays they read or write, each group in graph order."""
-    group_of: dict[torch.fx.Node, int] = {}
+    """The write-backs joined, directly or through others, by the arrays they read or
+    write (union-find); each group in graph order."""
+    parent = list(range(len(copies)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[torch.fx.Node, int] = {}
+    for i, c in enumerate(copies):
+        for array in arrays[c.args[0]] | arrays[c.args[1]]:
+            if array in owner:
+                parent[root(i)] = root(owner[array])
+            else:
+                owner[array] = i
     groups: dict[int, list[torch.fx.Node]] = {}
     for i, c in enumerate(copies):
-        joined = {group_of[a] for a in arrays[c.args[0]] | arrays[c.args[1]] if a in group_of}
-        members = [c] + [m for g in joined for m in groups.pop(g)]
-        groups[i] = sorted(members, key=copies.index)
-        for a in frozenset().union(*(arrays[m.args[0]] | arrays[m.args[1]] for m in members)):
-            group_of[a] = i
-    return sorted(groups.values(), key=lambda g: copies.index(g[0]))
-
-
-def _aliases(node: torch.fx.Node) -> set[torch.fx.Node]:
-    """`node` and every node that may be a view of it (an op whose result aliases an input)."""
-    found, todo = {node}, [node]
-    while todo:
-        for user in todo.pop().users:
-            schema = getattr(user.target, "_schema", None)
-            returns = schema.returns if schema is not None else []
-            is_view = bool(returns) and returns[0].alias_info is not None
-            if is_view and not schema.is_mutable and user not in found:
-                found.add(user)
-                todo.append(user)
-    return found
+        groups.setdefault(root(i), []).append(c)
+    return list(groups.values())
 
 
 class EarlyWriteBack(CustomGraphPass):
@@ -827,39 +861,46 @@ class EarlyWriteBack(CustomGraphPass):
 
     def __call__(self, graph: torch.fx.Graph) -> None:
         nodes = list(graph.nodes)
-        copies = [n for n in nodes if n.op == "call_function"
-                  and n.target is torch.ops.aten.copy_.default
-                  and n.args[0].op == "placeholder"]
-        targets = [c.args[0] for c in copies]
-        # A tensor written twice keeps its order: leave such graphs as they are.
-        if not copies or len(set(targets)) < len(targets):
+        position = {n: i for i, n in enumerate(nodes)}
+        copies = [n for n in nodes if _is_write_back(n)]
+        if not copies or any(_writes(n) and not _is_write_back(n) for n in nodes):
             return
-        arrays = _arrays_read(nodes)
-        for group in _groups(copies, arrays):
-            position = {n: i for i, n in enumerate(graph.nodes)}
+        readers = {c: [u for a in _aliases(c.args[0]) for u in a.users if u is not c]
+                   for c in copies}
+        # An input read after its write-back wants the new value: not a graph from
+        # AOTAutograd's mold, so nothing moves.
+        if any(position[u] > position[c] for c in copies for u in readers[c]
+               if u.op != "output"):
+            return
+        last_placeholder = max(i for n, i in position.items() if n.op == "placeholder")
+        moves = []
+        for group in _groups(copies, _arrays_read(nodes)):
             # The new values must exist, and every read of an old tensor (or a view of
-            # it) must come first.
-            last = max(position[c.args[1]] for c in group)
-            for c in group:
-                for alias in _aliases(c.args[0]):
-                    readers = [u for u in alias.users if u not in group]
-                    last = max([last, *(position[u] for u in readers)])
-            if last >= min(position[c] for c in group):
-                continue
-            anchor = next(n for n, i in position.items() if i == last)
+            # it) must come first. The nodes this looks at are not write-backs, so their
+            # order is the original one while the groups move.
+            last = max([last_placeholder, *(position[c.args[1]] for c in group),
+                        *(position[u] for c in group for u in readers[c] if u not in group)])
+            if last < min(position[c] for c in group) and not _is_write_back(nodes[last]):
+                moves.append((nodes[last], group))
+        for anchor, group in moves:
             for c in group:
                 anchor.append(c)
                 anchor = c
 
     def uuid(self) -> bytes | str:
-        # Inductor's caches key compiled code on this: a change to this file is a new pass.
-        return get_hash_for_files((__file__,))
+        # Inductor's caches key compiled code on this: the pass's own source.
+        parts = (_is_write_back, _writes, _aliases, _arrays_read, _groups, EarlyWriteBack)
+        return hashlib.sha256("".join(inspect.getsource(f) for f in parts).encode()).hexdigest()
 
 
 def compile_step(optimizer: torch.optim.Optimizer, **kwargs: Any) -> Callable[..., Any]:
     """`torch.compile(optimizer.step)` with `EarlyWriteBack`; other keywords (not `mode`,
     which `torch.compile` refuses beside `options`) pass through."""
-    options = {**kwargs.pop("options", {}), "post_grad_custom_post_pass": EarlyWriteBack()}
+    options = dict(kwargs.pop("options", None) or {})
+    if options.get("post_grad_custom_post_pass") is not None:
+        raise ValueError("compile_step: options['post_grad_custom_post_pass'] is taken by "
+                         "EarlyWriteBack; compile with torch.compile to use another pass")
+    options["post_grad_custom_post_pass"] = EarlyWriteBack()
     return torch.compile(optimizer.step, options=options, **kwargs)
 
 

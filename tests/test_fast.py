@@ -399,6 +399,13 @@ def test_the_early_write_back_claims_hold_in_the_committed_run() -> None:
                f"{floor(plain)} to {floor(early)} times the floor" in text
     plain, early = plain_early("LAMB")
     assert f"{early['ms'] / early['twin_ms']:.2f} times its same-traffic loop" in text
+    # Each array once: LAMB's reads and writes are Adam's, Adafactor's its last pass's.
+    assert fast.BYTES_PER_PARAM["Adam"] == 28
+    assert 4 * sum(len(arrays) for arrays in fast.passes("Adafactor")[-1]) == 12
+    assert "writes $m, v, \\theta$, Adam's 28 bytes a parameter, and Adafactor reads $g, " \
+           "\\theta$ and writes $\\theta$, 12." in text
+    assert round(625 * 512 * 4 / 1e6, 1) == 1.3
+    assert "tensor's arrays are 1.3 MB each" in text
     assert float(floor(early)) <= 1.2 < float(floor(plain))
     # The chapters quote the same two rows beside the pass they speed up.
     for algorithm, module in (("LAMB", "lamb"), ("Adafactor", "adafactor")):

@@ -1,0 +1,80 @@
+"""A plain and an early compile of one chapter's step, alternated in one process.
+
+    python scripts/ab_write_back.py LAMB Adafactor Adam [--rounds 9] [--threads 1] [--layers 75]
+
+For each optimizer: two copies of the bench's large parameters (75 matrices of 625 x 512
+and their biases, fixed gradients), one stepped by `torch.compile(opt.step)` and one by
+`labml_optim.fast.compile_step(opt)`, each compiled outside the timing. The rounds time
+five steps of each in turn, so a noisy machine slows both alike; the script prints the
+medians and the median of the rounds' ratios (early / plain), and checks at the end that
+the two copies' parameters are bitwise equal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from labml_optim import fast
+from labml_optim.adafactor import Adafactor
+from labml_optim.adam import Adam
+from labml_optim.lamb import LAMB
+from labml_optim.radam import RAdam
+
+CLASSES = {"LAMB": LAMB, "Adafactor": Adafactor, "Adam": Adam, "RAdam": RAdam}
+
+
+def params(layers: int = 75, rows: int = 625, width: int = 512) -> list[torch.Tensor]:
+    gen = torch.Generator().manual_seed(0)
+    made = []
+    for _ in range(layers):
+        made += [torch.randn(rows, width, generator=gen).requires_grad_(),
+                 torch.randn(rows, generator=gen).requires_grad_()]
+    for p in made:
+        p.grad = torch.randn(p.shape, generator=gen) * 1e-2
+    return made
+
+
+def timed(step, steps: int = 5) -> float:
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - start) / steps * 1e3
+
+
+def compare(name: str, rounds: int, layers: int = 75) -> dict[str, float]:
+    plain_params, early_params = params(layers), params(layers)
+    plain = torch.compile(CLASSES[name](plain_params, lr=1e-3).step)
+    early = fast.compile_step(CLASSES[name](early_params, lr=1e-3))
+    for _ in range(3):  # compiles, and the state's first step
+        plain(), early()
+    times: dict[str, list[float]] = {"plain": [], "early": []}
+    for _ in range(rounds):
+        times["plain"].append(timed(plain))
+        times["early"].append(timed(early))
+    if not all(torch.equal(a, b) for a, b in zip(plain_params, early_params, strict=True)):
+        raise SystemExit(f"{name}: the early compile's parameters differ from the plain one's")
+    ratios = [e / p for p, e in zip(times["plain"], times["early"], strict=True)]
+    return {"plain_ms": statistics.median(times["plain"]),
+            "early_ms": statistics.median(times["early"]), "ratio": statistics.median(ratios)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="+", choices=sorted(CLASSES))
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--layers", type=int, default=75, help="matrices (each with a bias)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    for name in args.names:
+        r = compare(name, args.rounds, args.layers)
+        print(f"{name}: plain {r['plain_ms']:.1f} ms, early {r['early_ms']:.1f} ms, "
+              f"early / plain {r['ratio']:.2f} (median of {args.rounds} rounds), bitwise equal")
+
+
+if __name__ == "__main__":
+    main()
