@@ -56,8 +56,11 @@ def test_search_index(built_site: Path) -> None:
     # Each formula once, as its TeX: RAdam's r_t formula appears as TeX and not as glyphs.
     assert "\\rho_\\infty" in text and "ρ∞" not in text
     # Bytes per page: 284 KB for 12 pages before the cleanup (23.7 KB a page), 129 KB after.
+    # The prose has grown since (the fast chapter's sections and tables): 468 KB for 29
+    # pages, 16.2 KB a page, when the write-back section was added. The bound stays well
+    # below what glyph HTML cost.
     pages = {d["location"].split("#")[0] for d in docs}
-    assert len(raw.encode()) / len(pages) < 16_000, (len(raw.encode()), len(pages))
+    assert len(raw.encode()) / len(pages) < 18_000, (len(raw.encode()), len(pages))
     # The served pages keep their math and code.
     page = (built_site / "adam.html").read_text(encoding="utf-8")
     assert 'class="katex-html"' in page and 'class="lo-code"' in page
