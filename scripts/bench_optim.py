@@ -15,8 +15,8 @@ the update must move, from the "Fast optimizers" chapter, over the bandwidth mea
 the same run) and to a loop that moves the same bytes and computes nothing (the "same
 traffic" column), the peak extra memory of a step, and, for `torch.compile(opt.step)`, the
 one-time compile cost; `--compile-early` adds ours compiled with the write-backs moved
-early (`labml_optim.fast.compile_step`). `--small` switches to many small tensors, where per-tensor
-overhead dominates. The same script runs on a GPU with `--device cuda`.
+early (`labml_optim.fast.compile_step`). `--small` switches to many small tensors, where
+per-tensor overhead dominates. The same script runs on a GPU with `--device cuda`.
 """
 
 from __future__ import annotations
@@ -393,10 +393,10 @@ def bench(args: argparse.Namespace, on_algorithm: Callable[[dict], None] | None 
             # loops that compile is meant to turn into fused kernels.
             labels = ["labml_optim"] + (["torch for-loop"]
                                         if chosen(args.compile_torch, algorithm) else [])
-            compiled = {f"{label} compiled": impls[label] for label in labels if label in impls}
+            to_compile = {f"{label} compiled": impls[label] for label in labels if label in impls}
             if chosen(args.compile_early, algorithm):
-                compiled["labml_optim compiled early"] = impls["labml_optim"]
-            impls = {**compiled, **impls}
+                to_compile["labml_optim compiled early"] = impls["labml_optim"]
+            impls = {**to_compile, **impls}
         runners = {}
         costs: dict[str, tuple[float | None, float | None]] = {}
         for label, factory in impls.items():
