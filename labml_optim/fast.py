@@ -339,6 +339,71 @@ read the cache, and each array need come from memory only once: LAMB then reads
 $g, m, v, \theta$ and writes $m, v, \theta$, Adam's 28 bytes a parameter, and Adafactor reads
 $g, \theta$ and writes $\theta$, 12. An early row below 1 would not be an error.
 
+## What a compiled step pays per tensor
+
+The generated loops are not all that a compiled step runs. First dynamo's guards check
+that the optimizer, its groups and its tensors are still those the graph was made for.
+Then the code dynamo generated gathers every parameter, gradient and state tensor, to pass
+them to the graph. Last, inductor's wrapper checks each input's size and stride
+(its `size_asserts`) before the first loop. None of this depends on a tensor's size, so
+it shows best over tensors too small for the loops to matter. `scripts/per_tensor_cost.py`
+steps 150 tensors of 16 floats, one core, the three steps alternated for nine rounds
+(medians; `labml_optim/fast/per-tensor-cost.json`):
+
+| 150 tensors of 16 floats | eager | compiled | compiled, no size asserts |
+|---|---:|---:|---:|
+| SGD momentum | 1.24 ms | 0.70 ms | 0.48 ms |
+| Adam | 4.30 ms | 1.78 ms | 0.96 ms |
+
+* **Per tensor, a compiled Adam step costs 12 µs**, against 29 µs for the eager step's
+  kernels; with momentum, SGD's costs 5. Over the bench's 150 large tensors that is
+  1.8 ms, 10 % of Adam's floor in the large run below: of the order of the gaps between
+  the compiled rows there and their same-traffic loops.
+* **Nearly half of Adam's is the size checks.** `cProfile` counts five a tensor, one for
+  each input (parameter, gradient, two moments, step count), and with `size_asserts` off
+  the step took 0.82 ms less, about 1 µs a check. We leave the option as inductor sets it:
+  the checks are its guard against a graph running on arrays it was not made for, and a
+  chapter is not the place to turn off a compiler's safety checks for its reader.
+* **One part grows as the square of the tensors.** The state is a dict keyed by the
+  parameters, which the generated code cannot name, so dynamo reaches a state tensor
+  through its parameter's position among the keys: `dict_keys_getitem(opt.state, i)`,
+  which walks the keys from the first to the $i$-th. `cProfile` counts two such calls a
+  tensor in Adam's compiled step and one in SGD's, so a step walks about $T^2$ keys.
+  Made alone, as the step makes them, the walks took 0.14 ms over 150 tensors and
+  15.9 ms over 2,000 (SGD's, 7.9 ms). Over the bench's 2,000 small tensors (below) that
+  is over a fifth of Adam's compiled step, which took 0.91 times the eager step's time.
+
+Where a step's arrays lie in memory moves its time too. `scripts/ab_copies.py` builds
+the bench's large parameters (150 tensors, 24 M numbers) three times, gives each copy its
+own optimizer and compiled step (the same generated code), and alternates the three with
+the same-traffic loop, flat as the bench runs it and split into the parameters' shapes,
+for nine rounds on one core (`labml_optim/fast/ab-copies.json`; each cell the median of
+the rounds' ratios to the flat loop):
+
+| algorithm | copy 1 | copy 2 | copy 3 | slowest / fastest | loop per tensor |
+|---|---:|---:|---:|---:|---:|
+| SGD momentum | 0.93 | 0.93 | 1.03 | 1.13 | 0.96 |
+| Adagrad | 0.97 | 0.92 | 0.94 | 1.04 | 0.93 |
+| NAdam | 1.26 | 1.21 | 1.18 | 1.06 | 1.02 |
+| Adamax | 1.16 | 1.27 | 1.24 | 1.21 | 1.08 |
+| AdaBelief | 1.06 | 1.05 | 1.04 | 1.05 | 1.05 |
+| Sophia-G | 1.08 | 1.14 | 1.09 | 1.05 | 1.08 |
+| RAdam | 1.19 | 1.15 | 1.16 | 1.01 | 1.07 |
+| Adam | 1.07 | 0.96 | 1.04 | 1.10 | 1.01 |
+
+* **Splitting the loop by tensor costs little**: the loop per tensor took 0.93 to 1.08
+  times the flat loop's time.
+* **Copies of one compiled step differ by up to 21 %** (Adamax), their medians over the
+  same rounds: the same code over other arrays. That is as much as the margins the
+  bench's rows are judged by.
+* **In one process most compiled steps run at their loop.** SGD with momentum, Adagrad,
+  AdaBelief, Sophia-G and Adam took 0.92 to 1.14 times their same-traffic loop, every
+  copy; in the bench's run below four of them are above 1.2 times the floor, at 1.12 to
+  1.27 times their loop there. NAdam and RAdam took 1.15 to 1.26 times it, every copy:
+  NAdam divides three times a coordinate ($v$ by $1 - \beta_2^t$, then $g$ and $m$ by the
+  denominator), RAdam selects between two updates, and one core does not hide that
+  arithmetic behind the bytes. Adamax's copies, 1.16 to 1.27, were the least alike.
+
 ## Where the chapters stand
 
 The tables are the committed runs of the bench, `labml_optim/fast/cpu-large.json` and
@@ -414,9 +479,11 @@ What it shows:
   buffer for each number it stores (the bias corrections), where ATen's fused kernels
   take the whole list of tensors in one call. That is part of the gap, not all of it:
   over 150 tensors of 16 floats, where the bytes are nothing, Adam's compiled step took
-  1.1 and 1.2 ms in two measurements (0.8 ms with inductor's `size_asserts` off), against
-  the 0.4 ms by which its row here exceeds its same-traffic loop: the two timings move
-  by more than their difference. The 0.8 ms that
+  1.1 and 1.2 ms in two earlier measurements (0.8 ms with inductor's `size_asserts` off)
+  and 1.8 ms in the committed one (above), against the 0.4 ms by which its row here
+  exceeds its same-traffic loop: the timings move by more than their difference. In one
+  process, alternated with their loops, the compiled steps of SGD with momentum, Adagrad,
+  AdaBelief, Sophia-G and Adam ran within 1.14 times their loop (above). The 0.8 ms that
   `_divide` saved in its alternated comparison (above) is below what two runs of this
   bench resolve (next).
 * **The ratios move from run to run by more than the margins they are judged by.** The
@@ -478,14 +545,14 @@ What it shows:
   column, cold / cached seconds, the first call's time less one step.
 
 **Many small tensors**, 2,000 tensors (1,000 matrices of $16 \times 512$ and their biases,
-8 M parameters), eager only:
+8 M parameters), eager, and Adam compiled too:
 
 | algorithm | floor, ms | same traffic | ours | compiled | early | fused | best other | compile s |
 |---|---:|---:|---:|---:|---:|---:|---|---:|
 | SGD momentum | 5.2 | - | 5.38 | - | - | 2.86 | torch fused 2.86 | - |
 | Adagrad | 4.5 | - | 13.23 | - | - | 5.00 | torch fused 5.00 | - |
 | RMSprop | 4.1 | - | 13.35 | - | - | - | torch foreach 10.41 | - |
-| Adam | 5.8 | - | 11.65 | - | - | 4.18 | torch fused 4.18 | - |
+| Adam | 6.8 | 1.03 | 11.35 | 10.36 | - | 4.03 | torch fused 4.03 | 1203 / 166 |
 | AdamW | 6.5 | - | 12.75 | - | - | 4.23 | torch fused 4.23 | - |
 | RAdam | 6.6 | - | 19.06 | - | - | - | labml_nn 10.57 | - |
 | AMSGrad | 8.0 | - | 9.23 | - | - | 3.06 | torch fused 3.06 | - |
@@ -503,16 +570,23 @@ Here the fixed cost per tensor dominates: a for-loop over 2,000 tensors launches
 thousands of small kernels a step, and the eager chapters, like torch's for-loop, run at
 5.4 to 36.3 times the floor (Muon's iteration aside), while torch's fused kernels, which
 take every tensor in one call, stay within 2.9 to 5.0 times it. This run ran on the same
-machine as the large tensors' (its probe's median over algorithms, 37.5 GB/s, is within
+machine as the large tensors' (its probe's median over algorithms, 36.9 GB/s, is within
 10 % of theirs).
-The compiled rows (and the same-traffic loop, which the bench compiles) are not in it: it
-was run with `--no-compile`, because a step over 2,000 tensors compiles into one graph
-holding every tensor's update, and the time to compile grows with the tensors. On this
-machine, in one process, Adam's compiled step over 50, 100 and 200 tensors of 4,096
+The run was made with `--no-compile`: a step over 2,000 tensors compiles into one graph
+holding every tensor's update, and the time to compile grows faster than the tensors. On
+this machine, in one process, Adam's compiled step over 50, 100 and 200 tensors of 4,096
 floats took 15, 29 and 65 s to compile; torch's developers note the same of per-tensor
 loops, which is why torch's own compiled optimizers go through its foreach path
-([pytorch/pytorch#110506](https://github.com/pytorch/pytorch/issues/110506)). The bench
-measures the compiled rows when run without `--no-compile`.
+([pytorch/pytorch#110506](https://github.com/pytorch/pytorch/issues/110506)). Adam's rows
+come from a later run of their own, which compiled (`--only Adam --compile-cost`; its rows
+took the place of the first run's, as `--append` places them). Its first compiled step
+took 1,203 s more than a step with an empty cache, twenty minutes, and 166 s with a warm
+one. The compiled step then took 69.9 ms, 0.91 times the eager chapter's 76.6 ms and 2.6
+times torch's fused kernel's 27.2 ms, while the same bytes in one loop took 1.03 times
+the floor. Over 2,000 tensors a compiled step is nearly all cost per tensor, 35 µs a
+tensor, and part of that cost grows with the square of the tensors (above). On a CPU,
+with thousands of small tensors, take torch's fused path where torch has the algorithm:
+compiling the chapter does not pay for itself there.
 
 ## On a GPU
 

@@ -9,6 +9,7 @@ import statistics
 import pytest
 import torch
 from support.chapters import ROOT
+from support.scripts import load_script
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
@@ -239,25 +240,13 @@ def test_muon_operations_per_parameter_at_512() -> None:
 
 def test_bench_floor_lookup_covers_every_benched_algorithm() -> None:
     """Every algorithm the bench script times has a floor in the chapter's table."""
-    import sys
-
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        bench = importlib.import_module("bench_optim")
-    finally:
-        sys.path.pop(0)
+    bench = load_script("bench_optim")
     for algorithm in bench.candidates():
         assert bench.floor_bytes(algorithm) == fast.BYTES_PER_PARAM[algorithm], algorithm
 
 
 def load_bench():
-    import sys
-
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        return importlib.import_module("bench_optim")
-    finally:
-        sys.path.pop(0)
+    return load_script("bench_optim")
 
 
 def test_bench_writes_and_appends_results(tmp_path) -> None:
@@ -375,6 +364,61 @@ def test_same_traffic_loop_runs_the_floors_passes(algorithm: str, loops: int) ->
     # Every array a pass writes is stored once, as a vector.
     writes = sum(len(w) for _, w in fast.passes(algorithm))
     assert sum(code.count(".store(") for code in codes) == writes
+
+
+def test_the_copies_script_times_each_copy_beside_the_same_traffic_loops(tmp_path,
+                                                                        capsys) -> None:
+    """`scripts/ab_copies.py`, which measured the chapter's copies, on four tensors and one
+    round: every copy and both same-traffic loops are timed, the ratios are to the flat
+    loop, and an update of several passes gets no loop per tensor."""
+    script = load_script("ab_copies")
+    out = tmp_path / "copies.json"
+    threads = torch.get_num_threads()
+    try:
+        script.main(["SGD momentum", "--copies", "2", "--rounds", "1", "--million", "0.02",
+                     "--tensors", "4", "--json", str(out)])
+    finally:
+        torch.set_num_threads(threads)
+    rows = json.loads(out.read_text())["algorithms"]["SGD momentum"]
+    assert list(rows) == ["same traffic, flat", "same traffic, per tensor",
+                          "compiled, copy 1", "compiled, copy 2"]
+    assert rows["same traffic, flat"]["ratio"] == 1
+    assert all(r["ms"] > 0 for r in rows.values())
+    assert "slowest / fastest" in capsys.readouterr().out
+    assert script.twin_per_tensor("LAMB", [torch.Size([4, 8])]) is None
+
+
+def test_the_loop_per_tensor_moves_the_flat_loops_arrays() -> None:
+    """The same-traffic loop split by tensor reads and writes what the flat one does: SGD
+    with momentum's three arrays read and two written, per tensor."""
+    script = load_script("ab_copies")
+    torch._dynamo.reset()
+    from torch._inductor.utils import run_and_get_code
+
+    twin = script.twin_per_tensor("SGD momentum", [torch.Size([8, 64]), torch.Size([8])])
+    _, codes = run_and_get_code(twin)
+    code = "".join(codes)
+    assert code.count("for(int64_t x0") == 2  # one loop a tensor
+    assert code.count(".store(") == 2 * 2  # two arrays written in each
+
+
+def test_the_per_tensor_cost_script_counts_the_state_key_lookups(tmp_path, capsys) -> None:
+    """`scripts/per_tensor_cost.py` on four tiny tensors: the three steps are timed and the
+    compiled Adam step looks up its state's keys twice a tensor (its two moment tensors)."""
+    script = load_script("per_tensor_cost")
+    out = tmp_path / "cost.json"
+    threads = torch.get_num_threads()
+    try:
+        script.main(["Adam", "--tensors", "4", "--rounds", "1", "--lookups", "10", "20",
+                     "--json", str(out)])
+    finally:
+        torch.set_num_threads(threads)
+    adam = json.loads(out.read_text())["algorithms"]["Adam"]
+    assert adam["lookups per tensor"] == 2
+    assert set(adam["lookup ms"]) == {"10", "20"}
+    assert all(adam[key] > 0 for key in ("eager ms", "compiled ms",
+                                         "compiled, no size asserts ms"))
+    assert "state-key lookups: 2.00 a tensor a step" in capsys.readouterr().out
 
 
 def test_the_early_write_back_claims_hold_in_the_committed_run() -> None:
@@ -607,6 +651,105 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
     assert f"its probe's median over algorithms, {small['bandwidth_gbs']:.1f} GB/s, is within " \
            "10 % of theirs" in text
     assert abs(small["bandwidth_gbs"] / result["bandwidth_gbs"] - 1) < 0.1
+
+
+def test_the_per_tensor_cost_claims_hold_in_the_committed_run() -> None:
+    """What the chapter says of `scripts/per_tensor_cost.py`'s committed run, and of the
+    compiled Adam rows of the small-tensor run that it explains."""
+    cost = json.loads((fast.results_dir() / "per-tensor-cost.json").read_text())
+    assert (cost["tensors"], cost["floats"], cost["rounds"], cost["threads"]) == (150, 16, 9, 1)
+    text = " ".join(fast.__doc__.split())
+    adam, sgd = cost["algorithms"]["Adam"], cost["algorithms"]["SGD momentum"]
+    for name, r in (("SGD momentum", sgd), ("Adam", adam)):
+        assert (f"| {name} | {r['eager ms']:.2f} ms | {r['compiled ms']:.2f} ms | "
+                f"{r['compiled, no size asserts ms']:.2f} ms |") in fast.__doc__, name
+    n = cost["tensors"]
+
+    def us(ms: float) -> str:
+        return f"{ms / n * 1e3:.0f} µs"
+
+    assert f"a compiled Adam step costs {us(adam['compiled ms'])}**, against " \
+           f"{us(adam['eager ms'])} for the eager step's kernels; with momentum, SGD's " \
+           f"costs {us(sgd['compiled ms'])[:-3]}." in text
+    large = fast.load_results("cpu", "large")
+    assert large is not None
+    floor = next(r["floor_ms"] for r in large["rows"] if r["algorithm"] == "Adam")
+    assert f"that is {adam['compiled ms']:.1f} ms, " \
+           f"{adam['compiled ms'] / floor * 100:.0f} % of Adam's floor" in text
+    # Five checks an Adam tensor, three an SGD one: one for each input.
+    assert (adam["size checks per tensor"], sgd["size checks per tensor"]) == (5, 3)
+    saved = adam["compiled ms"] - adam["compiled, no size asserts ms"]
+    assert 0.4 < saved / adam["compiled ms"] < 0.5  # "nearly half"
+    assert f"the step took {saved:.2f} ms less, about {saved / (5 * n) * 1e3:.0f} µs a " \
+           "check" in text
+    assert (adam["lookups per tensor"], sgd["lookups per tensor"]) == (2, 1)
+    walks = adam["lookup ms"]
+    assert f"the walks took {walks['150']:.2f} ms over 150 tensors and {walks['2000']:.1f} " \
+           f"ms over 2,000 (SGD's, {sgd['lookup ms']['2000']:.1f} ms)" in text
+    # The square: 13 times the tensors, far more than 13 times the time.
+    assert walks["2000"] / walks["150"] > 50
+    small = fast.load_results("cpu", "small")
+    assert small is not None
+    rows = {r["implementation"]: r for r in small["rows"] if r["algorithm"] == "Adam"}
+    compiled, eager = rows["labml_optim compiled"], rows["labml_optim"]
+    fused = rows["torch fused"]
+    assert walks["2000"] / compiled["ms"] > 0.2  # "over a fifth"
+    assert f"which took {compiled['ms'] / eager['ms']:.2f} times the eager step's time" in text
+    # The small run's Adam rows, compiled.
+    assert small["tensors"] == 2000
+    assert f"took {compiled['compile_cold_s']:,.0f} s more than a step with an empty cache, " \
+           f"twenty minutes, and {compiled['compile_cached_s']:.0f} s with a warm one" in text
+    assert round(compiled["compile_cold_s"] / 60) == 20
+    assert f"The compiled step then took {compiled['ms']:.1f} ms, " \
+           f"{compiled['ms'] / eager['ms']:.2f} times the eager chapter's {eager['ms']:.1f} ms " \
+           f"and {compiled['ms'] / fused['ms']:.1f} times torch's fused kernel's " \
+           f"{fused['ms']:.1f} ms, while the same bytes in one loop took " \
+           f"{compiled['twin_ms'] / compiled['floor_ms']:.2f} times the floor" in text
+    assert f"{compiled['ms'] / small['tensors'] * 1e3:.0f} µs a tensor" in text
+
+
+def test_the_copies_claims_hold_in_the_committed_run() -> None:
+    """The chapter's table of `scripts/ab_copies.py`'s committed run, and what it says of
+    it, against the run; and the bench rows it compares them with."""
+    run = json.loads((fast.results_dir() / "ab-copies.json").read_text())
+    assert (run["million"], run["tensors"], run["copies"], run["rounds"], run["threads"]) \
+        == (24.0, 150, 3, 9, 1)
+    text = " ".join(fast.__doc__.split())
+    copies, spread, split = {}, {}, {}
+    for algorithm, rows in run["algorithms"].items():
+        ratios = [rows[f"compiled, copy {k}"]["ratio"] for k in (1, 2, 3)]
+        ms = [rows[f"compiled, copy {k}"]["ms"] for k in (1, 2, 3)]
+        copies[algorithm], spread[algorithm] = ratios, max(ms) / min(ms)
+        split[algorithm] = rows["same traffic, per tensor"]["ratio"]
+        cells = " | ".join(f"{x:.2f}" for x in [*ratios, spread[algorithm], split[algorithm]])
+        assert f"| {algorithm} | {cells} |" in fast.__doc__, algorithm
+    assert f"the loop per tensor took {min(split.values()):.2f} to {max(split.values()):.2f} " \
+           "times the flat loop's time" in text
+    widest = max(spread, key=spread.get)
+    assert widest == "Adamax"
+    assert f"differ by up to {(spread[widest] - 1) * 100:.0f} %** (Adamax)" in text
+    at_loop = ["SGD momentum", "Adagrad", "AdaBelief", "Sophia-G", "Adam"]
+    near = [x for a in at_loop for x in copies[a]]
+    assert max(near) < 1.15
+    assert f"took {min(near):.2f} to {max(near):.2f} times their same-traffic loop, every " \
+           "copy" in text
+    assert f"ran within {max(near):.2f} times their loop (above)" in text
+    slower = [x for a in ("NAdam", "RAdam") for x in copies[a]]
+    assert min(slower) > max(near)
+    assert f"NAdam and RAdam took {min(slower):.2f} to {max(slower):.2f} times it" in text
+    assert f"Adamax's copies, {min(copies['Adamax']):.2f} to {max(copies['Adamax']):.2f}, " \
+           "were the least alike" in text
+    # The bench's run: four of those five above 1.2 times the floor, and how far above
+    # their loop there.
+    large = fast.load_results("cpu", "large")
+    assert large is not None
+    bench = {r["algorithm"]: r for r in large["rows"]
+             if r["implementation"] == "labml_optim compiled"}
+    above = [a for a in at_loop if round(bench[a]["ms"] / bench[a]["floor_ms"], 2) > 1.2]
+    assert len(above) == 4, above
+    to_loop = [bench[a]["ms"] / bench[a]["twin_ms"] for a in above]
+    assert f"four of them are above 1.2 times the floor, at {min(to_loop):.2f} to " \
+           f"{max(to_loop):.2f} times their loop there" in text
 
 
 def test_the_chapters_gpu_claims_hold_in_the_committed_runs() -> None:

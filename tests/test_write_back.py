@@ -281,16 +281,9 @@ def test_the_pass_changes_no_bit_of_the_plain_compile(name: str) -> None:
 def test_the_alternating_script_runs_and_checks_bits(capsys) -> None:
     """`scripts/ab_write_back.py`, which measured the chapter's alternated ratios, on two
     layers and one round."""
-    import importlib
-    import sys
+    from support.scripts import load_script
 
-    from support.chapters import ROOT
-
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        script = importlib.import_module("ab_write_back")
-    finally:
-        sys.path.pop(0)
+    script = load_script("ab_write_back")
     threads = torch.get_num_threads()
     try:
         script.main(["Adam", "--rounds", "1", "--layers", "2"])
