@@ -352,57 +352,60 @@ steps 150 tensors of 16 floats, one core, the three steps alternated for nine ro
 
 | 150 tensors of 16 floats | eager | compiled | compiled, no size asserts |
 |---|---:|---:|---:|
-| SGD momentum | 1.24 ms | 0.70 ms | 0.48 ms |
-| Adam | 4.30 ms | 1.78 ms | 0.96 ms |
+| SGD momentum | 0.97 ms | 0.53 ms | 0.32 ms |
+| Adam | 3.39 ms | 1.25 ms | 0.78 ms |
 
-* **Per tensor, a compiled Adam step costs 12 µs**, against 29 µs for the eager step's
-  kernels; with momentum, SGD's costs 5. Over the bench's 150 large tensors that is
-  1.8 ms, 10 % of Adam's floor in the large run below: of the order of the gaps between
-  the compiled rows there and their same-traffic loops.
-* **Nearly half of Adam's is the size checks.** `cProfile` counts five a tensor, one for
-  each input (parameter, gradient, two moments, step count), and with `size_asserts` off
-  the step took 0.82 ms less, about 1 µs a check. We leave the option as inductor sets it:
-  the checks are its guard against a graph running on arrays it was not made for, and a
-  chapter is not the place to turn off a compiler's safety checks for its reader.
+* **Per tensor, a compiled Adam step costs 8 µs**, against 23 µs for the eager step; with
+  momentum, SGD's costs 4 µs. Over the bench's 150 large tensors that is 1.3 ms, 7 % of
+  Adam's floor in the large run below. These timings move from run to run: earlier
+  measurements of Adam's compiled step over the same tensors gave 1.1 and 1.2 ms (below).
+* **More than a third of Adam's cost per tensor is the size checks.** `cProfile` counts
+  five a tensor, one for each input (parameter, gradient, two moments, step count), and
+  three for SGD's; with `size_asserts` off the steps took 0.48 and 0.21 ms less, 0.6 and
+  0.5 µs a check. We leave the option as inductor sets it: the checks are its guard
+  against a graph running on arrays it was not made for.
 * **One part grows as the square of the tensors.** The state is a dict keyed by the
   parameters, which the generated code cannot name, so dynamo reaches a state tensor
   through its parameter's position among the keys: `dict_keys_getitem(opt.state, i)`,
-  which walks the keys from the first to the $i$-th. `cProfile` counts two such calls a
-  tensor in Adam's compiled step and one in SGD's, so a step walks about $T^2$ keys.
-  Made alone, as the step makes them, the walks took 0.14 ms over 150 tensors and
-  15.9 ms over 2,000 (SGD's, 7.9 ms). Over the bench's 2,000 small tensors (below) that
-  is over a fifth of Adam's compiled step, which took 0.91 times the eager step's time.
+  which passes the first $i + 1$ keys to reach it. Adam's compiled step calls it twice for
+  the tensor at each position (SGD's once), so a step passes
+  $2 \sum_{i=0}^{T-1} (i + 1) = T(T + 1)$ keys. Timed alone, two walks a tensor as
+  counted at 150 tensors, they took 0.15 ms over 150 tensors and 15.5 ms over 2,000
+  (SGD's one a tensor, 8.5 ms). Over the bench's 2,000 small tensors (below) the walks
+  alone would be over a fifth of Adam's compiled step.
 
-Where a step's arrays lie in memory moves its time too. `scripts/ab_copies.py` builds
-the bench's large parameters (150 tensors, 24 M numbers) three times, gives each copy its
-own optimizer and compiled step (the same generated code), and alternates the three with
-the same-traffic loop, flat as the bench runs it and split into the parameters' shapes,
-for nine rounds on one core (`labml_optim/fast/ab-copies.json`; each cell the median of
-the rounds' ratios to the flat loop):
+What a step adds to its bytes shows best against the same bytes moved in the same
+process. `scripts/ab_copies.py` builds the bench's large parameters (150 tensors, 24 M
+numbers) three times, gives each copy its own optimizer and compiled step (the same
+generated code), and alternates the three with the same-traffic loop, flat as the bench
+runs it and split into the parameters' shapes, for nine rounds on one core, each round
+starting one place further along (`labml_optim/fast/ab-copies.json`; each cell is the
+median of the rounds' ratios to the flat loop, and "highest / lowest" compares the three
+copies' cells):
 
-| algorithm | copy 1 | copy 2 | copy 3 | slowest / fastest | loop per tensor |
+| algorithm | copy 1 | copy 2 | copy 3 | highest / lowest | loop per tensor |
 |---|---:|---:|---:|---:|---:|
-| SGD momentum | 0.93 | 0.93 | 1.03 | 1.13 | 0.96 |
-| Adagrad | 0.97 | 0.92 | 0.94 | 1.04 | 0.93 |
-| NAdam | 1.26 | 1.21 | 1.18 | 1.06 | 1.02 |
-| Adamax | 1.16 | 1.27 | 1.24 | 1.21 | 1.08 |
-| AdaBelief | 1.06 | 1.05 | 1.04 | 1.05 | 1.05 |
-| Sophia-G | 1.08 | 1.14 | 1.09 | 1.05 | 1.08 |
-| RAdam | 1.19 | 1.15 | 1.16 | 1.01 | 1.07 |
-| Adam | 1.07 | 0.96 | 1.04 | 1.10 | 1.01 |
+| SGD momentum | 0.95 | 0.95 | 1.00 | 1.05 | 0.95 |
+| Adagrad | 1.23 | 1.11 | 1.22 | 1.11 | 1.04 |
+| NAdam | 1.21 | 1.22 | 1.18 | 1.04 | 1.17 |
+| Adamax | 1.07 | 1.11 | 1.08 | 1.04 | 1.05 |
+| AdaBelief | 1.18 | 1.13 | 1.15 | 1.04 | 1.10 |
+| Sophia-G | 1.12 | 1.09 | 1.10 | 1.03 | 1.11 |
+| RAdam | 1.20 | 1.23 | 1.23 | 1.02 | 1.12 |
+| Adam | 1.18 | 1.19 | 1.12 | 1.06 | 1.12 |
 
-* **Splitting the loop by tensor costs little**: the loop per tensor took 0.93 to 1.08
-  times the flat loop's time.
-* **Copies of one compiled step differ by up to 21 %** (Adamax), their medians over the
-  same rounds: the same code over other arrays. That is as much as the margins the
-  bench's rows are judged by.
-* **In one process most compiled steps run at their loop.** SGD with momentum, Adagrad,
-  AdaBelief, Sophia-G and Adam took 0.92 to 1.14 times their same-traffic loop, every
-  copy; in the bench's run below four of them are above 1.2 times the floor, at 1.12 to
-  1.27 times their loop there. NAdam and RAdam took 1.15 to 1.26 times it, every copy:
-  NAdam divides three times a coordinate ($v$ by $1 - \beta_2^t$, then $g$ and $m$ by the
-  denominator), RAdam selects between two updates, and one core does not hide that
-  arithmetic behind the bytes. Adamax's copies, 1.16 to 1.27, were the least alike.
+* **Against the same bytes split as the parameters are, a compiled step keeps the loop's
+  pace.** Every copy took 0.98 to 1.17 times the loop per tensor's time (the medians of
+  the rounds' ratios), all but Adagrad's within 1.07: what a step adds to the bytes, its
+  arithmetic and its calls, is nearly all hidden behind them.
+* **The split, the arrays and the run move the rest.** The loop per tensor took 0.95 to
+  1.17 times the flat loop's time here, and 0.93 to 1.08 in an earlier run of the same
+  comparison with the rounds in a fixed order (`ab-copies-earlier.json`); the compiled
+  steps 0.95 to 1.23 and 0.92 to 1.27 times the flat loop, Adagrad's 1.11 to 1.23 here
+  and 0.92 to 0.97 there. The three copies of one step differed by up to 11 % (Adagrad).
+  In the bench's run below, SGD with momentum, Adagrad, AdaBelief and Sophia-G are above
+  1.2 times the floor, at 1.12 to 1.27 times their flat loop there: within what these
+  runs move.
 
 ## Where the chapters stand
 
@@ -480,10 +483,10 @@ What it shows:
   take the whole list of tensors in one call. That is part of the gap, not all of it:
   over 150 tensors of 16 floats, where the bytes are nothing, Adam's compiled step took
   1.1 and 1.2 ms in two earlier measurements (0.8 ms with inductor's `size_asserts` off)
-  and 1.8 ms in the committed one (above), against the 0.4 ms by which its row here
-  exceeds its same-traffic loop: the timings move by more than their difference. In one
-  process, alternated with their loops, the compiled steps of SGD with momentum, Adagrad,
-  AdaBelief, Sophia-G and Adam ran within 1.14 times their loop (above). The 0.8 ms that
+  and 1.3 ms in the committed one (above), against the 0.4 ms by which its row here
+  exceeds its same-traffic loop: the cost per tensor moves between runs by more than
+  that gap. Alternated with the same bytes split by tensor, every compiled one-pass step
+  that was measured so took 0.98 to 1.17 times that loop's time (above). The 0.8 ms that
   `_divide` saved in its alternated comparison (above) is below what two runs of this
   bench resolve (next).
 * **The ratios move from run to run by more than the margins they are judged by.** The
@@ -570,8 +573,8 @@ Here the fixed cost per tensor dominates: a for-loop over 2,000 tensors launches
 thousands of small kernels a step, and the eager chapters, like torch's for-loop, run at
 5.4 to 36.3 times the floor (Muon's iteration aside), while torch's fused kernels, which
 take every tensor in one call, stay within 2.9 to 5.0 times it. This run ran on the same
-machine as the large tensors' (its probe's median over algorithms, 36.9 GB/s, is within
-10 % of theirs).
+machine as the large tensors' (the median of its probe over the rows, 36.9 GB/s, is
+within 10 % of theirs; Adam's later run, below, measured 34.0).
 The run was made with `--no-compile`: a step over 2,000 tensors compiles into one graph
 holding every tensor's update, and the time to compile grows faster than the tensors. On
 this machine, in one process, Adam's compiled step over 50, 100 and 200 tensors of 4,096
@@ -579,9 +582,9 @@ floats took 15, 29 and 65 s to compile; torch's developers note the same of per-
 loops, which is why torch's own compiled optimizers go through its foreach path
 ([pytorch/pytorch#110506](https://github.com/pytorch/pytorch/issues/110506)). Adam's rows
 come from a later run of their own, which compiled (`--only Adam --compile-cost`; its rows
-took the place of the first run's, as `--append` places them). Its first compiled step
-took 1,203 s more than a step with an empty cache, twenty minutes, and 166 s with a warm
-one. The compiled step then took 69.9 ms, 0.91 times the eager chapter's 76.6 ms and 2.6
+took the place of the first run's, as `--append` places them). With an empty cache its
+first compiled step took 1,203 s longer than a step, twenty minutes, and with a warm one
+166 s. The compiled step then took 69.9 ms, 0.91 times the eager chapter's 76.6 ms and 2.6
 times torch's fused kernel's 27.2 ms, while the same bytes in one loop took 1.03 times
 the floor. Over 2,000 tensors a compiled step is nearly all cost per tensor, 35 µs a
 tensor, and part of that cost grows with the square of the tensors (above). On a CPU,

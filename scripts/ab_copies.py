@@ -8,13 +8,15 @@ For each algorithm the script builds the bench's large parameters (`bench_optim.
 (the same graph: the later copies compile from inductor's cache). Beside them run the
 bench's same-traffic loop over flat arrays (`bench_optim.traffic_twin`) and, for a one-pass
 update, the same loop over arrays of the parameters' shapes, one per tensor. Each round
-times five steps of each in turn, so a noisy machine slows all alike; the script prints
-each one's median and the median of its rounds' ratios to the flat loop.
+times five steps of each in turn, starting one place further along the list each round,
+so that a noisy machine slows all alike and no run always follows the same one; the script
+prints each one's median and the median of its rounds' ratios to the flat loop, and keeps
+every round's time in the JSON.
 
-Two copies run the same generated code over the same shapes; what differs between them is
-where their arrays lie in memory, and the spread of their times is how much that moves a
-step. The loop per tensor differs from the flat one only by being split as the parameters
-are.
+Two copies run the same generated code over the same shapes, on arrays of their own; the
+spread of their ratios bounds how much the arrays alone (where they lie in memory) move a
+step, together with what the rounds leave of the machine's noise. The loop per tensor
+differs from the flat one only by being split as the parameters are.
 """
 
 from __future__ import annotations
@@ -84,12 +86,16 @@ def compare(algorithm: str, copies: int, rounds: int, million: float,
     for run in runs.values():  # compiles, and a first step
         run(), run()
     times: dict[str, list[float]] = {label: [] for label in runs}
-    for _ in range(rounds):
-        for label, run in runs.items():
-            times[label].append(timed(run))
+    labels = list(runs)
+    for r in range(rounds):
+        # Each round starts one place further along, so that no run always follows the
+        # same one.
+        for label in labels[r % len(labels):] + labels[:r % len(labels)]:
+            times[label].append(timed(runs[label]))
     base = times["same traffic, flat"]
     return {label: {"ms": statistics.median(t),
-                    "ratio": statistics.median(a / b for a, b in zip(t, base, strict=True))}
+                    "ratio": statistics.median(a / b for a, b in zip(t, base, strict=True)),
+                    "round_ms": t}
             for label, t in times.items()}
 
 
@@ -119,8 +125,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name}, median of {args.rounds} rounds (ratio: to the flat same-traffic loop)")
         for label, r in result.items():
             print(f"  {label:26} {r['ms']:7.2f} ms  ratio {r['ratio']:.3f}")
-        copies = [r["ms"] for label, r in result.items() if label.startswith("compiled")]
-        print(f"  copies: slowest / fastest {max(copies) / min(copies):.3f}")
+        copies = [r["ratio"] for label, r in result.items() if label.startswith("compiled")]
+        print(f"  copies: highest / lowest ratio {max(copies) / min(copies):.3f}")
         if args.json:  # after each algorithm, so that a stopped run keeps what it measured
             Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
 

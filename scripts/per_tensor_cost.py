@@ -5,7 +5,8 @@
 
 Over `--tensors` parameters of 16 floats each, a step's loops cost next to nothing, and what
 is left is the cost per tensor of the code around them. For each algorithm the script
-times, alternated in one process over the same parameters:
+times, alternated in one process over the same parameters (each round starting one place
+further along):
 
 * the eager step;
 * `torch.compile(opt.step)`;
@@ -16,8 +17,9 @@ and counts, with `cProfile`, the calls per compiled step to inductor's
 `assert_size_stride` (one for each input it checks) and to dynamo's `dict_keys_getitem`:
 the generated code finds each state tensor through the position of its parameter among
 `opt.state`'s keys, and that function walks the keys up to it.
-Last, it times those walks alone, as many per tensor as counted, over state dicts of
-`--lookups` tensors: their cost grows with the square of the tensors.
+Last, it times those walks alone (the median of nine), as many per tensor as counted at
+`--tensors`, over state dicts of `--lookups` tensors: to reach position $i$ the walk passes
+$i + 1$ keys, so a step's walks grow with the square of the tensors.
 """
 
 from __future__ import annotations
@@ -58,22 +60,22 @@ def calls_per_step(step: Callable[[], object], names: tuple[str, ...],
             for name in names}
 
 
-def lookup_ms(tensors: int, per_tensor: float, repeats: int = 5) -> float:
+def lookup_ms(tensors: int, per_tensor: float, repeats: int = 9) -> float:
     """The walks the compiled step makes, alone: `per_tensor` lookups at each position of a
-    dict with `tensors` tensor keys, in milliseconds a step."""
+    dict with `tensors` tensor keys, in milliseconds a step (the median of `repeats`)."""
     state = {torch.zeros(1): {} for _ in range(tensors)}
     calls = round(per_tensor)
-    best = float("inf")
+    times = []
     for _ in range(repeats):
         start = time.perf_counter()
         for i in range(tensors):
             for _ in range(calls):
                 dict_keys_getitem(state, i)
-        best = min(best, time.perf_counter() - start)
-    return best * 1e3
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
 
 
-def measure(algorithm: str, tensors: int, rounds: int) -> dict[str, float]:
+def measure(algorithm: str, tensors: int, rounds: int) -> dict:
     factory = candidates()[algorithm]["labml_optim"]
     torch._dynamo.reset()  # an earlier algorithm's compiled steps are not looked through
     gen = torch.Generator().manual_seed(0)
@@ -92,10 +94,12 @@ def measure(algorithm: str, tensors: int, rounds: int) -> dict[str, float]:
     for run in runs.values():  # compiles, and a first step
         run(), run()
     times: dict[str, list[float]] = {label: [] for label in runs}
-    for _ in range(rounds):
-        for label, run in runs.items():
-            times[label].append(timed(run))
-    result = {f"{label} ms": statistics.median(t) for label, t in times.items()}
+    labels = list(runs)
+    for r in range(rounds):  # each round starts one place further along
+        for label in labels[r % len(labels):] + labels[:r % len(labels)]:
+            times[label].append(timed(runs[label]))
+    result: dict = {f"{label} ms": statistics.median(t) for label, t in times.items()}
+    result["round ms"] = times
     calls = calls_per_step(runs["compiled"], ("dict_keys_getitem", "assert_size_stride"))
     result["lookups per tensor"] = calls["dict_keys_getitem"] / tensors
     result["size checks per tensor"] = calls["assert_size_stride"] / tensors

@@ -384,7 +384,8 @@ def test_the_copies_script_times_each_copy_beside_the_same_traffic_loops(tmp_pat
                           "compiled, copy 1", "compiled, copy 2"]
     assert rows["same traffic, flat"]["ratio"] == 1
     assert all(r["ms"] > 0 for r in rows.values())
-    assert "slowest / fastest" in capsys.readouterr().out
+    assert all(len(r["round_ms"]) == 1 for r in rows.values())
+    assert "highest / lowest ratio" in capsys.readouterr().out
     assert script.twin_per_tensor("LAMB", [torch.Size([4, 8])]) is None
 
 
@@ -404,7 +405,7 @@ def test_the_loop_per_tensor_moves_the_flat_loops_arrays() -> None:
 
 def test_the_per_tensor_cost_script_counts_the_state_key_lookups(tmp_path, capsys) -> None:
     """`scripts/per_tensor_cost.py` on four tiny tensors: the three steps are timed and the
-    compiled Adam step looks up its state's keys twice a tensor (its two moment tensors)."""
+    compiled Adam step looks up its state's keys twice a tensor."""
     script = load_script("per_tensor_cost")
     out = tmp_path / "cost.json"
     threads = torch.get_num_threads()
@@ -648,8 +649,10 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
     assert f"run at {min(ours):.1f} to {max(ours):.1f} times the floor (Muon's" in text
     assert f"stay within {min(fused):.1f} to {max(fused):.1f} times it" in text
     assert max(fused) < min(ours)
-    assert f"its probe's median over algorithms, {small['bandwidth_gbs']:.1f} GB/s, is within " \
-           "10 % of theirs" in text
+    adam = next(r for r in small["rows"] if r["implementation"] == "labml_optim compiled")
+    assert f"the median of its probe over the rows, {small['bandwidth_gbs']:.1f} GB/s, is " \
+           f"within 10 % of theirs; Adam's later run, below, measured " \
+           f"{adam['bandwidth_gbs']:.1f})" in text
     assert abs(small["bandwidth_gbs"] / result["bandwidth_gbs"] - 1) < 0.1
 
 
@@ -663,14 +666,15 @@ def test_the_per_tensor_cost_claims_hold_in_the_committed_run() -> None:
     for name, r in (("SGD momentum", sgd), ("Adam", adam)):
         assert (f"| {name} | {r['eager ms']:.2f} ms | {r['compiled ms']:.2f} ms | "
                 f"{r['compiled, no size asserts ms']:.2f} ms |") in fast.__doc__, name
+        assert len(r["round ms"]["compiled"]) == cost["rounds"]
     n = cost["tensors"]
 
     def us(ms: float) -> str:
         return f"{ms / n * 1e3:.0f} µs"
 
     assert f"a compiled Adam step costs {us(adam['compiled ms'])}**, against " \
-           f"{us(adam['eager ms'])} for the eager step's kernels; with momentum, SGD's " \
-           f"costs {us(sgd['compiled ms'])[:-3]}." in text
+           f"{us(adam['eager ms'])} for the eager step; with momentum, SGD's costs " \
+           f"{us(sgd['compiled ms'])}." in text
     large = fast.load_results("cpu", "large")
     assert large is not None
     floor = next(r["floor_ms"] for r in large["rows"] if r["algorithm"] == "Adam")
@@ -678,27 +682,27 @@ def test_the_per_tensor_cost_claims_hold_in_the_committed_run() -> None:
            f"{adam['compiled ms'] / floor * 100:.0f} % of Adam's floor" in text
     # Five checks an Adam tensor, three an SGD one: one for each input.
     assert (adam["size checks per tensor"], sgd["size checks per tensor"]) == (5, 3)
-    saved = adam["compiled ms"] - adam["compiled, no size asserts ms"]
-    assert 0.4 < saved / adam["compiled ms"] < 0.5  # "nearly half"
-    assert f"the step took {saved:.2f} ms less, about {saved / (5 * n) * 1e3:.0f} µs a " \
-           "check" in text
+    saved = {name: r["compiled ms"] - r["compiled, no size asserts ms"]
+             for name, r in (("Adam", adam), ("SGD", sgd))}
+    assert 1 / 3 < saved["Adam"] / adam["compiled ms"] < 1 / 2  # "more than a third"
+    assert f"the steps took {saved['Adam']:.2f} and {saved['SGD']:.2f} ms less, " \
+           f"{saved['Adam'] / (5 * n) * 1e3:.1f} and {saved['SGD'] / (3 * n) * 1e3:.1f} µs " \
+           "a check" in text
     assert (adam["lookups per tensor"], sgd["lookups per tensor"]) == (2, 1)
     walks = adam["lookup ms"]
-    assert f"the walks took {walks['150']:.2f} ms over 150 tensors and {walks['2000']:.1f} " \
-           f"ms over 2,000 (SGD's, {sgd['lookup ms']['2000']:.1f} ms)" in text
-    # The square: 13 times the tensors, far more than 13 times the time.
-    assert walks["2000"] / walks["150"] > 50
+    assert f"they took {walks['150']:.2f} ms over 150 tensors and {walks['2000']:.1f} ms " \
+           f"over 2,000 (SGD's one a tensor, {sgd['lookup ms']['2000']:.1f} ms)" in text
     small = fast.load_results("cpu", "small")
     assert small is not None
     rows = {r["implementation"]: r for r in small["rows"] if r["algorithm"] == "Adam"}
     compiled, eager = rows["labml_optim compiled"], rows["labml_optim"]
     fused = rows["torch fused"]
     assert walks["2000"] / compiled["ms"] > 0.2  # "over a fifth"
-    assert f"which took {compiled['ms'] / eager['ms']:.2f} times the eager step's time" in text
     # The small run's Adam rows, compiled.
     assert small["tensors"] == 2000
-    assert f"took {compiled['compile_cold_s']:,.0f} s more than a step with an empty cache, " \
-           f"twenty minutes, and {compiled['compile_cached_s']:.0f} s with a warm one" in text
+    assert f"With an empty cache its first compiled step took " \
+           f"{compiled['compile_cold_s']:,.0f} s longer than a step, twenty minutes, and with " \
+           f"a warm one {compiled['compile_cached_s']:.0f} s." in text
     assert round(compiled["compile_cold_s"] / 60) == 20
     assert f"The compiled step then took {compiled['ms']:.1f} ms, " \
            f"{compiled['ms'] / eager['ms']:.2f} times the eager chapter's {eager['ms']:.1f} ms " \
@@ -708,48 +712,100 @@ def test_the_per_tensor_cost_claims_hold_in_the_committed_run() -> None:
     assert f"{compiled['ms'] / small['tensors'] * 1e3:.0f} µs a tensor" in text
 
 
-def test_the_copies_claims_hold_in_the_committed_run() -> None:
+def test_a_compiled_step_walks_the_state_keys_to_each_parameter() -> None:
+    """The generated code of a compiled Adam step looks each tensor's state up by its
+    parameter's position among `opt.state`'s keys, twice a tensor: the calls the chapter
+    counts, at the positions that make a step pass T(T + 1) keys."""
+    import torch._dynamo.utils as dynamo_utils
+
+    from labml_optim.adam import Adam
+
+    params = [torch.randn(16, requires_grad=True) for _ in range(5)]
+    for p in params:
+        p.grad = torch.randn(16)
+    opt = Adam(params, lr=0.01)
+    opt.step()
+    torch._dynamo.reset()
+    step = torch.compile(opt.step)
+    step()
+    positions: list[int] = []
+    walk = dynamo_utils.dict_keys_getitem
+
+    def counted(d, n):
+        if d is opt.state:
+            positions.append(n)
+        return walk(d, n)
+
+    dynamo_utils.dict_keys_getitem = counted
+    try:
+        step()
+    finally:
+        dynamo_utils.dict_keys_getitem = walk
+    assert sorted(positions) == sorted(2 * list(range(len(params))))
+    assert sum(i + 1 for i in positions) == len(params) * (len(params) + 1)
+    torch._dynamo.reset()
+
+
+def test_the_copies_claims_hold_in_the_committed_runs() -> None:
     """The chapter's table of `scripts/ab_copies.py`'s committed run, and what it says of
-    it, against the run; and the bench rows it compares them with."""
-    run = json.loads((fast.results_dir() / "ab-copies.json").read_text())
-    assert (run["million"], run["tensors"], run["copies"], run["rounds"], run["threads"]) \
-        == (24.0, 150, 3, 9, 1)
+    it and of the earlier run, against them; and the bench rows it compares them with."""
     text = " ".join(fast.__doc__.split())
-    copies, spread, split = {}, {}, {}
-    for algorithm, rows in run["algorithms"].items():
-        ratios = [rows[f"compiled, copy {k}"]["ratio"] for k in (1, 2, 3)]
-        ms = [rows[f"compiled, copy {k}"]["ms"] for k in (1, 2, 3)]
-        copies[algorithm], spread[algorithm] = ratios, max(ms) / min(ms)
-        split[algorithm] = rows["same traffic, per tensor"]["ratio"]
-        cells = " | ".join(f"{x:.2f}" for x in [*ratios, spread[algorithm], split[algorithm]])
+    copies: dict[str, dict[str, list[float]]] = {}
+    split: dict[str, list[float]] = {}
+    for name in ("ab-copies.json", "ab-copies-earlier.json"):
+        run = json.loads((fast.results_dir() / name).read_text())
+        assert (run["million"], run["tensors"], run["copies"], run["rounds"]) == \
+            (24.0, 150, 3, 9)
+        copies[name] = {a: [rows[f"compiled, copy {k}"]["ratio"] for k in (1, 2, 3)]
+                        for a, rows in run["algorithms"].items()}
+        split[name] = [rows["same traffic, per tensor"]["ratio"]
+                       for rows in run["algorithms"].values()]
+        if name == "ab-copies.json":
+            latest = run
+    for algorithm, rows in latest["algorithms"].items():
+        ratios = copies["ab-copies.json"][algorithm]
+        per_tensor = rows["same traffic, per tensor"]["ratio"]
+        cells = " | ".join(f"{x:.2f}" for x in [*ratios, max(ratios) / min(ratios), per_tensor])
         assert f"| {algorithm} | {cells} |" in fast.__doc__, algorithm
-    assert f"the loop per tensor took {min(split.values()):.2f} to {max(split.values()):.2f} " \
-           "times the flat loop's time" in text
+    # Against the loop per tensor, round by round.
+    to_split = {a: [statistics.median(c / s for c, s in zip(
+        rows[f"compiled, copy {k}"]["round_ms"], rows["same traffic, per tensor"]["round_ms"],
+        strict=True)) for k in (1, 2, 3)] for a, rows in latest["algorithms"].items()}
+    every = [x for r in to_split.values() for x in r]
+    others = [x for a, r in to_split.items() if a != "Adagrad" for x in r]
+    assert f"Every copy took {min(every):.2f} to {max(every):.2f} times the loop per " \
+           f"tensor's time (the medians of the rounds' ratios), all but Adagrad's within " \
+           f"{max(others):.2f}" in text
+    assert max(to_split["Adagrad"]) > max(others)
+
+    def span(values: list[float]) -> str:
+        return f"{min(values):.2f} to {max(values):.2f}"
+
+    flat = {name: [x for r in c.values() for x in r] for name, c in copies.items()}
+    assert f"The loop per tensor took {span(split['ab-copies.json'])} times the flat loop's " \
+           f"time here, and {span(split['ab-copies-earlier.json'])} in an earlier run" in text
+    assert f"the compiled steps {span(flat['ab-copies.json'])} and " \
+           f"{span(flat['ab-copies-earlier.json'])} times the flat loop, Adagrad's " \
+           f"{span(copies['ab-copies.json']['Adagrad'])} here and " \
+           f"{span(copies['ab-copies-earlier.json']['Adagrad'])} there" in text
+    spread = {a: max(r) / min(r) for a, r in copies["ab-copies.json"].items()}
     widest = max(spread, key=spread.get)
-    assert widest == "Adamax"
-    assert f"differ by up to {(spread[widest] - 1) * 100:.0f} %** (Adamax)" in text
-    at_loop = ["SGD momentum", "Adagrad", "AdaBelief", "Sophia-G", "Adam"]
-    near = [x for a in at_loop for x in copies[a]]
-    assert max(near) < 1.15
-    assert f"took {min(near):.2f} to {max(near):.2f} times their same-traffic loop, every " \
-           "copy" in text
-    assert f"ran within {max(near):.2f} times their loop (above)" in text
-    slower = [x for a in ("NAdam", "RAdam") for x in copies[a]]
-    assert min(slower) > max(near)
-    assert f"NAdam and RAdam took {min(slower):.2f} to {max(slower):.2f} times it" in text
-    assert f"Adamax's copies, {min(copies['Adamax']):.2f} to {max(copies['Adamax']):.2f}, " \
-           "were the least alike" in text
-    # The bench's run: four of those five above 1.2 times the floor, and how far above
+    assert f"differed by up to {(spread[widest] - 1) * 100:.0f} % ({widest})" in text
+    assert f"every compiled one-pass step that was measured so took {span(every)} times " \
+           "that loop's time" in text
+    # The bench's run: which of them are above 1.2 times the floor, and how far above
     # their loop there.
     large = fast.load_results("cpu", "large")
     assert large is not None
     bench = {r["algorithm"]: r for r in large["rows"]
              if r["implementation"] == "labml_optim compiled"}
-    above = [a for a in at_loop if round(bench[a]["ms"] / bench[a]["floor_ms"], 2) > 1.2]
-    assert len(above) == 4, above
-    to_loop = [bench[a]["ms"] / bench[a]["twin_ms"] for a in above]
-    assert f"four of them are above 1.2 times the floor, at {min(to_loop):.2f} to " \
-           f"{max(to_loop):.2f} times their loop there" in text
+    above = [a for a in latest["algorithms"]
+             if round(bench[a]["ms"] / bench[a]["floor_ms"], 2) > 1.2]
+    named = [a for a in ("SGD momentum", "Adagrad", "AdaBelief", "Sophia-G") if a in above]
+    to_loop = [bench[a]["ms"] / bench[a]["twin_ms"] for a in named]
+    assert len(named) == 4
+    assert "SGD with momentum, Adagrad, AdaBelief and Sophia-G are above 1.2 times the " \
+           f"floor, at {min(to_loop):.2f} to {max(to_loop):.2f} times their flat loop" in text
 
 
 def test_the_chapters_gpu_claims_hold_in_the_committed_runs() -> None:
