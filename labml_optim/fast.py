@@ -394,18 +394,19 @@ copies' cells):
 | RAdam | 1.20 | 1.23 | 1.23 | 1.02 | 1.12 |
 | Adam | 1.18 | 1.19 | 1.12 | 1.06 | 1.12 |
 
-* **Against the same bytes split as the parameters are, a compiled step keeps the loop's
-  pace.** Every copy took 0.98 to 1.17 times the loop per tensor's time (the medians of
-  the rounds' ratios), all but Adagrad's within 1.07: what a step adds to the bytes, its
-  arithmetic and its calls, is nearly all hidden behind them.
+* **Against the same bytes split as the parameters are, a compiled step costs little
+  more.** Every copy took 0.98 to 1.17 times the loop per tensor's time (the medians of
+  the rounds' ratios), all but Adagrad's within 1.07. That loop is compiled too and pays
+  its own calls and checks for its arrays, so this measures what a step's arithmetic and
+  its optimizer bookkeeping add beyond such a loop, not the whole of its cost per tensor.
 * **The split, the arrays and the run move the rest.** The loop per tensor took 0.95 to
   1.17 times the flat loop's time here, and 0.93 to 1.08 in an earlier run of the same
   comparison with the rounds in a fixed order (`ab-copies-earlier.json`); the compiled
   steps 0.95 to 1.23 and 0.92 to 1.27 times the flat loop, Adagrad's 1.11 to 1.23 here
   and 0.92 to 0.97 there. The three copies of one step differed by up to 11 % (Adagrad).
-  In the bench's run below, SGD with momentum, Adagrad, AdaBelief and Sophia-G are above
-  1.2 times the floor, at 1.12 to 1.27 times their flat loop there: within what these
-  runs move.
+  In the bench's run below, seven of these eight algorithms are above 1.2 times the
+  floor (all but Adam), at 1.11 to 1.33 times their flat loop there: within the 0.92 to
+  1.27 times the flat loop that the two runs above measured, but for RAdam (1.33).
 
 ## Where the chapters stand
 
@@ -480,13 +481,15 @@ What it shows:
   fused kernel does, but the Python code inductor generates around its loops also pays,
   for every tensor, a call, checks of every argument's size and stride, and a small
   buffer for each number it stores (the bias corrections), where ATen's fused kernels
-  take the whole list of tensors in one call. That is part of the gap, not all of it:
-  over 150 tensors of 16 floats, where the bytes are nothing, Adam's compiled step took
-  1.1 and 1.2 ms in two earlier measurements (0.8 ms with inductor's `size_asserts` off)
-  and 1.3 ms in the committed one (above), against the 0.4 ms by which its row here
-  exceeds its same-traffic loop: the cost per tensor moves between runs by more than
-  that gap. Alternated with the same bytes split by tensor, every compiled one-pass step
-  that was measured so took 0.98 to 1.17 times that loop's time (above). The 0.8 ms that
+  take the whole list of tensors in one call. Over 150 tensors of 16 floats, where the
+  bytes are nothing, Adam's compiled step took 1.1 and 1.2 ms in two earlier
+  measurements (0.8 ms with inductor's `size_asserts` off) and 1.3 ms in the committed
+  one (above), whose nine rounds ranged from 1.09 to 1.83 ms; SGD with momentum's took
+  0.53 ms. The compiled one-pass rows here exceed their same-traffic loops by 0.37 ms
+  (Adam) to 4.96 ms (RAdam): the cost per tensor is part of those gaps, and larger than
+  Adam's, which is within what that cost moves between rounds. Alternated with the same
+  bytes split by tensor, every compiled one-pass step that was measured so took 0.98 to
+  1.17 times that loop's time (above). The 0.8 ms that
   `_divide` saved in its alternated comparison (above) is below what two runs of this
   bench resolve (next).
 * **The ratios move from run to run by more than the margins they are judged by.** The
