@@ -24,21 +24,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from bench_optim import build_params, candidates, traffic_twin
+from bench_optim import build_params, candidates, time_steps, traffic_twin
 
 from labml_optim import fast
-
-
-def timed(step: Callable[[], object], steps: int = 5) -> float:
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return (time.perf_counter() - start) / steps * 1e3
 
 
 def twin_per_tensor(algorithm: str, shapes: list[torch.Size]) -> Callable[[], object] | None:
@@ -91,7 +83,7 @@ def compare(algorithm: str, copies: int, rounds: int, million: float,
         # Each round starts one place further along, so that no run always follows the
         # same one.
         for label in labels[r % len(labels):] + labels[:r % len(labels)]:
-            times[label].append(timed(runs[label]))
+            times[label].append(time_steps(runs[label], 5, "cpu") * 1e3)
     base = times["same traffic, flat"]
     return {label: {"ms": statistics.median(t),
                     "ratio": statistics.median(a / b for a, b in zip(t, base, strict=True)),

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
+from collections.abc import Callable
 
 import torch
+from bench_optim import build_params, time_steps
 
 from labml_optim import fast
 from labml_optim.adafactor import Adafactor
@@ -27,22 +28,13 @@ from labml_optim.radam import RAdam
 CLASSES = {"LAMB": LAMB, "Adafactor": Adafactor, "Adam": Adam, "RAdam": RAdam}
 
 
-def params(layers: int = 75, rows: int = 625, width: int = 512) -> list[torch.Tensor]:
-    gen = torch.Generator().manual_seed(0)
-    made = []
-    for _ in range(layers):
-        made += [torch.randn(rows, width, generator=gen).requires_grad_(),
-                 torch.randn(rows, generator=gen).requires_grad_()]
-    for p in made:
-        p.grad = torch.randn(p.shape, generator=gen) * 1e-2
-    return made
+def params(layers: int = 75) -> list[torch.Tensor]:
+    """The bench's large parameters, `layers` matrices of 625 x 512 and their biases."""
+    return build_params(layers * 625 * 512 / 1e6, 2 * layers, "cpu")
 
 
-def timed(step, steps: int = 5) -> float:
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return (time.perf_counter() - start) / steps * 1e3
+def timed(step: Callable[[], object]) -> float:
+    return time_steps(step, 5, "cpu") * 1e3
 
 
 def compare(name: str, rounds: int, layers: int = 75) -> dict[str, float]:

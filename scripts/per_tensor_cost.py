@@ -34,15 +34,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from bench_optim import candidates
+from bench_optim import candidates, time_steps
 from torch._dynamo.utils import dict_keys_getitem
-
-
-def timed(step: Callable[[], object], steps: int = 20) -> float:
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return (time.perf_counter() - start) / steps * 1e3
 
 
 def calls_per_step(step: Callable[[], object], names: tuple[str, ...],
@@ -97,7 +90,7 @@ def measure(algorithm: str, tensors: int, rounds: int) -> dict:
     labels = list(runs)
     for r in range(rounds):  # each round starts one place further along
         for label in labels[r % len(labels):] + labels[:r % len(labels)]:
-            times[label].append(timed(runs[label]))
+            times[label].append(time_steps(runs[label], 20, "cpu") * 1e3)
     result: dict = {f"{label} ms": statistics.median(t) for label, t in times.items()}
     result["round ms"] = times
     calls = calls_per_step(runs["compiled"], ("dict_keys_getitem", "assert_size_stride"))
