@@ -181,8 +181,8 @@ the generated C++ evaluates `pow(0.9, t)` and `pow(0.999, t)`, and a square root
 for every vector of 8 coordinates (on the AVX2 machine of the earlier runs; with AVX-512
 a vector holds 16). Two library calls of a few dozen cycles each, against
 the 224 bytes those 8 coordinates move, make the loop compute-bound: torch's own for-loop
-Adam, compiled, runs at about twice its floor (the "torch for-loop compiled" row of the
-bench, quoted below).
+Adam, compiled, runs at more than twice its floor (the "torch for-loop compiled" row of
+the bench, quoted below).
 
 The fix is to write the same number in a form inductor computes once. Written with an
 exponential, it is computed once per tensor, ahead of the loop, in the code torch 2.13
@@ -324,17 +324,22 @@ from labml_optim.fast import compile_step
 step = compile_step(opt)
 ```
 
-In the bench's run (the "early" column, for the four algorithms it ran with
-`--compile-early`), the pass took LAMB's compiled step from 41.5 to 31.5 ms, 1.53 to 1.16
-times the floor and 0.97 times its same-traffic loop, which reads every pass from memory.
-It took Adafactor's compiled step from 28.7 to 20.4 ms, 2.47 to 1.75 times the floor. A
-one-pass update has nothing to gain, and its rows differ by noise: RAdam 1.21 and 1.16,
-Adam 0.97 and 1.10 times the floor, plain and early. In processes that alternated a plain
-and an early compile for nine rounds (`scripts/ab_write_back.py`: the bench's 150 tensors,
-one core, the medians of the rounds' ratios), the early step took 0.75, 0.64 and 0.99
-times the plain step's time for LAMB, Adafactor and Adam (0.83, 0.65 and 1.05 in an
-earlier run of the same comparison), and the parameters came out bitwise the same. The
-floors still count every pass from memory. With a tensor's passes back to back, the later ones
+A plain and an early compile alternated in one process for nine rounds
+(`scripts/ab_write_back.py`: the bench's 150 tensors, one core, the plain step first in
+odd rounds and the early one first in even rounds; `labml_optim/fast/ab-write-back.json`)
+show what the pass is worth: the early step took 0.76, 0.58 and 0.97 times the plain
+step's time for LAMB, Adafactor and Adam (the medians of the rounds' ratios; LAMB's rounds
+ranged from 0.60 to 0.82), and the parameters came out bitwise the same. The bench also
+times its rows in turn, but five rounds of each beside every other implementation of the
+algorithm, and its early rows moved more. In its run (the "early" column, for the four
+algorithms it ran with `--compile-early`), the pass took Adafactor's compiled step from
+37.9 to 21.8 ms, 2.74 to 1.58 times the floor, but LAMB's only from 37.5 to 36.7 ms (0.98
+of its time, above every round of the alternated run), 1.61 to 1.57 times the floor and
+0.95 times its same-traffic loop, which reads every pass from memory; in the
+repeat (below) it took LAMB's from 41.5 to 31.5 ms, 1.53 to 1.16 times the floor. A
+one-pass update has nothing to gain, and its rows differ by as much as runs move: RAdam
+1.52 and 1.30, Adam 1.20 and 1.27 times the floor, plain and early. The floors still count
+every pass from memory. With a tensor's passes back to back, the later ones
 read the cache, and each array need come from memory only once: LAMB then reads
 $g, m, v, \theta$ and writes $m, v, \theta$, Adam's 28 bytes a parameter, and Adafactor reads
 $g, \theta$ and writes $\theta$, 12. An early row below 1 would not be an error.
@@ -356,7 +361,7 @@ steps 150 tensors of 16 floats, one core, the three steps alternated for nine ro
 | Adam | 3.39 ms | 1.25 ms | 0.78 ms |
 
 * **Per tensor, a compiled Adam step costs 8 µs**, against 23 µs for the eager step; with
-  momentum, SGD's costs 4 µs. Over the bench's 150 large tensors that is 1.3 ms, 7 % of
+  momentum, SGD's costs 4 µs. Over the bench's 150 large tensors that is 1.3 ms, 9 % of
   Adam's floor in the large run below. These timings move from run to run: earlier
   measurements of Adam's compiled step over the same tensors gave 1.1 and 1.2 ms (below).
 * **More than a third of Adam's cost per tensor is the size checks.** `cProfile` counts
@@ -404,9 +409,10 @@ copies' cells):
   comparison with the rounds in a fixed order (`ab-copies-earlier.json`); the compiled
   steps 0.95 to 1.23 and 0.92 to 1.27 times the flat loop, Adagrad's 1.11 to 1.23 here
   and 0.92 to 0.97 there. The three copies of one step differed by up to 11 % (Adagrad).
-  In the bench's run below, seven of these eight algorithms are above 1.2 times the
-  floor (all but Adam), at 1.11 to 1.33 times their flat loop there: within the 0.92 to
-  1.27 times the flat loop that the two runs above measured, but for RAdam (1.33).
+  In the bench's run below, six of these eight algorithms are above 1.2 times the
+  floor (all but SGD momentum and Adam), at 1.09 to 1.39 times their flat loop there:
+  within the 0.92 to 1.27 times the flat loop that the two runs above measured, but for
+  AdaBelief (1.28) and RAdam (1.39).
 
 ## Where the chapters stand
 
@@ -435,48 +441,45 @@ per-tensor calls.
 
 **Large tensors**, 24 M parameters in 150 tensors (75 matrices and their 75 biases), every
 algorithm but Muon in one run, with the compile cost of each (`--skip Muon --compile-cost
---compile-torch Adam RAdam`); Adam, RAdam, LAMB and Adafactor ran again in a later session,
-with the same options and `--compile-early`, and their rows replaced the first run's
-(`--append`):
+--compile-torch Adam RAdam --compile-early Adam RAdam LAMB Adafactor`); Muon's rows come
+from a run of their own (below):
 
 | algorithm | floor, ms | same traffic | ours | compiled | early | fused | best other | compile s |
 |---|---:|---:|---:|---:|---:|---:|---|---:|
-| SGD momentum | 13.3 | 1.02 | 1.14 | 1.23 | - | 1.09 | torch fused 1.09 | 26 / 2 |
-| Adagrad | 12.7 | 1.07 | 2.43 | 1.22 | - | 1.25 | torch fused 1.25 | 36 / 5 |
-| RMSprop | 15.1 | 0.91 | 2.24 | 0.97 | - | - | torch for-loop 2.26 | 24 / 5 |
-| Adam | 18.4 | 0.95 | 2.57 | 0.97 | 1.10 | 1.03 | torch fused 1.03 | 78 / 8 |
-| AdamW | 20.2 | 0.83 | 2.52 | 1.06 | - | 0.97 | torch fused 0.97 | 62 / 10 |
-| RAdam | 16.6 | 0.92 | 3.14 | 1.21 | 1.16 | - | torch for-loop compiled 2.50 | 97 / 15 |
-| AMSGrad | 26.7 | 0.80 | 1.76 | 0.95 | - | 0.84 | torch fused 0.84 | 70 / 10 |
-| LAMB | 27.1 | 1.20 | 2.73 | 1.53 | 1.16 | - | torch-optimizer 2.17 | 138 / 15 |
-| NAdam | 14.7 | 1.07 | 3.36 | 1.30 | - | - | torch for-loop 3.38 | 133 / 16 |
-| Adamax | 16.0 | 1.10 | 2.09 | 1.22 | - | - | torch for-loop 2.09 | 56 / 8 |
-| AdaBelief | 15.6 | 1.10 | 3.30 | 1.24 | - | - | adabelief-pytorch 3.70 | 67 / 9 |
-| Lion | 10.7 | 0.98 | 2.38 | 1.14 | - | - | lion-pytorch 3.20 | 20 / 2 |
-| Sophia-G | 13.7 | 1.14 | 3.93 | 1.45 | - | - | labml_nn 2.41 | 44 / 6 |
-| SF AdamW | 18.5 | 0.81 | 2.67 | 0.96 | - | - | sf default loop 2.84 | 120 / 9 |
-| Adafactor | 11.6 | 1.46 | 7.46 | 2.47 | 1.75 | - | torch for-loop 7.47 | 121 / 11 |
+| SGD momentum | 12.9 | 0.99 | 1.41 | 1.20 | - | 1.02 | torch fused 1.02 | 24 / 2 |
+| Adagrad | 13.9 | 1.03 | 2.27 | 1.21 | - | 1.05 | torch fused 1.05 | 33 / 5 |
+| RMSprop | 12.0 | 0.90 | 2.67 | 1.10 | - | - | torch for-loop 2.65 | 29 / 5 |
+| Adam | 13.7 | 1.04 | 2.82 | 1.20 | 1.27 | 1.13 | torch fused 1.13 | 63 / 9 |
+| AdamW | 14.8 | 0.94 | 2.85 | 1.22 | - | 1.02 | torch fused 1.02 | 61 / 8 |
+| RAdam | 15.8 | 1.09 | 3.41 | 1.52 | 1.30 | - | labml_nn 2.85 | 106 / 15 |
+| AMSGrad | 21.1 | 0.93 | 2.35 | 1.17 | - | 1.03 | torch fused 1.03 | 67 / 10 |
+| LAMB | 23.3 | 1.66 | 3.11 | 1.61 | 1.57 | - | torch-optimizer 3.07 | 135 / 20 |
+| NAdam | 16.2 | 0.98 | 3.36 | 1.25 | - | - | torch for-loop 3.45 | 126 / 13 |
+| Adamax | 15.9 | 1.13 | 2.08 | 1.33 | - | - | torch for-loop 2.24 | 50 / 6 |
+| AdaBelief | 16.0 | 1.09 | 3.43 | 1.40 | - | - | adabelief-pytorch 3.64 | 83 / 8 |
+| Lion | 12.7 | 1.16 | 2.53 | 1.26 | - | - | lion-pytorch 3.12 | 26 / 3 |
+| Sophia-G | 12.8 | 1.31 | 3.94 | 1.43 | - | - | labml_nn 2.78 | 44 / 6 |
+| SF AdamW | 20.4 | 0.88 | 2.91 | 1.01 | - | - | sf default loop 2.47 | 99 / 8 |
+| Adafactor | 13.8 | 1.28 | 6.82 | 2.74 | 1.58 | - | torch for-loop 6.99 | 120 / 7 |
 | Muon | 26.6 | - | 5282.44 | 5346.64 | - | - | torch for-loop 5310.20 | 65 / 9 |
 
 What it shows:
 
-* **Memory is fast here, and one core's arithmetic shows.** The probe measured 31.9 to
-  49.6 GB/s, a median of 36.5 over the run, more than twice what it measured for the
+* **Memory is fast here, and one core's arithmetic shows.** The probe measured 33.0 to
+  49.1 GB/s, a median of 41.5 over the run, more than twice what it measured for the
   Muon rows, on an earlier machine (18.1 GB/s, below). At that rate the compiled chapters
-  are within 1.2 times the floor (1.20 or less, as the table prints them) for six of
-  these algorithms (RMSprop, Adam, AdamW, AMSGrad, Lion and SF AdamW),
+  are within 1.2 times the floor (1.20 or less, as the table prints them) for five of
+  these algorithms (SGD momentum, RMSprop, Adam, AMSGrad and SF AdamW),
   and within 1.2 times of torch's fused kernel wherever torch has one: the compiled
-  chapter took 0.94 to 1.13 times its time.
-* **Schedule-Free reached the floor with $x$ implicit.** The bench now times
+  chapter took 1.07 to 1.19 times its time.
+* **Schedule-Free reaches the floor with $x$ implicit.** The bench times
   `implicit_x=True`, 28 bytes a coordinate, with each tensor's numbers its own (above): its
-  compiled step went from 27.0 ms in the previous run (the reference layout, 44 bytes) to
-  17.8 ms, 0.96 times the floor.
-* **What is left is arithmetic and calls per tensor.** The same-traffic loop ran at 0.80
-  to 1.14 times the floor for the one-pass updates. Against that loop the compiled
-  one-pass chapters took 1.02 to 1.33 times as long (RAdam the most, below), and torch's
-  fused kernels 1.06 to 1.17 times; for three of the five algorithms that have one, the
-  fused kernel was nearer its loop than the compiled chapter (Adam's and Adagrad's were
-  not). A
+  compiled step took 20.6 ms, 1.01 times the floor (0.96 in the repeat, below).
+* **What is left is arithmetic and calls per tensor.** The same-traffic loop ran at 0.88
+  to 1.31 times the floor for the one-pass updates. Against that loop the compiled
+  one-pass chapters took 1.08 to 1.39 times as long (RAdam the most, below), and torch's
+  fused kernels 1.02 to 1.11 times; for all five algorithms that have one, the fused
+  kernel was nearer its loop than the compiled chapter. A
   compiled loop does the update's square roots and divisions in vector registers as a
   fused kernel does, but the Python code inductor generates around its loops also pays,
   for every tensor, a call, checks of every argument's size and stride, and a small
@@ -485,24 +488,27 @@ What it shows:
   bytes are nothing, Adam's compiled step took 1.1 and 1.2 ms in two earlier
   measurements (0.8 ms with inductor's `size_asserts` off) and 1.3 ms in the committed
   one (above), whose nine rounds ranged from 1.09 to 1.83 ms; SGD with momentum's took
-  0.53 ms. The compiled one-pass rows here exceed their same-traffic loops by 0.37 ms
-  (Adam) to 4.96 ms (RAdam): the cost per tensor is part of those gaps, and larger than
-  Adam's, which is within what that cost moves between rounds. Alternated with the same
+  0.53 ms. The compiled one-pass rows here exceed their same-traffic loops by 1.22 ms
+  (Lion) to 6.74 ms (RAdam): the cost per tensor is part of each gap, more than half of
+  Adam's (2.27 ms) and less than a fifth of RAdam's. Alternated with the same
   bytes split by tensor, every compiled one-pass step that was measured so took 0.98 to
   1.17 times that loop's time (above). The 0.8 ms that
   `_divide` saved in its alternated comparison (above) is below what two runs of this
   bench resolve (next).
 * **The ratios move from run to run by more than the margins they are judged by.** The
-  previous session's run is committed beside this one
-  (`labml_optim/fast/cpu-large-repeat.json`). For the thirteen algorithms whose compiled
-  step did not change between the two (all but LAMB and Schedule-Free), the compiled
-  step's ratio to the floor moved by up to 0.27: AMSGrad's
-  step took 23.3 and 25.3 ms, but the probe measured 45.1 and 32.4 GB/s, and its ratio
-  was 1.21 and 0.95: the step's time moved by 8 %, the probe's by 28 %. A row at 1.25 is
-  not reliably above 1.2, nor one at 1.15 below it.
-* **RAdam is one of them.** The same code measured 1.21 here and 1.39 in the
-  repeat; its same-traffic loop, the same bytes as Adam's, measured 0.92 times
-  the floor here (1.28 in the repeat), and the compiled step 1.33 times
+  previous run is committed beside this one (`labml_optim/fast/cpu-large-repeat.json`:
+  the same options, with the rows of Adam, RAdam, LAMB and Adafactor from a later run
+  that added `--compile-early`). For the fourteen algorithms whose code did not change
+  between the two (all but Schedule-Free), the compiled step's ratio to the floor moved
+  by up to 0.30, and either side of a ratio can move it. RAdam's step took 20.2 and
+  24.0 ms while the probe measured 40.5 and 42.5 GB/s: its ratio went from 1.21 to 1.52
+  with the step's own time, which moved by 19 %. Adam's step took 17.9 and 16.5 ms, but
+  the probe measured 36.5 and 49.1 GB/s: its ratio went from 0.97 to 1.20 with the
+  probe, which moved by 35 %. A row at 1.25 is not reliably above 1.2, nor one at 1.15
+  below it.
+* **RAdam moved the most.** The same code measured 1.52 here and 1.21 in the
+  repeat; its same-traffic loop, the same bytes as Adam's, measured 1.09 times
+  the floor here (0.92 in the repeat), and the compiled step 1.39 times
   that loop. Its generated loop has Adam's square root and division, and two selections
   (the rectified and the unrectified step) and the masks they need. In one process
   that alternated the two compiled steps for eleven rounds (12 M parameters in 74
@@ -511,19 +517,19 @@ What it shows:
   selections out of the loop, into numbers per tensor, saved 2 and 4 % in the same
   kind of comparison; the chapter keeps the form that reads like the algorithm.
 * **Not there yet, by more than that:**
-  * LAMB's passes end in sums: its same-traffic loop alone is 1.20 times the
-    floor, and the compiled step 1.28 times that loop (1.30 in the previous run, before
-    its norms were summed by rows; its row went from 1.71 to 1.53 times the floor). The
-    stored $u$ and its page faults are gone (above). With the write-backs early, its
-    second pass reads the cache and the row is 1.16 (above): within 1.2 of the floor.
-  * Adafactor's same-traffic loop is 1.46 times the floor: two of its three passes
-    only read and sum, and a sum, even by rows, draws less bandwidth from one core than a
-    copy. The compiled step is 1.68 times that loop. Its first pass reads $G$ twice,
-    since the column sums run down the columns in a loop of their own, and $\theta$ once:
-    12 bytes where the floor counts 8. The stored factors and the norms by rows (above)
-    took the compiled step from 17.0 to 12.3 ms, in one process that alternated the old
-    and the new step for nine rounds (medians; 4.8 M parameters in 30 tensors, one core).
-    With the write-backs early, the row is 1.75 (above).
+  * LAMB's passes end in sums: its same-traffic loop alone was 1.66 times the floor
+    here (1.20 in the repeat), and the compiled step 0.97 times that loop. The stored
+    $u$ and its page faults are gone (above). With the write-backs early its second pass
+    can read the cache: the row is 1.57 here and 1.16 in the repeat, and alternated with
+    a plain compile in one process the early step took 0.76 times its time (above).
+  * Adafactor's same-traffic loop is 1.28 times the floor (1.46 in the repeat): two of
+    its three passes only read and sum, and a sum, even by rows, draws less bandwidth
+    from one core than a copy. The compiled step is 2.14 times that loop. Its first pass
+    reads $G$ twice, since the column sums run down the columns in a loop of their own,
+    and $\theta$ once: 12 bytes where the floor counts 8. The stored factors and the
+    norms by rows (above) took the compiled step from 17.0 to 12.3 ms, in one process
+    that alternated the old and the new step for nine rounds (medians; 4.8 M parameters
+    in 30 tensors, one core). With the write-backs early, the row is 1.58 (above).
 * **Muon is bound by arithmetic, not by bytes.** Its iteration costs over 15,000 operations
   per parameter of a $512 \times 512$ matrix (above); over the large run's 75 matrices of
   $625 \times 512$ that is 346 GFLOP a step, which one core did in bfloat16 at about
@@ -533,21 +539,21 @@ What it shows:
   existed; the probe measured 18.1 GB/s): at this cost a step, the bench's five rounds of
   five steps of its three rows would take about three hours.
 * **Compiling torch's own for-loop does not get there.** Its rows ("torch for-loop
-  compiled"; Adam 2.11, RAdam 2.50 times the floor) show the inlined powers
+  compiled"; Adam 2.49, RAdam 2.88 times the floor) show the inlined powers
   described above.
 * **RAdam and LAMB have no fused kernel anywhere**, and compiled, the chapters are ahead
-  of every other implementation: 2.06 times faster than the fastest other RAdam
-  (torch's for-loop, compiled) and 1.42 times faster than the fastest other LAMB
-  (torch-optimizer's); compiled with the write-backs early, 2.16 and 1.87 times.
+  of every other implementation: 1.88 times faster than the fastest other RAdam
+  (labml_nn's) and 1.91 times faster than the fastest other LAMB (torch-optimizer's);
+  compiled with the write-backs early, 2.20 and 1.95 times.
 * **The eager chapters are the reference, not the fast path.** A for-loop launches several
-  kernels per tensor and writes intermediates, so eager steps run at 1.1 to 3.9 times the
+  kernels per tensor and writes intermediates, so eager steps run at 1.4 to 3.9 times the
   floor, like torch's own for-loop, and more for Adafactor.
-* **The floor can be met.** torch's fused kernels ran at 0.84 to 1.25 of it, and some
+* **The floor can be met.** torch's fused kernels ran at 1.02 to 1.13 of it, and some
   same-traffic loops below it: the probe, an `add_` from ATen over two reads and a write,
   does not draw from the core the bandwidth that some updates' mixes of streams do.
 * **Compiling costs up to two and a half minutes, once.** With an empty inductor cache
-  of its own for each algorithm, the first compiled step over 150 tensors took 20 to 138 s
-  more than a step, and 2 to 16 s with the cache warm (after `torch._dynamo.reset()`): the last
+  of its own for each algorithm, the first compiled step over 150 tensors took 24 to 135 s
+  more than a step, and 2 to 20 s with the cache warm (after `torch._dynamo.reset()`): the last
   column, cold / cached seconds, the first call's time less one step.
 
 **Many small tensors**, 2,000 tensors (1,000 matrices of $16 \times 512$ and their biases,
@@ -577,7 +583,8 @@ thousands of small kernels a step, and the eager chapters, like torch's for-loop
 5.4 to 36.3 times the floor (Muon's iteration aside), while torch's fused kernels, which
 take every tensor in one call, stay within 2.9 to 5.0 times it. This run ran on the same
 machine as the large tensors' (the median of its probe over the rows, 36.9 GB/s, is
-within 10 % of theirs; Adam's later run, below, measured 34.0).
+within 1 % of the repeat's median and 11 % below this run's; Adam's later run, below,
+measured 34.0).
 The run was made with `--no-compile`: a step over 2,000 tensors compiles into one graph
 holding every tensor's update, and the time to compile grows faster than the tensors. On
 this machine, in one process, Adam's compiled step over 50, 100 and 200 tensors of 4,096
@@ -606,7 +613,7 @@ $$
 \frac{28 \text{ B} \times 24.0 \times 10^6}{4.17 \times 10^{12} \text{ B/s}} = 0.16 \text{ ms} ,
 $$
 
-114 times less than the CPU core's in its run above. The per-tensor cost does not shrink
+85 times less than the CPU core's in its run above. The per-tensor cost does not shrink
 with it: each kernel is still launched by Python on the host. Same columns as above; the
 same-traffic column is empty, since that loop joined the bench after this run, and
 Schedule-Free's "ours" is the chapter's default layout (44 bytes), which the bench timed

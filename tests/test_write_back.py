@@ -278,15 +278,25 @@ def test_the_pass_changes_no_bit_of_the_plain_compile(name: str) -> None:
             assert torch.equal(early_opt.state[b][key], value), key
 
 
-def test_the_alternating_script_runs_and_checks_bits(capsys) -> None:
+def test_the_alternating_script_runs_and_checks_bits(capsys, tmp_path) -> None:
     """`scripts/ab_write_back.py`, which measured the chapter's alternated ratios, on two
-    layers and one round."""
+    layers and two rounds (one in each order), every round's times kept in its JSON."""
+    import json
+    import statistics
+
     from support.scripts import load_script
 
     script = load_script("ab_write_back")
     threads = torch.get_num_threads()
+    out = tmp_path / "ab.json"
     try:
-        script.main(["Adam", "--rounds", "1", "--layers", "2"])
+        script.main(["Adam", "--rounds", "2", "--layers", "2", "--json", str(out)])
     finally:
         torch.set_num_threads(threads)
     assert "Adam: plain" in capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert (result["layers"], result["rounds"], result["threads"]) == (2, 2, 1)
+    adam = result["algorithms"]["Adam"]
+    assert [len(adam["round_ms"][k]) for k in ("plain", "early")] == [2, 2]
+    assert adam["ratio"] == statistics.median(
+        e / p for p, e in zip(adam["round_ms"]["plain"], adam["round_ms"]["early"], strict=True))
