@@ -330,16 +330,19 @@ odd rounds and the early one first in even rounds; `labml_optim/fast/ab-write-ba
 show what the pass is worth: the early step took 0.76, 0.58 and 0.97 times the plain
 step's time for LAMB, Adafactor and Adam (the medians of the rounds' ratios; LAMB's rounds
 ranged from 0.60 to 0.82), and the parameters came out bitwise the same. The bench also
-times its rows in turn, but five rounds of each beside every other implementation of the
-algorithm, and its early rows moved more. In its run (the "early" column, for the four
+times its rows in turn, but in a fixed order (the plain compile always before the early
+one), five rounds of each beside every other implementation of the algorithm, and LAMB's
+early row moved more. In its run (the "early" column, for the four
 algorithms it ran with `--compile-early`), the pass took Adafactor's compiled step from
 37.9 to 21.8 ms, 2.74 to 1.58 times the floor, but LAMB's only from 37.5 to 36.7 ms (0.98
 of its time, above every round of the alternated run), 1.61 to 1.57 times the floor and
 0.95 times its same-traffic loop, which reads every pass from memory; in the
-repeat (below) it took LAMB's from 41.5 to 31.5 ms, 1.53 to 1.16 times the floor. A
-one-pass update has nothing to gain, and its rows differ by as much as runs move: RAdam
-1.52 and 1.30, Adam 1.20 and 1.27 times the floor, plain and early. The floors still count
-every pass from memory. With a tensor's passes back to back, the later ones
+repeat (below; with the pass as it was before its review fixes) it took LAMB's from 41.5
+to 31.5 ms, 1.53 to 1.16 times the floor. Adam, a one-pass update, gained nothing in the
+alternated run (0.97), and in the bench its rows were 1.20 and 1.27 times the floor, plain
+and early; RAdam, also one pass and not in the alternated run, took 1.52 and 1.30 (and
+its early row was the faster in the repeat too), a difference within what runs move. The
+floors still count every pass from memory. With a tensor's passes back to back, the later ones
 read the cache, and each array need come from memory only once: LAMB then reads
 $g, m, v, \theta$ and writes $m, v, \theta$, Adam's 28 bytes a parameter, and Adafactor reads
 $g, \theta$ and writes $\theta$, 12. An early row below 1 would not be an error.
@@ -410,9 +413,10 @@ copies' cells):
   steps 0.95 to 1.23 and 0.92 to 1.27 times the flat loop, Adagrad's 1.11 to 1.23 here
   and 0.92 to 0.97 there. The three copies of one step differed by up to 11 % (Adagrad).
   In the bench's run below, six of these eight algorithms are above 1.2 times the
-  floor (all but SGD momentum and Adam), at 1.09 to 1.39 times their flat loop there:
-  within the 0.92 to 1.27 times the flat loop that the two runs above measured, but for
-  AdaBelief (1.28) and RAdam (1.39).
+  floor as the table prints it (all but SGD momentum and Adam), at 1.09 to 1.39 times
+  their flat loop there: within the 0.92 to 1.27 times the flat loop that the two runs
+  above measured, as printed, but for AdaBelief (1.28) and RAdam (1.39), with NAdam
+  (1.27) at its edge.
 
 ## Where the chapters stand
 
@@ -425,7 +429,7 @@ kernel stalls at its barrier whenever the scheduler takes one of its cores away,
 rows stop being comparable. Each cell is a step's median time over the floor of its
 algorithm: 1 is the floor; "ours" is the chapter's class and "compiled" the same class
 under `torch.compile(opt.step)`; "early" the same compiled with `compile_step`, each
-tensor's write-backs moved early (below), where the bench ran it; "fused" is torch's
+tensor's write-backs moved early (above), where the bench ran it; "fused" is torch's
 fused path; "best other" is the fastest of torch's for-loop, foreach and fused paths
 (eager and, where the bench compiled it, torch's for-loop compiled) and the peers'
 packages, named.
@@ -474,7 +478,8 @@ What it shows:
   chapter took 1.07 to 1.19 times its time.
 * **Schedule-Free reaches the floor with $x$ implicit.** The bench times
   `implicit_x=True`, 28 bytes a coordinate, with each tensor's numbers its own (above): its
-  compiled step took 20.6 ms, 1.01 times the floor (0.96 in the repeat, below).
+  compiled step took 20.6 ms, 1.01 times the floor (0.96 in the repeat, below, before a
+  change to how it computes its numbers per tensor).
 * **What is left is arithmetic and calls per tensor.** The same-traffic loop ran at 0.88
   to 1.31 times the floor for the one-pass updates. Against that loop the compiled
   one-pass chapters took 1.08 to 1.39 times as long (RAdam the most, below), and torch's
@@ -489,28 +494,31 @@ What it shows:
   measurements (0.8 ms with inductor's `size_asserts` off) and 1.3 ms in the committed
   one (above), whose nine rounds ranged from 1.09 to 1.83 ms; SGD with momentum's took
   0.53 ms. The compiled one-pass rows here exceed their same-traffic loops by 1.22 ms
-  (Lion) to 6.74 ms (RAdam): the cost per tensor is part of each gap, more than half of
-  Adam's (2.27 ms) and less than a fifth of RAdam's. Alternated with the same
-  bytes split by tensor, every compiled one-pass step that was measured so took 0.98 to
-  1.17 times that loop's time (above). The 0.8 ms that
+  (Lion) to 6.74 ms (RAdam): the cost per tensor is part of each gap, from about half to
+  four fifths of Adam's (2.27 ms) over those nine rounds, and 16 to 27 % of RAdam's.
+  Alternated with the same bytes split by tensor, every compiled one-pass step that was
+  measured so took 0.98 to 1.17 times that loop's time (above). The 0.8 ms that
   `_divide` saved in its alternated comparison (above) is below what two runs of this
   bench resolve (next).
 * **The ratios move from run to run by more than the margins they are judged by.** The
   previous run is committed beside this one (`labml_optim/fast/cpu-large-repeat.json`:
   the same options, with the rows of Adam, RAdam, LAMB and Adafactor from a later run
-  that added `--compile-early`). For the fourteen algorithms whose code did not change
-  between the two (all but Schedule-Free), the compiled step's ratio to the floor moved
+  that added `--compile-early`). For the fourteen algorithms whose compiled step did not
+  change between the two (all but Schedule-Free), the compiled step's ratio to the floor moved
   by up to 0.30, and either side of a ratio can move it. RAdam's step took 20.2 and
   24.0 ms while the probe measured 40.5 and 42.5 GB/s: its ratio went from 1.21 to 1.52
-  with the step's own time, which moved by 19 %. Adam's step took 17.9 and 16.5 ms, but
+  with the step's own time, which moved by 19 % (its same-traffic loop's by 13 %, so
+  that over that loop the step went only from 1.33 to 1.39). Adam's step took 17.9 and 16.5 ms, but
   the probe measured 36.5 and 49.1 GB/s: its ratio went from 0.97 to 1.20 with the
   probe, which moved by 35 %. A row at 1.25 is not reliably above 1.2, nor one at 1.15
   below it.
-* **RAdam moved the most.** The same code measured 1.52 here and 1.21 in the
-  repeat; its same-traffic loop, the same bytes as Adam's, measured 1.09 times
-  the floor here (0.92 in the repeat), and the compiled step 1.39 times
-  that loop. Its generated loop has Adam's square root and division, and two selections
-  (the rectified and the unrectified step) and the masks they need. In one process
+* **RAdam is the one-pass row furthest from its loop.** The same code measured 1.52 times
+  the floor here, above 1.2 by more than runs move, and 1.21 in the repeat. Its
+  same-traffic loop, the same bytes as Adam's, measured 1.09 times the floor here (0.92
+  in the repeat), and the compiled step took 1.39 times that loop here and 1.33 in the
+  repeat, the most of the one-pass rows in both runs. Its generated loop has Adam's
+  square root and division, and two selections (the rectified and the unrectified step)
+  and the masks they need. In one process
   that alternated the two compiled steps for eleven rounds (12 M parameters in 74
   tensors, one core, on the earlier machine and before `_divide`), RAdam's took 1.10
   times Adam's (the median of the rounds' ratios). Two rewrites that moved the
@@ -520,16 +528,19 @@ What it shows:
   * LAMB's passes end in sums: its same-traffic loop alone was 1.66 times the floor
     here (1.20 in the repeat), and the compiled step 0.97 times that loop. The stored
     $u$ and its page faults are gone (above). With the write-backs early its second pass
-    can read the cache: the row is 1.57 here and 1.16 in the repeat, and alternated with
-    a plain compile in one process the early step took 0.76 times its time (above).
-  * Adafactor's same-traffic loop is 1.28 times the floor (1.46 in the repeat): two of
-    its three passes only read and sum, and a sum, even by rows, draws less bandwidth
-    from one core than a copy. The compiled step is 2.14 times that loop. Its first pass
-    reads $G$ twice, since the column sums run down the columns in a loop of their own,
-    and $\theta$ once: 12 bytes where the floor counts 8. The stored factors and the
-    norms by rows (above) took the compiled step from 17.0 to 12.3 ms, in one process
-    that alternated the old and the new step for nine rounds (medians; 4.8 M parameters
-    in 30 tensors, one core). With the write-backs early, the row is 1.58 (above).
+    can read the cache: the row is 1.57 here and 1.16 in the repeat (with the pass before
+    its review fixes), and alternated with a plain compile in one process the early
+    step took 0.76 times its time (above).
+  * Adafactor's same-traffic loop is 1.28 times the floor here, within the one-pass
+    loops' 0.88 to 1.31, and 1.46 in the repeat, above every one-pass loop there (at
+    most 1.14): two of its three passes only read and sum, and in that run a sum, even
+    by rows, drew less bandwidth from one core than a copy. The compiled step is 2.14
+    times that loop. Its first pass reads $G$ twice, since the column sums run down the
+    columns in a loop of their own, and $\theta$ once: 12 bytes where the floor counts 8.
+    The stored factors and the norms by rows (above) took the compiled step from 17.0 to
+    12.3 ms, in one process that alternated the old and the new step for nine rounds
+    (medians; 4.8 M parameters in 30 tensors, one core). With the write-backs early,
+    the row is 1.58 (above).
 * **Muon is bound by arithmetic, not by bytes.** Its iteration costs over 15,000 operations
   per parameter of a $512 \times 512$ matrix (above); over the large run's 75 matrices of
   $625 \times 512$ that is 346 GFLOP a step, which one core did in bfloat16 at about
@@ -548,10 +559,11 @@ What it shows:
 * **The eager chapters are the reference, not the fast path.** A for-loop launches several
   kernels per tensor and writes intermediates, so eager steps run at 1.4 to 3.9 times the
   floor, like torch's own for-loop, and more for Adafactor.
-* **The floor can be met.** torch's fused kernels ran at 1.02 to 1.13 of it, and some
-  same-traffic loops below it: the probe, an `add_` from ATen over two reads and a write,
-  does not draw from the core the bandwidth that some updates' mixes of streams do.
-* **Compiling costs up to two and a half minutes, once.** With an empty inductor cache
+* **The floor can nearly be met.** torch's fused kernels ran at 1.02 to 1.13 of it, the
+  compiled Schedule-Free at 1.01, and some same-traffic loops below it: the probe, an
+  `add_` from ATen over two reads and a write, does not draw from the core the bandwidth
+  that some updates' mixes of streams do.
+* **Compiling costs up to two and a quarter minutes, once.** With an empty inductor cache
   of its own for each algorithm, the first compiled step over 150 tensors took 24 to 135 s
   more than a step, and 2 to 20 s with the cache warm (after `torch._dynamo.reset()`): the last
   column, cold / cached seconds, the first call's time less one step.
@@ -582,9 +594,9 @@ Here the fixed cost per tensor dominates: a for-loop over 2,000 tensors launches
 thousands of small kernels a step, and the eager chapters, like torch's for-loop, run at
 5.4 to 36.3 times the floor (Muon's iteration aside), while torch's fused kernels, which
 take every tensor in one call, stay within 2.9 to 5.0 times it. This run ran on the same
-machine as the large tensors' (the median of its probe over the rows, 36.9 GB/s, is
-within 1 % of the repeat's median and 11 % below this run's; Adam's later run, below,
-measured 34.0).
+machine as the large tensors' (the median of its probe over the algorithms but Muon,
+36.9 GB/s, is 3 % below the repeat's, 37.9, and 11 % below this run's, 41.5; Adam's later
+run, below, measured 34.0).
 The run was made with `--no-compile`: a step over 2,000 tensors compiles into one graph
 holding every tensor's update, and the time to compile grows faster than the tensors. On
 this machine, in one process, Adam's compiled step over 50, 100 and 200 tensors of 4,096

@@ -559,8 +559,10 @@ def main(argv: list[str] | None = None) -> None:
             # Each row carries its own steps and rounds; the file's are those of its first run.
             result = {**result, "rows": kept + result["rows"],
                       "steps": earlier["steps"], "rounds": earlier["rounds"]}
-            result["bandwidth_gbs"] = statistics.median(
-                row["bandwidth_gbs"] for row in result["rows"])
+            # The median over algorithms, as a run states it: one probe each, however
+            # many rows an algorithm has.
+            probes = {row["algorithm"]: row["bandwidth_gbs"] for row in result["rows"]}
+            result["bandwidth_gbs"] = statistics.median(probes.values())
         # Written beside, then renamed: a run stopped mid-write keeps the last whole file.
         partial = Path(args.json + ".partial")
         partial.write_text(json.dumps(result, indent=1) + "\n")
