@@ -750,6 +750,60 @@ def test_the_chapters_claims_hold_in_the_committed_runs() -> None:
     assert probe["small"] < probe["repeat"] < probe["large"]
 
 
+def test_the_cpu_advice_quotes_the_runs() -> None:
+    """"Which step to take, on this CPU": each number from the committed runs."""
+    text = " ".join(fast.__doc__.split())
+    large, small = fast.load_results("cpu", "large"), fast.load_results("cpu", "small")
+    assert large is not None and small is not None
+
+    def by(result: dict) -> dict:
+        return {(r["algorithm"], r["implementation"]): r for r in result["rows"]}
+
+    rows, few = by(large), by(small)
+
+    def floor(rows: dict, algorithm: str, implementation: str) -> float:
+        row = rows[(algorithm, implementation)]
+        return row["ms"] / row["floor_ms"]
+
+    def span(values: list[float], digits: int = 2) -> str:
+        return f"{min(values):.{digits}f} to {max(values):.{digits}f}"
+
+    fused = [a for a, i in rows if i == "torch fused"]
+    assert sorted(fused) == sorted(["SGD momentum", "Adagrad", "Adam", "AdamW", "AMSGrad"])
+    assert sorted(a for a, i in few if i == "torch fused") == sorted(fused)
+    eager_small = [floor(few, a, i) for a, i in few if i == "labml_optim" and a != "Muon"]
+    assert "(SGD with momentum, Adagrad, Adam, AdamW and AMSGrad), take it: it ran at " \
+           f"{span([floor(rows, a, 'torch fused') for a in fused])} times the floor over the " \
+           f"large tensors and {span([floor(few, a, 'torch fused') for a in fused], 1)} times " \
+           f"over the small ones, where the eager chapters ran at {span(eager_small, 1)}" in text
+    vs_fused = [rows[(a, "labml_optim compiled")]["ms"] / rows[(a, "torch fused")]["ms"]
+                for a in fused]
+    assert f"Compiled, the chapter took {span(vs_fused)} times the fused kernel's time" in text
+    # The one-pass chapters torch has no fused kernel for, compiled.
+    others = [a for a, i in rows if i == "labml_optim compiled" and a not in fused
+              and a != "Muon" and a not in fast.PASSES]
+    assert sorted(others) == ["AdaBelief", "Adamax", "Lion", "NAdam", "RAdam", "RMSprop",
+                              "SF AdamW", "Sophia-G"]
+    ratio = {a: floor(rows, a, "labml_optim compiled") for a in others}
+    low, high = min(ratio, key=ratio.get), max(ratio, key=ratio.get)
+    assert f"ran at {ratio[low]:.2f} ({low}) to {ratio[high]:.2f} ({high}) times the floor" \
+        in text
+    ahead = []
+    for algorithm in ("RAdam", "LAMB"):
+        others_ms = [r["ms"] for (a, i), r in rows.items()
+                     if a == algorithm and not i.startswith("labml_optim")]
+        ahead.append(min(others_ms) / rows[(algorithm, "labml_optim compiled")]["ms"])
+    assert f"compiled RAdam and LAMB {ahead[0]:.2f} and {ahead[1]:.2f} times faster than the " \
+           "fastest other implementation" in text
+    ab = json.loads((fast.results_dir() / "ab-write-back.json").read_text())["algorithms"]
+    assert f"it took {ab['LAMB']['ratio']:.2f} and {ab['Adafactor']['ratio']:.2f} of its " \
+           "time" in text
+    adam, eager = few[("Adam", "labml_optim compiled")], few[("Adam", "labml_optim")]
+    assert round(adam["compile_cold_s"] / 60) == 20
+    assert f"Adam's step took twenty minutes to compile and then " \
+           f"{adam['ms'] / eager['ms']:.2f} of the eager step's time" in text
+
+
 def test_the_per_tensor_cost_claims_hold_in_the_committed_run() -> None:
     """What the chapter says of `scripts/per_tensor_cost.py`'s committed run, and of the
     compiled Adam rows of the small-tensor run that it explains."""
