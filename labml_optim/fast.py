@@ -329,23 +329,24 @@ A plain and an early compile alternated in one process for nine rounds
 odd rounds and the early one first in even rounds; `labml_optim/fast/ab-write-back.json`)
 show what the pass is worth: the early step took 0.76, 0.58 and 0.97 times the plain
 step's time for LAMB, Adafactor and Adam (the medians of the rounds' ratios; LAMB's rounds
-ranged from 0.60 to 0.82), and the parameters came out bitwise the same. The bench also
-times its rows in turn, but in a fixed order (the plain compile always before the early
-one), five rounds of each beside every other implementation of the algorithm, and LAMB's
-early row moved more. In its run (the "early" column, for the four
-algorithms it ran with `--compile-early`), the pass took Adafactor's compiled step from
-37.9 to 21.8 ms, 2.74 to 1.58 times the floor, but LAMB's only from 37.5 to 36.7 ms (0.98
-of its time, above every round of the alternated run), 1.61 to 1.57 times the floor and
-0.95 times its same-traffic loop, which reads every pass from memory; in the
-repeat (below; with the pass as it was before its review fixes) it took LAMB's from 41.5
-to 31.5 ms, 1.53 to 1.16 times the floor. Adam, a one-pass update, gained nothing in the
-alternated run (0.97), and in the bench its rows were 1.20 and 1.27 times the floor, plain
-and early; RAdam, also one pass and not in the alternated run, took 1.52 and 1.30 (and
-its early row was the faster in the repeat too), a difference within what runs move. The
-floors still count every pass from memory. With a tensor's passes back to back, the later ones
-read the cache, and each array need come from memory only once: LAMB then reads
-$g, m, v, \theta$ and writes $m, v, \theta$, Adam's 28 bytes a parameter, and Adafactor reads
-$g, \theta$ and writes $\theta$, 12. An early row below 1 would not be an error.
+ranged from 0.60 to 0.82), and the parameters came out bitwise the same. The bench's run
+below also timed its rows in turn, but in a fixed order (the plain compile always before
+the early one; the bench now starts each round one place further along), five rounds of
+each beside every other implementation of the algorithm, and LAMB's early row moved more.
+In that run (the "early" column, for the four algorithms it ran with `--compile-early`),
+the pass took Adafactor's compiled step from 37.9 to 21.8 ms, 2.74 to 1.58 times the
+floor, but LAMB's only from 37.5 to 36.7 ms (0.98 of its time, above every round of the
+alternated run), 1.61 to 1.57 times the floor and 0.95 times its same-traffic loop, which
+reads every pass from memory; in the repeat (below; with the pass as it was before its
+review fixes) it took LAMB's from 41.5 to 31.5 ms, 1.53 to 1.16 times the floor. Adam, a
+one-pass update, gained nothing in the alternated run (0.97), and in the bench its rows
+were 1.20 and 1.27 times the floor, plain and early; RAdam, also one pass and not in the
+alternated run, took 1.52 and 1.30 (and its early row was the faster in the repeat too), a
+difference within what runs move. The floors still count every pass from memory. With a
+tensor's passes back to back, the later ones read the cache, and each array need come from
+memory only once: LAMB then reads $g, m, v, \theta$ and writes $m, v, \theta$, Adam's 28
+bytes a parameter, and Adafactor reads $g, \theta$ and writes $\theta$, 12. An early row
+below 1 would not be an error.
 
 ## What a compiled step pays per tensor
 

@@ -7,8 +7,9 @@
 
 Each algorithm gets a fresh set of parameters (~24 M floats in ~150 tensors, shaped like a
 stack of linear layers with biases) and random gradients. For every implementation we
-time `step()` over a few steps, round-robin across implementations so that a noisy
-machine slows all of them alike, and report the median per-step time and its ratio to
+time `step()` over a few steps, round-robin across implementations, each round starting one
+place further along, so that a noisy machine slows all of them alike and none always runs
+first, and report the median per-step time and its ratio to
 torch's single-tensor ("for-loop") path of the same algorithm. A ratio of 1.00 is parity;
 below 1 is faster. It also reports each row's ratio to the memory-bandwidth floor (bytes
 the update must move, from the "Fast optimizers" chapter, over the bandwidth measured in
@@ -183,6 +184,15 @@ def candidates() -> dict[str, dict[str, Factory]]:
         if cls is not None:
             table[algorithm]["labml_optim"] = lambda p, c=cls, k=kwargs: c(p, **k)
     return table
+
+
+def rotated(items: list, k: int) -> list:
+    """`items` in the order of round `k`: starting `k` places along, wrapping around, so
+    that over as many rounds as items each takes every place once."""
+    if not items:
+        return []
+    k %= len(items)
+    return items[k:] + items[:k]
 
 
 def time_steps(step: Callable[[], object], steps: int, device: str) -> float:
@@ -422,15 +432,16 @@ def bench(args: argparse.Namespace, on_algorithm: Callable[[dict], None] | None 
         twin = traffic_twin(algorithm, n_params, args.device) if args.compile else None
         if twin is not None:
             twin()  # compiled outside the timing
-        times: dict[str, list[float]] = {label: [] for label in runners}
-        probe_times, twin_times = [], []
-        for _ in range(args.rounds):
-            probe_times.append(time_steps(probe[0], args.steps, args.device))
-            if twin is not None:
-                twin_times.append(time_steps(twin, args.steps, args.device))
-            for label, (_, step) in runners.items():
+        # Each round starts one place further along the list, so that no row always runs
+        # first, or always right after another.
+        timed = [(" probe", probe[0])] + ([(" twin", twin)] if twin is not None else []) \
+            + [(label, step) for label, (_, step) in runners.items()]
+        times: dict[str, list[float]] = {label: [] for label, _ in timed}
+        for k in range(args.rounds):
+            for label, step in rotated(timed, k):
                 times[label].append(time_steps(step, args.steps, args.device))
-        del probe, twin
+        probe_times, twin_times = times.pop(" probe"), times.pop(" twin", [])
+        del probe, twin, timed
         bandwidth = PROBE_BYTES / statistics.median(probe_times)
         twin_ms = statistics.median(twin_times) * 1e3 if twin_times else None
         bandwidths.append(bandwidth)

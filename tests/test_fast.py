@@ -282,6 +282,20 @@ def test_bench_writes_and_appends_results(tmp_path) -> None:
     assert result["bandwidth_gbs"] == statistics.median(probes.values())
 
 
+@pytest.mark.parametrize("n", [1, 3, 8])
+def test_bench_rounds_start_one_place_further_along(n: int) -> None:
+    """Over as many rounds as rows, each row takes every place once, and keeps its
+    neighbours: a noisy moment falls on every row alike, and none always runs first."""
+    rotated = load_bench().rotated
+    items = list(range(n))
+    orders = [rotated(items, k) for k in range(n)]
+    for place in range(n):
+        assert sorted(order[place] for order in orders) == items
+    for order in orders:
+        assert [(a + 1) % n for a in order[:-1]] == order[1:]
+    assert rotated(items, n) == items and rotated([], 3) == []
+
+
 def test_bench_times_the_step_compiled_with_early_write_backs(tmp_path) -> None:
     """`--compile-early` adds ours compiled through `fast.compile_step`, and the chapter's
     table shows it in its own column."""
