@@ -330,23 +330,23 @@ odd rounds and the early one first in even rounds; `labml_optim/fast/ab-write-ba
 show what the pass is worth: the early step took 0.76, 0.58 and 0.97 times the plain
 step's time for LAMB, Adafactor and Adam (the medians of the rounds' ratios; LAMB's rounds
 ranged from 0.60 to 0.82), and the parameters came out bitwise the same. The bench's run
-below also timed its rows in turn, but in a fixed order (the plain compile always before
-the early one; the bench now starts each round one place further along), five rounds of
-each beside every other implementation of the algorithm, and LAMB's early row moved more.
-In that run (the "early" column, for the four algorithms it ran with `--compile-early`),
-the pass took Adafactor's compiled step from 37.9 to 21.8 ms, 2.74 to 1.58 times the
-floor, but LAMB's only from 37.5 to 36.7 ms (0.98 of its time, above every round of the
-alternated run), 1.61 to 1.57 times the floor and 0.95 times its same-traffic loop, which
-reads every pass from memory; in the repeat (below; with the pass as it was before its
-review fixes) it took LAMB's from 41.5 to 31.5 ms, 1.53 to 1.16 times the floor. Adam, a
-one-pass update, gained nothing in the alternated run (0.97), and in the bench its rows
-were 1.20 and 1.27 times the floor, plain and early; RAdam, also one pass and not in the
-alternated run, took 1.52 and 1.30 (and its early row was the faster in the repeat too), a
-difference within what runs move. The floors still count every pass from memory. With a
-tensor's passes back to back, the later ones read the cache, and each array need come from
-memory only once: LAMB then reads $g, m, v, \theta$ and writes $m, v, \theta$, Adam's 28
-bytes a parameter, and Adafactor reads $g, \theta$ and writes $\theta$, 12. An early row
-below 1 would not be an error.
+below timed its rows in turn too, five rounds of each beside every other implementation of
+the algorithm, but in a fixed order, the plain compile always just before the early one
+(the bench now changes the order from round to round). There LAMB's early step gained far
+less than in the alternated run. In the bench's "early" column (the four algorithms it
+ran with `--compile-early`), the pass took Adafactor's compiled step from 37.9 to 21.8 ms,
+2.74 to 1.58 times the floor, but LAMB's only from 37.5 to 36.7 ms (0.98 of its time,
+above every round of the alternated run), 1.61 to 1.57 times the floor and 0.95 times its
+same-traffic loop, which reads every pass from memory; in the repeat (below; with an
+earlier version of the pass) it took LAMB's from 41.5 to 31.5 ms, 1.53 to 1.16 times the
+floor. Adam, a one-pass update, gained nothing in the alternated run (0.97), and in the
+bench its rows were 1.20 and 1.27 times the floor, plain and early; RAdam, also one pass
+and not in the alternated run, took 1.52 and 1.30 (and its early row was the faster in the
+repeat too), a difference within what runs move. The floors still count every pass from
+memory. With a tensor's passes back to back, the later ones read the cache, and each array
+need come from memory only once: LAMB then reads $g, m, v, \theta$ and writes
+$m, v, \theta$, Adam's 28 bytes a parameter, and Adafactor reads $g, \theta$ and writes
+$\theta$, 12. An early row below 1 would not be an error.
 
 ## What a compiled step pays per tensor
 
@@ -416,8 +416,8 @@ copies' cells):
   In the bench's run below, six of these eight algorithms are above 1.2 times the
   floor as the table prints it (all but SGD momentum and Adam), at 1.09 to 1.39 times
   their flat loop there: within the 0.92 to 1.27 times the flat loop that the two runs
-  above measured, as printed, but for AdaBelief (1.28) and RAdam (1.39), with NAdam
-  (1.27) at its edge.
+  above measured, but for AdaBelief (1.28) and RAdam (1.39), with NAdam (1.27) at its
+  edge.
 
 ## Where the chapters stand
 
@@ -502,35 +502,33 @@ What it shows:
   `_divide` saved in its alternated comparison (above) is below what two runs of this
   bench resolve (next).
 * **The ratios move from run to run by more than the margins they are judged by.** The
-  previous run is committed beside this one (`labml_optim/fast/cpu-large-repeat.json`:
-  the same options, with the rows of Adam, RAdam, LAMB and Adafactor from a later run
-  that added `--compile-early`). For the fourteen algorithms whose compiled step did not
-  change between the two (all but Schedule-Free), the compiled step's ratio to the floor moved
-  by up to 0.30, and either side of a ratio can move it. RAdam's step took 20.2 and
-  24.0 ms while the probe measured 40.5 and 42.5 GB/s: its ratio went from 1.21 to 1.52
-  with the step's own time, which moved by 19 % (its same-traffic loop's by 13 %, so
-  that over that loop the step went only from 1.33 to 1.39). Adam's step took 17.9 and 16.5 ms, but
-  the probe measured 36.5 and 49.1 GB/s: its ratio went from 0.97 to 1.20 with the
-  probe, which moved by 35 %. A row at 1.25 is not reliably above 1.2, nor one at 1.15
-  below it.
+  previous run is committed beside this one (`labml_optim/fast/cpu-large-repeat.json`: the
+  same options, with the rows of Adam, RAdam, LAMB and Adafactor from a later run that
+  added `--compile-early`). For the fourteen algorithms whose compiled step did not change
+  between the two (all but Schedule-Free), the compiled step's ratio to the floor moved by
+  up to 0.30, and either side of a ratio can move it. RAdam's step took 20.2 and 24.0 ms
+  while the probe measured 40.5 and 42.5 GB/s: its ratio went from 1.21 to 1.52 with the
+  step's own time, which moved by 19 % (its same-traffic loop's by 13 %, so that over that
+  loop the step went only from 1.33 to 1.39). Adam's step took 17.9 and 16.5 ms, but the
+  probe measured 36.5 and 49.1 GB/s: its ratio went from 0.97 to 1.20 with the probe,
+  which moved by 35 %. A row at 1.25 is not reliably above 1.2, nor one at 1.15 below it.
 * **RAdam is the one-pass row furthest from its loop.** The same code measured 1.52 times
-  the floor here, above 1.2 by more than runs move, and 1.21 in the repeat. Its
-  same-traffic loop, the same bytes as Adam's, measured 1.09 times the floor here (0.92
-  in the repeat), and the compiled step took 1.39 times that loop here and 1.33 in the
-  repeat, the most of the one-pass rows in both runs. Its generated loop has Adam's
-  square root and division, and two selections (the rectified and the unrectified step)
-  and the masks they need. In one process
-  that alternated the two compiled steps for eleven rounds (12 M parameters in 74
-  tensors, one core, on the earlier machine and before `_divide`), RAdam's took 1.10
-  times Adam's (the median of the rounds' ratios). Two rewrites that moved the
-  selections out of the loop, into numbers per tensor, saved 2 and 4 % in the same
-  kind of comparison; the chapter keeps the form that reads like the algorithm.
+  the floor here and 1.21 in the repeat. Its same-traffic loop, the same bytes as Adam's,
+  measured 1.09 times the floor here (0.92 in the repeat), and the compiled step took 1.39
+  times that loop here and 1.33 in the repeat, the most of the one-pass rows in both runs.
+  Its generated loop has Adam's square root and division, and two selections (the
+  rectified and the unrectified step) and the masks they need. In one process that
+  alternated the two compiled steps for eleven rounds (12 M parameters in 74 tensors, one
+  core, on the earlier machine and before `_divide`), RAdam's took 1.10 times Adam's (the
+  median of the rounds' ratios). Two rewrites that moved the selections out of the loop,
+  into numbers per tensor, saved 2 and 4 % in the same kind of comparison; the chapter
+  keeps the form that reads like the algorithm.
 * **Not there yet, by more than that:**
   * LAMB's passes end in sums: its same-traffic loop alone was 1.66 times the floor
     here (1.20 in the repeat), and the compiled step 0.97 times that loop. The stored
     $u$ and its page faults are gone (above). With the write-backs early its second pass
-    can read the cache: the row is 1.57 here and 1.16 in the repeat (with the pass before
-    its review fixes), and alternated with a plain compile in one process the early
+    can read the cache: the row is 1.57 here and 1.16 in the repeat (with an earlier
+    version of the pass), and alternated with a plain compile in one process the early
     step took 0.76 times its time (above).
   * Adafactor's same-traffic loop is 1.28 times the floor here, within the one-pass
     loops' 0.88 to 1.31, and 1.46 in the repeat, above every one-pass loop there (at
@@ -560,8 +558,9 @@ What it shows:
 * **The eager chapters are the reference, not the fast path.** A for-loop launches several
   kernels per tensor and writes intermediates, so eager steps run at 1.4 to 3.9 times the
   floor, like torch's own for-loop, and more for Adafactor.
-* **The floor can nearly be met.** torch's fused kernels ran at 1.02 to 1.13 of it, the
-  compiled Schedule-Free at 1.01, and some same-traffic loops below it: the probe, an
+* **The floor can be met.** torch's fused kernels ran at 1.02 to 1.13 of it here and 0.84
+  to 1.25 in the repeat, the compiled Schedule-Free at 1.01 and 0.96, and some
+  same-traffic loops below it: the probe, an
   `add_` from ATen over two reads and a write, does not draw from the core the bandwidth
   that some updates' mixes of streams do.
 * **Compiling costs up to two and a quarter minutes, once.** With an empty inductor cache
@@ -595,9 +594,9 @@ Here the fixed cost per tensor dominates: a for-loop over 2,000 tensors launches
 thousands of small kernels a step, and the eager chapters, like torch's for-loop, run at
 5.4 to 36.3 times the floor (Muon's iteration aside), while torch's fused kernels, which
 take every tensor in one call, stay within 2.9 to 5.0 times it. This run ran on the same
-machine as the large tensors' (the median of its probe over the algorithms but Muon,
-36.9 GB/s, is 3 % below the repeat's, 37.9, and 11 % below this run's, 41.5; Adam's later
-run, below, measured 34.0).
+machine as the large tensors' (the median of its probe over its algorithms, 37.0 GB/s, is
+2 % below the repeat's, 37.9, and 11 % below this run's, 41.5; Adam's later run, below,
+measured 34.0).
 The run was made with `--no-compile`: a step over 2,000 tensors compiles into one graph
 holding every tensor's update, and the time to compile grows faster than the tensors. On
 this machine, in one process, Adam's compiled step over 50, 100 and 200 tensors of 4,096
@@ -611,24 +610,36 @@ first compiled step took 1,203 s longer than a step, twenty minutes, and with a 
 times torch's fused kernel's 27.2 ms, while the same bytes in one loop took 1.03 times
 the floor. Over 2,000 tensors a compiled step is nearly all cost per tensor, 35 µs a
 tensor, and part of that cost grows with the square of the tensors (above). On a CPU,
-with thousands of small tensors, take torch's fused path where torch has the algorithm:
-compiling the chapter does not pay for itself there.
+with thousands of small tensors, take torch's fused path where torch has one: compiling
+the chapter does not pay for itself there.
 
-**Which step to take, on this CPU.** The two runs above say:
+**Which step to take, on one core of this CPU.** The runs above say:
 
 * **Where torch has a fused kernel** (SGD with momentum, Adagrad, Adam, AdamW and
-  AMSGrad), take it: it ran at 1.02 to 1.13 times the floor over the large tensors and
-  2.9 to 5.0 times over the small ones, where the eager chapters ran at 5.4 to 36.3. The
-  chapters' state dicts load into torch's classes and back (the parity suite), so the
-  switch costs nothing. Compiled, the chapter took 1.07 to 1.19 times the fused kernel's
-  time over the large tensors.
-* **Where torch has none, compile the chapter.** Over the large tensors the compiled
-  one-pass chapters without a fused kernel in torch ran at 1.01 (SF AdamW) to 1.52
-  (RAdam) times the floor, and compiled RAdam and LAMB 1.88 and 1.91 times faster than
-  the fastest other implementation. Compile LAMB and Adafactor with `compile_step`:
-  alternated with a plain compile, it took 0.76 and 0.58 of its time.
-* **Over thousands of small tensors the calls per tensor decide**, and compiling does not
-  pay: Adam's step took twenty minutes to compile and then 0.91 of the eager step's time.
+  AMSGrad), take it: it ran at 1.02 to 1.13 times the floor over the large tensors (0.84
+  to 1.25 in the repeat) and 2.9 to 5.0 times over the small ones, where the eager
+  chapters of those five ran at 5.4 to 13.2, and it needs no compile. The chapters' state
+  dicts load into torch's classes and back (the parity suite), so the switch costs
+  nothing. Compiled, the chapter took 1.07 to 1.19 times the fused kernel's time over the
+  large tensors (0.94 to 1.13 in the repeat), after 24 to 67 s of compiling.
+* **Over large tensors, where torch has none, compile the chapter.** The compiled one-pass
+  chapters without a fused kernel in torch ran at 1.01 (SF AdamW) to 1.52 (RAdam) times
+  the floor, and compiled RAdam and LAMB 1.88 and 1.91 times faster than the fastest other
+  implementation; their first steps compiled for 26 to 135 s (3 to 20 s with a warm
+  cache). Compile LAMB and Adafactor with `compile_step`: alternated with a plain
+  compile, the early step took 0.76 and 0.58 of the plain step's time (LAMB's 0.98 in the
+  bench's fixed-order run). On a GPU the advice differs: for RMSprop and RAdam, which
+  torch has without a fused kernel and which were compiled there, torch's foreach path
+  beat the compiled chapter (below).
+* **Muon is bound by arithmetic.** Ours eager, ours compiled and torch's took alike about
+  141 s a step over the large tensors; compiling buys nothing.
+* **Over thousands of small tensors the calls per tensor decide.** Where torch has no
+  fused kernel, take the fastest row of the small table (its "best other" column, or the
+  chapter where that is slower): the eager chapter was the fastest only for NAdam and
+  Adamax, in one run. Compiling does not pay there soon: Adam's step took twenty minutes
+  to compile and then 0.91 of the eager step's time, which repays the compile only after
+  about 180,000 steps (25,000 with a warm cache), and torch's fused Adam took 0.39 of the
+  compiled step's time.
 
 ## On a GPU
 

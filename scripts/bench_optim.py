@@ -7,8 +7,8 @@
 
 Each algorithm gets a fresh set of parameters (~24 M floats in ~150 tensors, shaped like a
 stack of linear layers with biases) and random gradients. For every implementation we
-time `step()` over a few steps, round-robin across implementations, each round starting one
-place further along, so that a noisy machine slows all of them alike and none always runs
+time `step()` over a few steps, round-robin across implementations in an order that changes
+from round to round, so that a noisy machine slows all of them alike and none always runs
 first, and report the median per-step time and its ratio to
 torch's single-tensor ("for-loop") path of the same algorithm. A ratio of 1.00 is parity;
 below 1 is faster. It also reports each row's ratio to the memory-bandwidth floor (bytes
@@ -186,13 +186,26 @@ def candidates() -> dict[str, dict[str, Factory]]:
     return table
 
 
-def rotated(items: list, k: int) -> list:
-    """`items` in the order of round `k`: starting `k` places along, wrapping around, so
-    that over as many rounds as items each takes every place once."""
+def run_bandwidth(result: dict) -> float:
+    """A results file's bandwidth, GB/s, as a run states it: the median over its algorithms,
+    one probe each however many rows an algorithm has, of the rows timed as the file's run
+    was (its steps and rounds); rows kept from a run of another shape are left out."""
+    probes = {row["algorithm"]: row["bandwidth_gbs"] for row in result["rows"]
+              if (row.get("steps", result["steps"]), row.get("rounds", result["rounds"]))
+              == (result["steps"], result["rounds"])}
+    return statistics.median(probes.values())
+
+
+def round_order(items: list, k: int) -> list:
+    """`items` in the order of round `k`: even rounds start `k / 2` places along, wrapping
+    around, and odd rounds run the previous round's order backwards. Over twice as many
+    rounds as items, each takes every place twice, and each pair of neighbours runs in
+    both orders."""
     if not items:
         return []
-    k %= len(items)
-    return items[k:] + items[:k]
+    start = (k // 2) % len(items)
+    order = items[start:] + items[:start]
+    return order[::-1] if k % 2 else order
 
 
 def time_steps(step: Callable[[], object], steps: int, device: str) -> float:
@@ -432,13 +445,13 @@ def bench(args: argparse.Namespace, on_algorithm: Callable[[dict], None] | None 
         twin = traffic_twin(algorithm, n_params, args.device) if args.compile else None
         if twin is not None:
             twin()  # compiled outside the timing
-        # Each round starts one place further along the list, so that no row always runs
-        # first, or always right after another.
+        # The order changes from round to round (`round_order`), so that no row always runs
+        # first, nor always right after the same row.
         timed = [(" probe", probe[0])] + ([(" twin", twin)] if twin is not None else []) \
             + [(label, step) for label, (_, step) in runners.items()]
         times: dict[str, list[float]] = {label: [] for label, _ in timed}
         for k in range(args.rounds):
-            for label, step in rotated(timed, k):
+            for label, step in round_order(timed, k):
                 times[label].append(time_steps(step, args.steps, args.device))
         probe_times, twin_times = times.pop(" probe"), times.pop(" twin", [])
         del probe, twin, timed
@@ -570,10 +583,7 @@ def main(argv: list[str] | None = None) -> None:
             # Each row carries its own steps and rounds; the file's are those of its first run.
             result = {**result, "rows": kept + result["rows"],
                       "steps": earlier["steps"], "rounds": earlier["rounds"]}
-            # The median over algorithms, as a run states it: one probe each, however
-            # many rows an algorithm has.
-            probes = {row["algorithm"]: row["bandwidth_gbs"] for row in result["rows"]}
-            result["bandwidth_gbs"] = statistics.median(probes.values())
+            result["bandwidth_gbs"] = run_bandwidth(result)
         # Written beside, then renamed: a run stopped mid-write keeps the last whole file.
         partial = Path(args.json + ".partial")
         partial.write_text(json.dumps(result, indent=1) + "\n")
