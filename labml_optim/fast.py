@@ -331,14 +331,14 @@ show what the pass is worth: the early step took 0.76, 0.58 and 0.97 times the p
 step's time for LAMB, Adafactor and Adam (the medians of the rounds' ratios; LAMB's rounds
 ranged from 0.60 to 0.82), and the parameters came out bitwise the same. The bench's run
 below timed its rows in turn too, five rounds of each beside every other implementation of
-the algorithm, but in a fixed order, the plain compile always just before the early one
-(the bench now changes the order from round to round). There LAMB's early step gained far
-less than in the alternated run. In the bench's "early" column (the four algorithms it
-ran with `--compile-early`), the pass took Adafactor's compiled step from 37.9 to 21.8 ms,
-2.74 to 1.58 times the floor, but LAMB's only from 37.5 to 36.7 ms (0.98 of its time,
-above every round of the alternated run), 1.61 to 1.57 times the floor and 0.95 times its
-same-traffic loop, which reads every pass from memory; in the repeat (below; with an
-earlier version of the pass) it took LAMB's from 41.5 to 31.5 ms, 1.53 to 1.16 times the
+the algorithm, but in a fixed order, the plain compile always before the early one (just
+before it for LAMB and Adafactor; the bench now changes the order from round to round). In
+its "early" column (the four algorithms it ran with `--compile-early`), the pass took
+Adafactor's compiled step from 37.9 to 21.8 ms, 2.74 to 1.58 times the floor, but LAMB's
+only from 37.5 to 36.7 ms (0.98 of its time, above every round of the alternated run),
+1.61 to 1.57 times the floor and 0.95 times its same-traffic loop, which reads every pass
+from memory; in the repeat (below; timed in the same order, with an earlier version of the
+pass) it took LAMB's from 41.5 to 31.5 ms (0.76 of its time), 1.53 to 1.16 times the
 floor. Adam, a one-pass update, gained nothing in the alternated run (0.97), and in the
 bench its rows were 1.20 and 1.27 times the floor, plain and early; RAdam, also one pass
 and not in the alternated run, took 1.52 and 1.30 (and its early row was the faster in the
@@ -558,9 +558,9 @@ What it shows:
 * **The eager chapters are the reference, not the fast path.** A for-loop launches several
   kernels per tensor and writes intermediates, so eager steps run at 1.4 to 3.9 times the
   floor, like torch's own for-loop, and more for Adafactor.
-* **The floor can be met.** torch's fused kernels ran at 1.02 to 1.13 of it here and 0.84
-  to 1.25 in the repeat, the compiled Schedule-Free at 1.01 and 0.96, and some
-  same-traffic loops below it: the probe, an
+* **The floor can nearly be met.** torch's fused kernels ran at 1.02 to 1.13 of it (0.84
+  to 1.25 in the repeat, whose probe measured less), the compiled Schedule-Free at 1.01,
+  and some same-traffic loops below it: the probe, an
   `add_` from ATen over two reads and a write, does not draw from the core the bandwidth
   that some updates' mixes of streams do.
 * **Compiling costs up to two and a quarter minutes, once.** With an empty inductor cache
@@ -594,9 +594,9 @@ Here the fixed cost per tensor dominates: a for-loop over 2,000 tensors launches
 thousands of small kernels a step, and the eager chapters, like torch's for-loop, run at
 5.4 to 36.3 times the floor (Muon's iteration aside), while torch's fused kernels, which
 take every tensor in one call, stay within 2.9 to 5.0 times it. This run ran on the same
-machine as the large tensors' (the median of its probe over its algorithms, 37.0 GB/s, is
-2 % below the repeat's, 37.9, and 11 % below this run's, 41.5; Adam's later run, below,
-measured 34.0).
+machine as the large tensors' (the median of its probe over its algorithms, Adam's later
+run among them, 37.0 GB/s, is 2 % below the repeat's, 37.9, and 11 % below this run's,
+41.5; Adam's later run, below, measured 34.0).
 The run was made with `--no-compile`: a step over 2,000 tensors compiles into one graph
 holding every tensor's update, and the time to compile grows faster than the tensors. On
 this machine, in one process, Adam's compiled step over 50, 100 and 200 tensors of 4,096
@@ -625,14 +625,14 @@ the chapter does not pay for itself there.
 * **Over large tensors, where torch has none, compile the chapter.** The compiled one-pass
   chapters without a fused kernel in torch ran at 1.01 (SF AdamW) to 1.52 (RAdam) times
   the floor, and compiled RAdam and LAMB 1.88 and 1.91 times faster than the fastest other
-  implementation; their first steps compiled for 26 to 135 s (3 to 20 s with a warm
-  cache). Compile LAMB and Adafactor with `compile_step`: alternated with a plain
+  implementation; these chapters' first steps compiled for 26 to 135 s (3 to 20 s with a
+  warm cache). Compile LAMB and Adafactor with `compile_step`: alternated with a plain
   compile, the early step took 0.76 and 0.58 of the plain step's time (LAMB's 0.98 in the
   bench's fixed-order run). On a GPU the advice differs: for RMSprop and RAdam, which
   torch has without a fused kernel and which were compiled there, torch's foreach path
   beat the compiled chapter (below).
 * **Muon is bound by arithmetic.** Ours eager, ours compiled and torch's took alike about
-  141 s a step over the large tensors; compiling buys nothing.
+  141 s a step over the large tensors (on the earlier machine); compiling buys nothing.
 * **Over thousands of small tensors the calls per tensor decide.** Where torch has no
   fused kernel, take the fastest row of the small table (its "best other" column, or the
   chapter where that is slower): the eager chapter was the fastest only for NAdam and

@@ -188,11 +188,16 @@ def candidates() -> dict[str, dict[str, Factory]]:
 
 def run_bandwidth(result: dict) -> float:
     """A results file's bandwidth, GB/s, as a run states it: the median over its algorithms,
-    one probe each however many rows an algorithm has, of the rows timed as the file's run
-    was (its steps and rounds); rows kept from a run of another shape are left out."""
-    probes = {row["algorithm"]: row["bandwidth_gbs"] for row in result["rows"]
-              if (row.get("steps", result["steps"]), row.get("rounds", result["rounds"]))
-              == (result["steps"], result["rounds"])}
+    one probe each however many rows an algorithm has. Rows kept from a run of another
+    shape (other steps or rounds, as Muon's one-step rounds) are left out: the shape that
+    most algorithms were timed with is the file's run."""
+    def shape(row: dict) -> tuple[int, int]:
+        return row.get("steps", result["steps"]), row.get("rounds", result["rounds"])
+
+    shapes: dict[tuple[int, int], dict[str, float]] = {}
+    for row in result["rows"]:
+        shapes.setdefault(shape(row), {})[row["algorithm"]] = row["bandwidth_gbs"]
+    probes = max(shapes.values(), key=len)
     return statistics.median(probes.values())
 
 
