@@ -628,7 +628,7 @@ the chapter does not pay for itself there.
   implementation; these chapters' first steps compiled for 26 to 135 s (3 to 20 s with a
   warm cache). Compile LAMB and Adafactor with `compile_step`: alternated with a plain
   compile, the early step took 0.76 and 0.58 of the plain step's time (LAMB's 0.98 in the
-  bench's fixed-order run). On a GPU the advice differs: for RMSprop and RAdam, which
+  bench's run, 0.76 in the repeat). On a GPU the advice differs: for RMSprop and RAdam, which
   torch has without a fused kernel and which were compiled there, torch's foreach path
   beat the compiled chapter (below).
 * **Muon is bound by arithmetic.** Ours eager, ours compiled and torch's took alike about
