@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from bench_optim import build_params, candidates, time_steps, traffic_twin
+from bench_optim import build_params, candidates, rotated, time_steps, traffic_twin
 
 from labml_optim import fast
 
@@ -82,7 +82,7 @@ def compare(algorithm: str, copies: int, rounds: int, million: float,
     for r in range(rounds):
         # Each round starts one place further along, so that no run always follows the
         # same one.
-        for label in labels[r % len(labels):] + labels[:r % len(labels)]:
+        for label in rotated(labels, r):
             times[label].append(time_steps(runs[label], 5, "cpu") * 1e3)
     base = times["same traffic, flat"]
     return {label: {"ms": statistics.median(t),

@@ -201,15 +201,21 @@ def run_bandwidth(result: dict) -> float:
     return statistics.median(probes.values())
 
 
-def round_order(items: list, k: int) -> list:
-    """`items` in the order of round `k`: even rounds start `k / 2` places along, wrapping
-    around, and odd rounds run the previous round's order backwards. Over twice as many
-    rounds as items, each takes every place twice, and each pair of neighbours runs in
-    both orders."""
+def rotated(items: list, k: int) -> list:
+    """`items` starting `k` places along, wrapping around: over as many rounds as items,
+    each takes every place once (the A/B scripts' order)."""
     if not items:
         return []
-    start = (k // 2) % len(items)
-    order = items[start:] + items[:start]
+    k %= len(items)
+    return items[k:] + items[:k]
+
+
+def round_order(items: list, k: int) -> list:
+    """`items` in the order of the bench's round `k`: even rounds start `k / 2` places
+    along, wrapping around, and odd rounds run the previous round's order backwards. Over
+    twice as many rounds as items, each takes every place twice, and each pair of
+    neighbours runs in both orders."""
+    order = rotated(items, k // 2)
     return order[::-1] if k % 2 else order
 
 

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from bench_optim import candidates, time_steps
+from bench_optim import candidates, rotated, time_steps
 from torch._dynamo.utils import dict_keys_getitem
 
 
@@ -89,7 +89,7 @@ def measure(algorithm: str, tensors: int, rounds: int) -> dict:
     times: dict[str, list[float]] = {label: [] for label in runs}
     labels = list(runs)
     for r in range(rounds):  # each round starts one place further along
-        for label in labels[r % len(labels):] + labels[:r % len(labels)]:
+        for label in rotated(labels, r):
             times[label].append(time_steps(runs[label], 20, "cpu") * 1e3)
     result: dict = {f"{label} ms": statistics.median(t) for label, t in times.items()}
     result["round ms"] = times

@@ -310,6 +310,10 @@ def test_bench_round_orders_give_every_row_every_place(n: int) -> None:
     pairs = {(a, b) for order in orders for a, b in zip(order, order[1:], strict=False)}
     assert all((b, a) in pairs for a, b in pairs)
     assert round_order([], 3) == []
+    # The A/B scripts' order: each item takes every place once over as many rounds.
+    rotated = load_bench().rotated
+    assert [rotated(items, k)[0] for k in range(n)] == items
+    assert rotated(items, n) == items and rotated([], 2) == []
 
 
 def test_bench_times_every_row_every_round_in_the_changing_order(monkeypatch,
