@@ -21,7 +21,7 @@ import statistics
 from collections.abc import Callable
 
 import torch
-from bench_optim import build_params, time_steps
+from bench_optim import build_params, rotated, time_steps
 
 from labml_optim import fast
 from labml_optim.adafactor import Adafactor
@@ -50,9 +50,10 @@ def compare(name: str, rounds: int, layers: int = 75) -> dict[str, object]:
     for _ in range(3):  # compiles, and the state's first step
         plain(), early()
     times: dict[str, list[float]] = {"plain": [], "early": []}
+    steps = {"plain": plain, "early": early}
     for k in range(rounds):
-        for which in ("plain", "early") if k % 2 == 0 else ("early", "plain"):
-            times[which].append(timed(plain if which == "plain" else early))
+        for which in rotated(list(steps), k):  # plain first, then early first, in turn
+            times[which].append(timed(steps[which]))
     if not all(torch.equal(a, b) for a, b in zip(plain_params, early_params, strict=True)):
         raise SystemExit(f"{name}: the early compile's parameters differ from the plain one's")
     ratios = [e / p for p, e in zip(times["plain"], times["early"], strict=True)]
